@@ -1,0 +1,244 @@
+package olsim
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// memberKind names a role's membership sub-resource.
+type memberKind string
+
+const (
+	roleUsers  memberKind = "users"
+	roleAdmins memberKind = "admins"
+)
+
+func (r *role) members(k memberKind) map[int64]membership {
+	if k == roleAdmins {
+		return r.admins
+	}
+	return r.users
+}
+
+func (s *Server) role(id int64) *role {
+	i, ok := slices.BinarySearchFunc(s.roles, id, func(r *role, id int64) int { return cmp.Compare(r.id, id) })
+	if !ok {
+		return nil
+	}
+	return s.roles[i]
+}
+
+// setMember adds or removes one membership; role (not admin) changes bump
+// the user's updated_at unless Options.RoleChangesKeepUpdatedAt.
+func (s *Server) setMember(r *role, k memberKind, userID int64, add bool, now time.Time) {
+	m := r.members(k)
+	if _, ok := m[userID]; ok == add {
+		return
+	}
+	if add {
+		m[userID] = membership{addedAt: now, addedBy: s.ownerID}
+	} else {
+		delete(m, userID)
+	}
+	if u := s.users[userID]; u != nil && k == roleUsers && !s.opts.RoleChangesKeepUpdatedAt {
+		touch(&u.User, now)
+	}
+}
+
+// replaceUserRoles makes ids the user's exact role set.
+func (s *Server) replaceUserRoles(u *user, ids []int64, now time.Time) {
+	for _, r := range s.roles {
+		s.setMember(r, roleUsers, u.ID, slices.Contains(ids, r.id), now)
+	}
+}
+
+func roleWire(r *role) item {
+	return item{"id": r.id, "name": r.name, "apps": idsOrEmpty(slices.Clone(r.apps)),
+		"users": idsOrEmpty(sortedKeys(r.users)), "admins": idsOrEmpty(sortedKeys(r.admins))}
+}
+
+func (s *Server) roleItems() []item {
+	items := make([]item, len(s.roles))
+	for i, r := range s.roles {
+		items[i] = roleWire(r)
+	}
+	return items
+}
+
+// listRoles serves GET /api/2/roles: id and name, plus the arrays named in
+// fields (or Options.RoleDefaultFields).
+func (s *Server) listRoles(c *call) *response {
+	return c.list(s.roleItems(), listSpec{
+		defLimit: 50, maxLimit: 650, keep: []string{"name"},
+		defaultFields: append([]string{}, s.opts.RoleDefaultFields...),
+		filters: map[string]filterSpec{
+			"name": textFilter("name"), "role_name": textFilter("name"), "id": intFilter("id"),
+			"app_id": intFilter("apps"), "app_name": s.appNameFilter,
+		},
+	})
+}
+
+// appNameFilter matches roles holding an app whose name matches.
+func (s *Server) appNameFilter(value string) (func(item) bool, error) {
+	return func(it item) bool {
+		for _, id := range it["apps"].([]int64) {
+			if a := s.app(id); a != nil && matchText(value, a.Name) {
+				return true
+			}
+		}
+		return false
+	}, nil
+}
+
+// listRolesV1 serves GET /api/1/roles: data [{id, name}].
+func (s *Server) listRolesV1(c *call) *response {
+	items := make([]item, len(s.roles))
+	for i, r := range s.roles {
+		items[i] = item{"id": r.id, "name": r.name}
+	}
+	return c.list(items, listSpec{defLimit: 50, maxLimit: 50,
+		filters: map[string]filterSpec{"name": textFilter("name"), "id": intFilter("id")}})
+}
+
+func (c *call) lookupRole() (*role, *response) {
+	id, err := strconv.ParseInt(c.param, 10, 64)
+	r := c.s.role(id)
+	if err != nil || r == nil {
+		return nil, v2Err(404, notFoundV2)
+	}
+	return r, nil
+}
+
+func (s *Server) getRole(c *call) *response {
+	r, fail := c.lookupRole()
+	if fail != nil {
+		return fail
+	}
+	return v2JSON(200, roleWire(r))
+}
+
+// listRoleMembers serves GET /api/2/roles/:id/{users,admins} (§8). Every
+// user is rendered with "assigned"; include_unassigned=false (the default,
+// carried in the cursor) keeps only members.
+func (s *Server) listRoleMembers(k memberKind) func(*call) *response {
+	return func(c *call) *response {
+		r, fail := c.lookupRole()
+		if fail != nil {
+			return fail
+		}
+		members := r.members(k)
+		items := make([]item, 0, len(s.users))
+		for _, id := range sortedKeys(s.users) {
+			u := s.users[id]
+			it := item{"id": u.ID, "name": strings.TrimSpace(u.Firstname + " " + u.Lastname), "username": u.Username,
+				"email": u.Email, "assigned": false, "added_by": nil, "added_at": nil}
+			if m, ok := members[id]; ok {
+				it["assigned"], it["added_at"], it["added_by"] = true, formatTime(m.addedAt), s.actor(m.addedBy)
+			}
+			items = append(items, it)
+		}
+		return c.list(items, listSpec{
+			defLimit: 50, maxLimit: s.opts.RoleUsersMaxLimit, defaults: map[string]string{"include_unassigned": "false"},
+			filters: map[string]filterSpec{"name": s.userNameFilter, "include_unassigned": assignedFilter, "id": intFilter("id")},
+		})
+	}
+}
+
+func assignedFilter(value string) (func(item) bool, error) {
+	all := value == "true"
+	return func(it item) bool { return all || it["assigned"] == true }, nil
+}
+
+// userNameFilter matches first name, last name, username or email.
+func (s *Server) userNameFilter(value string) (func(item) bool, error) {
+	return func(it item) bool {
+		u := s.users[it["id"].(int64)]
+		return u != nil && (matchText(value, u.Firstname) || matchText(value, u.Lastname) ||
+			matchText(value, u.Username) || matchText(value, u.Email))
+	}, nil
+}
+
+// actor renders added_by.
+func (s *Server) actor(id int64) any {
+	u := s.users[id]
+	if u == nil {
+		return nil
+	}
+	return item{"id": u.ID, "name": strings.TrimSpace(u.Firstname + " " + u.Lastname)}
+}
+
+// memberIDs decodes the raw JSON array body of POST/DELETE role members.
+// Ids may be numbers or numeric strings (baton sends ["123"]).
+func (c *call) memberIDs() ([]int64, *response) {
+	var raw []json.RawMessage
+	if err := json.Unmarshal(c.body, &raw); err != nil {
+		return nil, v2Err(400, "Expected array in request")
+	}
+	var ids []int64
+	for _, r := range raw {
+		var n int64
+		var str string
+		if json.Unmarshal(r, &n) != nil {
+			if json.Unmarshal(r, &str) != nil {
+				return nil, v2Err(400, "Expected array of ids in request")
+			}
+			var err error
+			if n, err = strconv.ParseInt(str, 10, 64); err != nil {
+				return nil, v2Err(400, "Expected array of ids in request")
+			}
+		}
+		if !slices.Contains(ids, n) {
+			ids = append(ids, n)
+		}
+	}
+	return ids, nil
+}
+
+// addRoleMembers serves POST /api/2/roles/:id/{users,admins}: 200 with
+// [{"id":N},...]; unknown users are a 422.
+func (s *Server) addRoleMembers(k memberKind) func(*call) *response {
+	return func(c *call) *response {
+		r, fail := c.lookupRole()
+		if fail != nil {
+			return fail
+		}
+		ids, fail := c.memberIDs()
+		if fail != nil {
+			return fail
+		}
+		out := make([]item, len(ids))
+		for i, id := range ids {
+			if s.users[id] == nil {
+				return v2Err(422, fmt.Sprintf("Validation failed: User %d does not exist", id))
+			}
+			out[i] = item{"id": id}
+		}
+		for _, id := range ids {
+			s.setMember(r, k, id, true, c.now)
+		}
+		return v2JSON(200, out)
+	}
+}
+
+// removeRoleMembers serves DELETE /api/2/roles/:id/{users,admins}: 204.
+func (s *Server) removeRoleMembers(k memberKind) func(*call) *response {
+	return func(c *call) *response {
+		r, fail := c.lookupRole()
+		if fail != nil {
+			return fail
+		}
+		ids, fail := c.memberIDs()
+		if fail != nil {
+			return fail
+		}
+		for _, id := range ids {
+			s.setMember(r, k, id, false, c.now)
+		}
+		return v2NoContent()
+	}
+}

@@ -1,0 +1,235 @@
+package olsim
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// userSpec is the list spec of GET /api/{1,2}/users (§6.3).
+func (s *Server) userSpec(v1 bool) listSpec {
+	since := func(f string) filterSpec { return timeFilter(f, true, s.opts.SinceInclusive) }
+	until := func(f string) filterSpec { return timeFilter(f, false, true) }
+	roles := "role_ids"
+	if v1 {
+		roles = "role_id"
+	}
+	f := map[string]filterSpec{
+		"email": textFilter("email"), "username": textFilter("username"),
+		"firstname": textFilter("firstname"), "lastname": textFilter("lastname"),
+		"samaccountname": textFilter("samaccountname"), "external_id": textFilter("external_id"),
+		"member_of": textFilter("member_of"), "title": textFilter("title"), "department": textFilter("department"),
+		"id": intFilter("id"), "user_ids": intFilter("id"), "group_id": intFilter("group_id"),
+		"status": intFilter("status"), "state": intFilter("state"), "directory_id": intFilter("directory_id"),
+		"manager_user_id": intFilter("manager_user_id"), "role_ids": intFilter(roles), "role_id": intFilter(roles),
+		"app_id":        s.appIDFilter(roles),
+		"created_since": since("created_at"), "created_until": until("created_at"),
+		"updated_since": since("updated_at"), "updated_until": until("updated_at"),
+		"last_login_since": since("last_login"), "last_login_until": until("last_login"),
+	}
+	if v1 { // v1's since/until filter on created_at (§5.2)
+		f["since"], f["until"] = since("created_at"), until("created_at")
+	}
+	maxLimit := s.opts.UsersMaxLimit
+	if v1 {
+		maxLimit = 50
+	}
+	return listSpec{defLimit: min(50, maxLimit), maxLimit: maxLimit, filters: f, customAttrs: true}
+}
+
+// appIDFilter matches users who reach an app through one of their roles.
+func (s *Server) appIDFilter(rolesField string) filterSpec {
+	return func(value string) (func(item) bool, error) {
+		appPred, err := intFilter("apps")(value)
+		if err != nil {
+			return nil, err
+		}
+		var roleIDs []string
+		for _, r := range s.roles {
+			if appPred(item{"apps": r.apps}) {
+				roleIDs = append(roleIDs, strconv.FormatInt(r.id, 10))
+			}
+		}
+		if len(roleIDs) == 0 {
+			return func(item) bool { return false }, nil
+		}
+		return intFilter(rolesField)(strings.Join(roleIDs, ","))
+	}
+}
+
+// userItems renders every user, ascending by id.
+func (s *Server) userItems(v1 bool) []item {
+	items := make([]item, 0, len(s.users))
+	for _, id := range sortedKeys(s.users) {
+		items = append(items, userWire(s.userSnapshot(s.users[id]), v1))
+	}
+	return items
+}
+
+// userSnapshot copies a stored user and fills in its role ids.
+func (s *Server) userSnapshot(u *user) User {
+	out := copyUser(u.User)
+	out.RoleIDs = s.userRoleIDs(u.ID)
+	return out
+}
+
+func (s *Server) userRoleIDs(id int64) []int64 {
+	var ids []int64
+	for _, r := range s.roles {
+		if _, ok := r.users[id]; ok {
+			ids = append(ids, r.id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+func (s *Server) listUsers(c *call) *response {
+	v1 := c.rt.version == apiV1
+	return c.list(s.userItems(v1), s.userSpec(v1))
+}
+
+// lookupUser resolves the :id segment: v1 rejects a non-integer id with the
+// attribute-object message; both versions answer 404 for unknown ids.
+func (c *call) lookupUser() (*user, *response) {
+	id, err := strconv.ParseInt(c.param, 10, 64)
+	if err != nil && c.rt.version == apiV1 {
+		return nil, v1Err(400, v1Attr("id", "ID is incorrect"))
+	}
+	u := c.s.users[id]
+	if err != nil || u == nil {
+		if c.rt.version == apiV1 {
+			return nil, v1Err(404, fmt.Sprintf("User for id %s was not found", c.param))
+		}
+		return nil, v2Err(404, notFoundV2)
+	}
+	return u, nil
+}
+
+// jsonObject decodes the request body as a JSON object; an empty body is an
+// empty object.
+func (c *call) jsonObject() (map[string]json.RawMessage, *response) {
+	obj := map[string]json.RawMessage{}
+	if len(c.body) == 0 {
+		return obj, nil
+	}
+	if err := json.Unmarshal(c.body, &obj); err != nil || obj == nil {
+		return nil, c.fail(400, "Input JSON is not valid")
+	}
+	return obj, nil
+}
+
+func (c *call) getUser(v1 bool, u *user) *response {
+	it := userWire(c.s.userSnapshot(u), v1)
+	if v1 {
+		return v1OK([]item{it})
+	}
+	return v2JSON(200, it)
+}
+
+func (s *Server) getUser(c *call) *response {
+	u, fail := c.lookupUser()
+	if fail != nil {
+		return fail
+	}
+	return c.getUser(c.rt.version == apiV1, u)
+}
+
+// validatePolicy reads the validate_policy query parameter (default true on v2).
+func (c *call) validatePolicy() bool { return c.query.Get("validate_policy") != "false" }
+
+func (s *Server) createUserV2(c *call) *response {
+	obj, fail := c.jsonObject()
+	if fail != nil {
+		return fail
+	}
+	u, err := s.createUser(userWrite{fields: obj, validatePolicy: c.validatePolicy(), creating: true}, c.now)
+	if err != nil {
+		return c.errorResponse(err)
+	}
+	return v2JSON(201, userWire(s.userSnapshot(u), false))
+}
+
+// createUser is the one create path (HTTP, Go API, admin API). Without a
+// password the user gets status 7, Password pending (§6.4).
+func (s *Server) createUser(w userWrite, now time.Time) (*user, error) {
+	u := &user{User: User{
+		ID: s.nextUserID + 1, Status: statusPasswordPending, State: 1, CreatedAt: now,
+		CustomAttributes: map[string]*string{},
+	}}
+	for _, k := range s.customAttr {
+		u.CustomAttributes[k] = nil
+	}
+	if err := s.applyUserWrite(u, w, now); err != nil {
+		return nil, err
+	}
+	s.nextUserID = u.ID
+	s.users[u.ID] = u
+	return u, nil
+}
+
+func (s *Server) updateUserV2(c *call) *response {
+	u, fail := c.lookupUser()
+	if fail != nil {
+		return fail
+	}
+	obj, fail := c.jsonObject()
+	if fail != nil {
+		return fail
+	}
+	// Manage Users may not set passwords (§3).
+	if _, ok := obj["password"]; ok && !s.creds[c.tok.clientID].scope().Includes(ScopeManageAll) {
+		return s.denied(c)
+	}
+	if err := s.applyUserWrite(u, userWrite{fields: obj, validatePolicy: c.validatePolicy()}, c.now); err != nil {
+		return c.errorResponse(err)
+	}
+	return c.getUser(false, u)
+}
+
+// deleteUser answers 204 on v2 and a status envelope on v1 (§6.4).
+func (s *Server) deleteUser(c *call) *response {
+	u, fail := c.lookupUser()
+	if fail != nil {
+		return fail
+	}
+	s.removeUser(u.ID)
+	if c.rt.version == apiV1 {
+		return v1OK(nil)
+	}
+	return v2NoContent()
+}
+
+func (s *Server) removeUser(id int64) {
+	delete(s.users, id)
+	for _, r := range s.roles {
+		delete(r.users, id)
+		delete(r.admins, id)
+	}
+}
+
+// unlockUser serves POST /api/2/users/:id/unlock, with the documented
+// "messsage" typo (§6.5).
+func (s *Server) unlockUser(c *call) *response {
+	u, fail := c.lookupUser()
+	if fail != nil {
+		return fail
+	}
+	obj, fail := c.jsonObject()
+	if fail != nil {
+		return fail
+	}
+	if len(obj) > 0 {
+		return v2Err(400, "unknown attribute: "+slices.Sorted(maps.Keys(obj))[0])
+	}
+	if u.Status != statusLocked {
+		return v2JSON(s.opts.UnlockNotLockedStatus, map[string]string{"message": "User cannot be unlocked"})
+	}
+	u.Status, u.LockedUntil, u.InvalidLoginAttempts = statusActive, nil, 0
+	touch(&u.User, c.now)
+	return v2JSON(200, map[string]string{"messsage": "User unlocked"})
+}
