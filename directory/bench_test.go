@@ -1,0 +1,159 @@
+package directory
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// Benchmarks are not part of make test. Run them with
+//
+//	go test -run '^$' -bench . -benchtime 1x ./directory/
+//
+// Each op handles benchUsers users; users/s and allocs/user are measured over
+// the timed work only (allocs/user counts Go heap allocations in the store and
+// the driver).
+
+const (
+	benchUsers = 100_000
+	benchPage  = 50
+)
+
+// benchBackends are the file-backed SQLite and PostgreSQL: what production
+// would run.
+var benchBackends = []backend{backends[0], backends[2]}
+
+// benchDirectory builds benchUsers realistic users once.
+func benchDirectory() []User {
+	us := make([]User, benchUsers)
+	for i := range us {
+		id := int64(i + 1)
+		us[i] = User{OneLoginID: id, Email: fmt.Sprintf("user%d@example.com", id), Username: "user" + strconv.Itoa(i+1),
+			FirstName: "First", LastName: "Last" + strconv.Itoa(i+1), Title: "Engineer", Department: "R&D",
+			Company: "Acme", Phone: "+15550100", Status: UserActive, State: 1, GroupID: id%20 + 1,
+			ManagerID: (id-1)/10*10 + 1, RoleIDs: []int64{id%5 + 1, 100}, CreatedAt: t0, UpdatedAt: t0, LastLogin: t0,
+			CustomAttributes: json.RawMessage(`{"employeenumber":"` + strconv.Itoa(i+1) + `","cost_center":"cc-7"}`)}
+	}
+	return us
+}
+
+// meter accumulates timed work and the heap allocations made during it.
+type meter struct {
+	rows   int
+	allocs uint64
+	dur    time.Duration
+}
+
+func (m *meter) measure(rows int, fn func()) {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	start := time.Now()
+	fn()
+	m.dur += time.Since(start)
+	runtime.ReadMemStats(&after)
+	m.allocs += after.Mallocs - before.Mallocs
+	m.rows += rows
+}
+
+func (m *meter) report(b *testing.B, unit string) {
+	b.ReportMetric(float64(m.rows)/m.dur.Seconds(), unit+"/s")
+	b.ReportMetric(float64(m.allocs)/float64(m.rows), "allocs/"+unit[:len(unit)-1])
+}
+
+// upsertAll writes us page by page as one run and returns the run.
+func upsertAll(b *testing.B, s Store, integration string, mode SyncMode, us []User) int64 {
+	ctx := context.Background()
+	run, err := s.StartSyncRun(ctx, integration, mode, "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for lo := 0; lo < len(us); lo += benchPage {
+		if _, err := s.UpsertUsers(ctx, integration, run, us[lo:min(lo+benchPage, len(us))]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return run
+}
+
+func benchIntegration(b *testing.B, s Store, id string) {
+	if err := s.PutIntegration(context.Background(), Integration{ID: id, Subdomain: id, Region: "us",
+		Status: StatusConnected}); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkUpsertUsers: a first sync writing 100,000 new users, and a re-sync
+// where nothing changed (only seen-by stamps are written).
+func BenchmarkUpsertUsers(b *testing.B) {
+	us := benchDirectory()
+	for _, be := range benchBackends {
+		b.Run(be.name, func(b *testing.B) {
+			b.Run("new", func(b *testing.B) {
+				s := openStore(b, be.dsn(b))
+				var m meter
+				i := 0
+				for b.Loop() {
+					i++
+					integration := "bench-" + strconv.Itoa(i)
+					b.StopTimer()
+					benchIntegration(b, s, integration)
+					b.StartTimer()
+					m.measure(len(us), func() { upsertAll(b, s, integration, SyncFull, us) })
+				}
+				m.report(b, "users")
+			})
+			b.Run("unchanged", func(b *testing.B) {
+				s := openStore(b, be.dsn(b))
+				benchIntegration(b, s, "bench")
+				upsertAll(b, s, "bench", SyncFull, us)
+				var m meter
+				for b.Loop() {
+					m.measure(len(us), func() { upsertAll(b, s, "bench", SyncFull, us) })
+				}
+				m.report(b, "users")
+			})
+		})
+	}
+}
+
+// BenchmarkSweep sweeps 100,000 user rows after a completed full read that
+// saw none of them (all deleted: the worst case) or all but 1% of them.
+func BenchmarkSweep(b *testing.B) {
+	us := benchDirectory()
+	ctx := context.Background()
+	for _, be := range benchBackends {
+		for _, c := range []struct {
+			name string
+			seen int
+		}{{"all-unseen", 0}, {"1pct-unseen", benchUsers * 99 / 100}} {
+			b.Run(be.name+"/"+c.name, func(b *testing.B) {
+				s := openStore(b, be.dsn(b))
+				var m meter
+				i := 0
+				for b.Loop() {
+					b.StopTimer()
+					i++
+					integration := "bench-" + strconv.Itoa(i)
+					benchIntegration(b, s, integration)
+					upsertAll(b, s, integration, SyncFull, us)
+					run := upsertAll(b, s, integration, SyncFull, us[:c.seen])
+					if err := s.CompleteRead(ctx, integration, run, KindUsers); err != nil {
+						b.Fatal(err)
+					}
+					b.StartTimer()
+					m.measure(benchUsers, func() {
+						n, err := s.Sweep(ctx, integration, run, KindUsers)
+						if err != nil || n != int64(benchUsers-c.seen) {
+							b.Fatalf("swept %d, %v", n, err)
+						}
+					})
+				}
+				m.report(b, "rows")
+			})
+		}
+	}
+}

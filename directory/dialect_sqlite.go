@@ -1,0 +1,104 @@
+package directory
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"modernc.org/sqlite" // also registers the "sqlite" driver
+)
+
+// sqliteTimeLayout is fixed-width so that stored timestamps sort as text.
+const sqliteTimeLayout = "2006-01-02T15:04:05.000000Z"
+
+var sqliteDialect = &dialect{
+	name: "sqlite",
+	migrationsTable: `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`,
+	timeArg: func(t time.Time) any {
+		if t.IsZero() {
+			return nil
+		}
+		return normTime(t).Format(sqliteTimeLayout)
+	},
+	maxParams:   32766,
+	batchParams: 32,
+	analyze:     "PRAGMA optimize",
+}
+
+// MemoryPath is the OpenSQLite path of a private in-memory database.
+const MemoryPath = ":memory:"
+
+// OpenSQLite opens (creating if needed) the SQLite database at path, or a
+// private in-memory database for MemoryPath, and applies migrations.
+func OpenSQLite(ctx context.Context, path string, opts ...Option) (Store, error) {
+	o := newOptions(opts)
+	// Every transaction is BEGIN IMMEDIATE: writers queue on busy_timeout
+	// instead of failing when a read lock would need upgrading.
+	q := url.Values{}
+	q.Set("_txlock", "immediate")
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "foreign_keys(1)")
+	memory := path == MemoryPath
+	if !memory {
+		// With WAL (see enableWAL), NORMAL sync survives process crashes and
+		// saves an fsync per commit.
+		q.Add("_pragma", "synchronous(NORMAL)")
+	}
+	sdb, err := sql.Open("sqlite", path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("directory: open sqlite: %w", err)
+	}
+	if memory {
+		// Each connection to :memory: is its own database: keep exactly one.
+		sdb.SetMaxOpenConns(1)
+		sdb.SetMaxIdleConns(1)
+		sdb.SetConnMaxLifetime(0)
+		sdb.SetConnMaxIdleTime(0)
+	} else {
+		sdb.SetMaxOpenConns(o.maxConns)
+		sdb.SetMaxIdleConns(o.maxConns)
+	}
+	st, err := newSQLStore(ctx, newSQLDB(sdb), sqliteDialect, o)
+	if err != nil || memory {
+		return st, err
+	}
+	if err := enableWAL(ctx, sdb); err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
+// enableWAL switches a database file to write-ahead logging, so readers run
+// beside the writer. The mode is stored in the file, so this changes it once.
+// It is not a connection pragma because a journal-mode change can fail with
+// SQLITE_BUSY without waiting out busy_timeout when several processes open a
+// new file at once; here that one error is retried for a bounded time.
+func enableWAL(ctx context.Context, d *sql.DB) error {
+	const sqliteBusy = 5
+	delay, deadline := 5*time.Millisecond, time.Now().Add(15*time.Second)
+	for {
+		var mode string
+		err := d.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode)
+		if err == nil {
+			if mode != "wal" {
+				return fmt.Errorf("directory: sqlite: journal mode is %q, WAL not available", mode)
+			}
+			return nil
+		}
+		var se *sqlite.Error
+		if !errors.As(err, &se) || se.Code()&0xff != sqliteBusy || time.Now().After(deadline) {
+			return fmt.Errorf("directory: sqlite: enable WAL: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 200*time.Millisecond)
+	}
+}
