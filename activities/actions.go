@@ -1,0 +1,615 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/olflow/olflow/directory"
+	"github.com/olflow/olflow/directory/seal"
+	"github.com/olflow/olflow/onelogin"
+)
+
+// Per-user outcomes of an action, as the audit log stores them.
+const (
+	OutcomeChanged     = string(directory.OutcomeChanged)
+	OutcomeAlreadyDone = string(directory.OutcomeAlreadyDone)
+	OutcomeFailed      = string(directory.OutcomeFailed)
+)
+
+// PasswordAAD binds a sealed user password to the request that carries it,
+// so a ciphertext lifted from one request's history opens for no other.
+func PasswordAAD(integration, requestID string) string {
+	return "onelogin-user-password/" + integration + "/" + requestID
+}
+
+// ResetLinkAAD binds a sealed password reset link to the request that
+// generated it.
+func ResetLinkAAD(integration, requestID string) string {
+	return "onelogin-reset-link/" + integration + "/" + requestID
+}
+
+// UserRef names a user the way the product knows them: exactly one of a
+// OneLogin id, an email or a username.
+type UserRef struct {
+	ID       int64  `json:",omitempty"`
+	Email    string `json:",omitempty"`
+	Username string `json:",omitempty"`
+}
+
+// String is the reference as a person would type it.
+func (r UserRef) String() string {
+	switch {
+	case r.ID != 0:
+		return "user " + strconv.FormatInt(r.ID, 10)
+	case r.Email != "":
+		return r.Email
+	}
+	return r.Username
+}
+
+// Normalize trims the reference and checks that it names exactly one way to
+// find a user. Wildcards are refused: OneLogin's list filters treat * and a
+// leading ! as patterns, and an action must never fan out to users nobody
+// named.
+func (r UserRef) Normalize() (UserRef, error) {
+	r.Email, r.Username = strings.TrimSpace(r.Email), strings.TrimSpace(r.Username)
+	set := 0
+	for _, ok := range []bool{r.ID != 0, r.Email != "", r.Username != ""} {
+		if ok {
+			set++
+		}
+	}
+	switch {
+	case set != 1:
+		return r, errors.New("give exactly one of id, email or username")
+	case r.ID < 0:
+		return r, errors.New("id must be positive")
+	case r.Email != "" && !strings.Contains(r.Email, "@"):
+		return r, errors.New("email must contain @")
+	case strings.ContainsAny(r.Email+r.Username, "*\r\n") || strings.HasPrefix(r.Email+r.Username, "!"):
+		return r, errors.New("patterns (* or a leading !) are not allowed")
+	}
+	return r, nil
+}
+
+// matches reports whether u is the user an email or username names;
+// OneLogin compares both without regard to case.
+func (r UserRef) matches(u onelogin.User) bool {
+	switch {
+	case r.ID != 0:
+		return u.ID == r.ID
+	case r.Email != "":
+		return strings.EqualFold(u.Email, r.Email)
+	}
+	return strings.EqualFold(u.Username, r.Username)
+}
+
+// BeginActionInput names what an action is about to touch.
+type BeginActionInput struct {
+	IntegrationID string
+	// GroupID and RoleIDs, when set, must exist in OneLogin: a typo fails
+	// the action once instead of once per user.
+	GroupID int64   `json:",omitempty"`
+	RoleIDs []int64 `json:",omitempty"`
+}
+
+// BeginActionResult is what the action may use.
+type BeginActionResult struct {
+	Scope     string
+	GroupName string   `json:",omitempty"`
+	RoleNames []string `json:",omitempty"` // in RoleIDs order
+}
+
+// BeginAction refuses an action the integration cannot carry out, before
+// any OneLogin call: a disconnected integration (not_found), one whose
+// credential failed (its code), and a scope below Manage All
+// (insufficient_scope). Then it checks that the named group and roles
+// exist.
+func (a *Activities) BeginAction(ctx context.Context, in BeginActionInput) (BeginActionResult, error) {
+	rec, err := a.Store.GetIntegration(ctx, in.IntegrationID)
+	if errors.Is(err, directory.ErrNotFound) {
+		return BeginActionResult{}, failure(CodeNotFound, "integration "+in.IntegrationID+" is not connected")
+	}
+	if err != nil {
+		return BeginActionResult{}, appError(err)
+	}
+	switch code := string(rec.Status); {
+	case rec.Status == directory.StatusDisconnected:
+		return BeginActionResult{}, failure(CodeNotFound, "integration "+in.IntegrationID+" is disconnected")
+	case slices.Contains(ConnectFailureCodes, code):
+		return BeginActionResult{}, failure(code, StatusMessage(code, string(rec.ScopeLevel), rec.Subdomain))
+	case rec.ScopeLevel != directory.ScopeManageAll:
+		return BeginActionResult{}, failure(CodeInsufficientScope,
+			StatusMessage(CodeInsufficientScope, string(rec.ScopeLevel), rec.Subdomain))
+	}
+	res := BeginActionResult{Scope: string(rec.ScopeLevel)}
+	if in.GroupID == 0 && len(in.RoleIDs) == 0 {
+		return res, nil
+	}
+	c, err := a.Clients.ForIntegration(rec)
+	if err != nil {
+		return BeginActionResult{}, err
+	}
+	if in.GroupID != 0 {
+		if err := a.v1Budget(c); err != nil {
+			return BeginActionResult{}, err
+		}
+		g, err := c.GetGroup(ctx, in.GroupID)
+		if err != nil {
+			return BeginActionResult{}, missing(err, "group", in.GroupID)
+		}
+		res.GroupName = g.Name
+	}
+	for _, id := range in.RoleIDs {
+		r, err := c.GetRole(ctx, id)
+		if err != nil {
+			return BeginActionResult{}, missing(err, "role", id)
+		}
+		res.RoleNames = append(res.RoleNames, r.Name)
+	}
+	return res, nil
+}
+
+// missing names the group or role OneLogin does not have.
+func missing(err error, what string, id int64) error {
+	if onelogin.CodeOf(err) == onelogin.CodeNotFound {
+		return failure(CodeNotFound, fmt.Sprintf("%s %d does not exist in OneLogin", what, id))
+	}
+	return appError(err)
+}
+
+// AuditInput is one action's entry in the audit log.
+type AuditInput struct {
+	IntegrationID string
+	RequestID     string
+	Actor         string
+	Action        string
+	Targets       []directory.AuditTarget
+}
+
+// RecordAction appends the action to the audit log. The store keeps one
+// entry per integration, request id and action, so a retry adds nothing.
+func (a *Activities) RecordAction(ctx context.Context, in AuditInput) (int64, error) {
+	id, err := a.Store.AppendAudit(ctx, directory.AuditEntry{IntegrationID: in.IntegrationID, Actor: in.Actor,
+		Action: in.Action, RequestID: in.RequestID, At: a.now(), Targets: in.Targets})
+	return id, appError(err)
+}
+
+// UserStepInput is one step of an action for one user.
+type UserStepInput struct {
+	IntegrationID string
+	RequestID     string
+	User          UserRef
+	// Since is when the action began (the workflow's start). A password or
+	// reset email OneLogin records at or after it is this request's own,
+	// sent by an attempt that did not live to report it.
+	Since    time.Time
+	GroupID  int64       `json:",omitempty"`
+	RoleID   int64       `json:",omitempty"`
+	Password seal.Sealed `json:",omitzero"`
+}
+
+// UserStepResult is a step that did not fail. Failures are errors whose
+// Type is the code.
+type UserStepResult struct {
+	UserID  int64
+	Outcome string // changed or already_done
+	// PreviousGroupID is the group a group change replaced or cleared.
+	PreviousGroupID int64 `json:",omitempty"`
+	// GroupID and RoleIDs are the user's memberships as read.
+	GroupID int64   `json:",omitempty"`
+	RoleIDs []int64 `json:",omitempty"`
+	InGroup bool    `json:",omitempty"`
+	// ResetLink is sealed with ResetLinkAAD: the link lets anyone set the
+	// user's password for 24 hours, so it never enters history in clear.
+	ResetLink seal.Sealed `json:",omitzero"`
+}
+
+// ResolveUser finds the user and reads their memberships; it changes
+// nothing. Multi-step actions resolve once and then name the user by id.
+func (a *Activities) ResolveUser(ctx context.Context, in UserStepInput) (UserStepResult, error) {
+	return a.runStep(ctx, in, func(_ context.Context, s *userStep) (UserStepResult, error) {
+		return UserStepResult{Outcome: OutcomeAlreadyDone, GroupID: deref(s.user.GroupID), RoleIDs: s.user.RoleIDs}, nil
+	})
+}
+
+// ActivateUser sets the user's status to active.
+func (a *Activities) ActivateUser(ctx context.Context, in UserStepInput) (UserStepResult, error) {
+	return a.setStatus(ctx, in, onelogin.StatusActive)
+}
+
+// SuspendUser sets the user's status to suspended.
+func (a *Activities) SuspendUser(ctx context.Context, in UserStepInput) (UserStepResult, error) {
+	return a.setStatus(ctx, in, onelogin.StatusSuspended)
+}
+
+func (a *Activities) setStatus(ctx context.Context, in UserStepInput, want onelogin.UserStatus) (UserStepResult, error) {
+	return a.runStep(ctx, in, func(ctx context.Context, s *userStep) (UserStepResult, error) {
+		if s.user.Status == want {
+			return s.done(ctx, false, s.user)
+		}
+		u, err := s.c.UpdateUser(ctx, s.user.ID, onelogin.UserUpdate{Status: &want})
+		if err != nil {
+			return UserStepResult{}, err
+		}
+		if u.Status != want {
+			// OneLogin may keep a user without a password out of active
+			// (reference §6.5): say so rather than report a change.
+			return UserStepResult{}, failure(CodeInvalidInput, fmt.Sprintf(
+				"OneLogin kept the user %s instead of %s; a user without a password needs a reset link first", u.Status, want))
+		}
+		return s.done(ctx, true, u)
+	})
+}
+
+// SetUserGroup puts the user in GroupID. OneLogin allows one group per
+// user, so this replaces the current group; PreviousGroupID says which.
+func (a *Activities) SetUserGroup(ctx context.Context, in UserStepInput) (UserStepResult, error) {
+	if in.GroupID <= 0 {
+		return UserStepResult{}, failure(CodeInvalidInput, "group_id must be positive")
+	}
+	return a.runStep(ctx, in, func(ctx context.Context, s *userStep) (UserStepResult, error) {
+		current := deref(s.user.GroupID)
+		if current == in.GroupID {
+			return s.done(ctx, false, s.user)
+		}
+		u, err := s.c.UpdateUser(ctx, s.user.ID, onelogin.UserUpdate{GroupID: &in.GroupID})
+		if err != nil {
+			return UserStepResult{}, err
+		}
+		res, err := s.done(ctx, true, u)
+		res.PreviousGroupID = current
+		return res, err
+	})
+}
+
+// RemoveUserFromGroup clears the user's group when it is GroupID; a user in
+// another group or none is left alone (already_done). GroupID 0 clears
+// whatever group the user has, as offboarding does.
+func (a *Activities) RemoveUserFromGroup(ctx context.Context, in UserStepInput) (UserStepResult, error) {
+	return a.runStep(ctx, in, func(ctx context.Context, s *userStep) (UserStepResult, error) {
+		current := deref(s.user.GroupID)
+		if current == 0 || (in.GroupID != 0 && current != in.GroupID) {
+			res, err := s.done(ctx, false, s.user)
+			res.GroupID = current
+			return res, err
+		}
+		u, err := s.c.UpdateUser(ctx, s.user.ID, onelogin.UserUpdate{ClearGroup: true})
+		if err != nil {
+			return UserStepResult{}, err
+		}
+		res, err := s.done(ctx, true, u)
+		res.PreviousGroupID = current
+		return res, err
+	})
+}
+
+// CheckUserGroup answers whether the user is in GroupID. It writes
+// nothing, not even the store.
+func (a *Activities) CheckUserGroup(ctx context.Context, in UserStepInput) (UserStepResult, error) {
+	return a.runStep(ctx, in, func(_ context.Context, s *userStep) (UserStepResult, error) {
+		g := deref(s.user.GroupID)
+		return UserStepResult{Outcome: OutcomeAlreadyDone, GroupID: g, InGroup: g != 0 && g == in.GroupID}, nil
+	})
+}
+
+// Roles change through the v2 role-users endpoints rather than v1
+// add_roles/remove_roles: adding a member twice or removing a non-member is a
+// no-op there (v1 answers 400 "already included"), so a retry racing another
+// writer cannot fail; they are documented as Manage All; and v2 does not
+// spend the account's v1 hourly budget. The cost: only user updates run
+// OneLogin Mappings (TF #160), so mappings that react to role membership run
+// on the user's next update, not now.
+
+// AddUserToRole assigns RoleID to the user.
+func (a *Activities) AddUserToRole(ctx context.Context, in UserStepInput) (UserStepResult, error) {
+	return a.changeRole(ctx, in, true)
+}
+
+// RemoveUserFromRole removes RoleID from the user.
+func (a *Activities) RemoveUserFromRole(ctx context.Context, in UserStepInput) (UserStepResult, error) {
+	return a.changeRole(ctx, in, false)
+}
+
+func (a *Activities) changeRole(ctx context.Context, in UserStepInput, add bool) (UserStepResult, error) {
+	if in.RoleID <= 0 {
+		return UserStepResult{}, failure(CodeInvalidInput, "role_id must be positive")
+	}
+	return a.runStep(ctx, in, func(ctx context.Context, s *userStep) (UserStepResult, error) {
+		if slices.Contains(s.user.RoleIDs, in.RoleID) == add {
+			return s.done(ctx, false, s.user)
+		}
+		change := s.c.RemoveRoleUsers
+		if add {
+			change = s.c.AddRoleUsers
+		}
+		if err := change(ctx, in.RoleID, []int64{s.user.ID}); err != nil {
+			return UserStepResult{}, missing(err, "role", in.RoleID)
+		}
+		u, err := s.c.GetUser(ctx, s.user.ID)
+		if err != nil {
+			return UserStepResult{}, err
+		}
+		if slices.Contains(u.RoleIDs, in.RoleID) != add {
+			// A role granted by a mapping stays whatever the role API says
+			// (reference §6.7).
+			return UserStepResult{}, failure(CodeConflict, fmt.Sprintf(
+				"OneLogin did not change role %d for the user; a mapping may grant it", in.RoleID))
+		}
+		return s.done(ctx, true, u)
+	})
+}
+
+// GenerateResetLink gets a password reset link for the user (no email is
+// sent) and returns it sealed.
+func (a *Activities) GenerateResetLink(ctx context.Context, in UserStepInput) (UserStepResult, error) {
+	return a.runStep(ctx, in, func(ctx context.Context, s *userStep) (UserStepResult, error) {
+		if err := s.needEmail(); err != nil {
+			return UserStepResult{}, err
+		}
+		if err := a.v1Budget(s.c); err != nil {
+			return UserStepResult{}, err
+		}
+		link, err := s.c.GetInviteLink(ctx, s.user.Email)
+		if err != nil {
+			return UserStepResult{}, err
+		}
+		sealed, err := a.Clients.Keys.Seal(seal.NewSecret(link), ResetLinkAAD(in.IntegrationID, in.RequestID))
+		if err != nil {
+			return UserStepResult{}, appError(err)
+		}
+		return UserStepResult{Outcome: OutcomeChanged, ResetLink: sealed}, nil
+	})
+}
+
+// SendResetEmail has OneLogin email the user a password reset link. An
+// email OneLogin recorded since the action began is this request's own, so
+// a retry does not send a second one.
+func (a *Activities) SendResetEmail(ctx context.Context, in UserStepInput) (UserStepResult, error) {
+	return a.runStep(ctx, in, func(ctx context.Context, s *userStep) (UserStepResult, error) {
+		if s.since(s.user.InvitationSentAt) {
+			return UserStepResult{Outcome: OutcomeAlreadyDone}, nil
+		}
+		if err := s.needEmail(); err != nil {
+			return UserStepResult{}, err
+		}
+		if err := a.v1Budget(s.c); err != nil {
+			return UserStepResult{}, err
+		}
+		if err := s.c.SendInviteLink(ctx, s.user.Email, ""); err != nil {
+			return UserStepResult{}, err
+		}
+		return s.done(ctx, true, s.user)
+	})
+}
+
+// SetPassword sets the user's password, opened from its seal here and
+// nowhere else, with OneLogin's password policy applied: a policy failure is
+// invalid_input with OneLogin's message. A password changed since the action
+// began was set by this request (or superseded by a newer change) and is not
+// set again.
+func (a *Activities) SetPassword(ctx context.Context, in UserStepInput) (UserStepResult, error) {
+	if in.Password.IsZero() {
+		return UserStepResult{}, failure(CodeInvalidInput, "password is empty")
+	}
+	pw, err := a.Clients.Keys.Open(in.Password, PasswordAAD(in.IntegrationID, in.RequestID))
+	if err != nil {
+		// Retryable, like a client secret: a worker with the right keys opens it.
+		return UserStepResult{}, appError(errors.New("cannot open the sealed password: check the worker's sealing keys"))
+	}
+	if pw.IsZero() {
+		return UserStepResult{}, failure(CodeInvalidInput, "password is empty")
+	}
+	return a.runStep(ctx, in, func(ctx context.Context, s *userStep) (UserStepResult, error) {
+		if s.since(s.user.PasswordChangedAt) {
+			return UserStepResult{Outcome: OutcomeAlreadyDone}, nil
+		}
+		text := pw.Reveal()
+		u, err := s.c.UpdateUser(ctx, s.user.ID, onelogin.UserUpdate{Password: &text})
+		if err != nil {
+			return UserStepResult{}, redact(err, text)
+		}
+		return s.done(ctx, true, u)
+	})
+}
+
+// LogoutUser ends all of the user's sessions. Sessions are not visible
+// through the API, so there is nothing to compare first; ending them again
+// is harmless.
+func (a *Activities) LogoutUser(ctx context.Context, in UserStepInput) (UserStepResult, error) {
+	return a.runStep(ctx, in, func(ctx context.Context, s *userStep) (UserStepResult, error) {
+		if err := a.v1Budget(s.c); err != nil {
+			return UserStepResult{}, err
+		}
+		if err := s.c.LogoutUser(ctx, s.user.ID); err != nil {
+			return UserStepResult{}, err
+		}
+		return UserStepResult{Outcome: OutcomeChanged}, nil
+	})
+}
+
+// redact keeps a password out of a OneLogin error's message, in case a
+// policy message ever quotes it.
+func redact(err error, secret string) error {
+	var oe *onelogin.Error
+	if secret == "" || !errors.As(err, &oe) || !strings.Contains(oe.Message, secret) {
+		return err
+	}
+	c := *oe
+	c.Message = strings.ReplaceAll(c.Message, secret, seal.Redacted)
+	return &c
+}
+
+// v1Budget lets a v1 call through while the account has budget left. When
+// OneLogin has announced the budget spent, it waits for the reset as a retry
+// delay instead of spending a 429. Only v1 calls count against the budget
+// (reference §10), so v2 steps never wait here. Unlike syncs, actions keep no
+// reserve: the reserve exists for them.
+func (a *Activities) v1Budget(c *onelogin.Client) error {
+	rl, ok := c.RateLimit()
+	if !ok || rl.Remaining > 0 {
+		return nil
+	}
+	wait := rl.ResetAt().Sub(a.now())
+	if wait <= 0 {
+		return nil
+	}
+	return appError(&onelogin.Error{Code: onelogin.CodeRateLimited, RetryAfter: wait,
+		Message: "the account's OneLogin rate budget is spent; waiting for the reset"})
+}
+
+// userStep is one user's step in progress: the client and the user as
+// OneLogin has them now.
+type userStep struct {
+	a    *Activities
+	in   UserStepInput
+	c    *onelogin.Client
+	user onelogin.User
+}
+
+// runStep resolves the user, reads their current state and runs apply on
+// it. apply compares before it writes, so a retried step never applies
+// twice.
+func (a *Activities) runStep(ctx context.Context, in UserStepInput, apply func(context.Context, *userStep) (UserStepResult, error)) (UserStepResult, error) {
+	c, err := a.client(ctx, in.IntegrationID)
+	if err != nil {
+		return UserStepResult{}, err
+	}
+	u, err := a.resolve(ctx, c, in.IntegrationID, in.User)
+	if err != nil {
+		return UserStepResult{}, stepError(ctx, err)
+	}
+	res, err := apply(ctx, &userStep{a: a, in: in, c: c, user: u})
+	if err != nil {
+		return UserStepResult{}, withUser(stepError(ctx, err), u.ID)
+	}
+	res.UserID = u.ID
+	return res, nil
+}
+
+// done writes the user as OneLogin now has them to the store, so the
+// product sees the change before the next sync, and reports the outcome.
+func (s *userStep) done(ctx context.Context, changed bool, fresh onelogin.User) (UserStepResult, error) {
+	if _, err := s.a.Store.PutUser(ctx, s.in.IntegrationID, toDirectoryUser(fresh)); err != nil {
+		return UserStepResult{}, appError(err)
+	}
+	if changed || s.ownEarlierAttempt(ctx) {
+		return UserStepResult{Outcome: OutcomeChanged}, nil
+	}
+	return UserStepResult{Outcome: OutcomeAlreadyDone}, nil
+}
+
+// ownEarlierAttempt reports whether a user already in the wanted state was
+// most likely put there by an earlier attempt of this very step, one that
+// changed OneLogin and then failed (writing the store, say): it is a retry,
+// and OneLogin changed the user after the action began. The outcome then
+// says what the request did rather than what the retry found.
+func (s *userStep) ownEarlierAttempt(ctx context.Context) bool {
+	return activity.IsActivity(ctx) && activity.GetInfo(ctx).Attempt > 1 && s.since(s.user.UpdatedAt)
+}
+
+// since reports whether t is at or after the action's start. OneLogin keeps
+// milliseconds.
+func (s *userStep) since(t *time.Time) bool {
+	return t != nil && !s.in.Since.IsZero() && !t.Before(s.in.Since.Truncate(time.Millisecond))
+}
+
+func (s *userStep) needEmail() error {
+	if s.user.Email == "" {
+		return failure(CodeInvalidInput, "the user has no email address; OneLogin sends reset links by email")
+	}
+	return nil
+}
+
+// stepError ends a user's step. A failure a retry cannot fix keeps
+// OneLogin's own words, which an admin can act on (a password policy, say);
+// the full error, with endpoint and request id, goes to the worker's log.
+func stepError(ctx context.Context, err error) error {
+	var oe *onelogin.Error
+	if errors.As(err, &oe) && !oe.Code.Retryable() {
+		if activity.IsActivity(ctx) {
+			activity.GetLogger(ctx).Warn("OneLogin refused a user step", "code", string(oe.Code), "error", oe.Error())
+		}
+		return failure(string(oe.Code), oe.Message)
+	}
+	return appError(err)
+}
+
+// withUser tells the workflow which user a final failure was about, for
+// the result and the audit log.
+func withUser(err error, id int64) error {
+	var ae *temporal.ApplicationError
+	if !errors.As(err, &ae) || !ae.NonRetryable() {
+		return err
+	}
+	return temporal.NewNonRetryableApplicationError(ae.Message(), ae.Type(), nil, UserStepResult{UserID: id})
+}
+
+// resolve finds the user a reference names, as OneLogin has them now. An
+// id is read directly. An email or username is looked up in the directory
+// first (no list call), then read fresh; a stale mapping (the user renamed
+// or deleted since the last sync) falls back to asking OneLogin.
+func (a *Activities) resolve(ctx context.Context, c *onelogin.Client, integration string, ref UserRef) (onelogin.User, error) {
+	ref, err := ref.Normalize()
+	if err != nil {
+		return onelogin.User{}, failure(CodeInvalidInput, "user: "+err.Error())
+	}
+	if ref.ID != 0 {
+		u, err := c.GetUser(ctx, ref.ID)
+		if onelogin.CodeOf(err) == onelogin.CodeNotFound {
+			return u, failure(CodeNotFound, "no OneLogin user has id "+strconv.FormatInt(ref.ID, 10))
+		}
+		return u, err
+	}
+	find := a.Store.FindUserByEmail
+	if ref.Email == "" {
+		find = a.Store.FindUserByUsername
+	}
+	known, err := find(ctx, integration, ref.Email+ref.Username)
+	switch {
+	case err == nil:
+		u, err := c.GetUser(ctx, known.OneLoginID)
+		if err == nil && ref.matches(u) {
+			return u, nil
+		}
+		if err != nil && onelogin.CodeOf(err) != onelogin.CodeNotFound {
+			return u, err
+		}
+	case !errors.Is(err, directory.ErrNotFound):
+		return onelogin.User{}, appError(err)
+	}
+	return lookup(ctx, c, ref)
+}
+
+// lookup asks OneLogin for the user with an email or username. The filter
+// is exact but case-blind; matches are checked again here all the same.
+func lookup(ctx context.Context, c *onelogin.Client, ref UserRef) (onelogin.User, error) {
+	var found []onelogin.User
+	for u, err := range c.Users(ctx, onelogin.UserQuery{Email: ref.Email, Username: ref.Username}) {
+		if err != nil {
+			return onelogin.User{}, err
+		}
+		if ref.matches(u) {
+			found = append(found, u)
+		}
+	}
+	what := "email " + ref.Email
+	if ref.Email == "" {
+		what = "username " + ref.Username
+	}
+	switch len(found) {
+	case 0:
+		return onelogin.User{}, failure(CodeNotFound, "no OneLogin user has "+what)
+	case 1:
+		return found[0], nil
+	}
+	return onelogin.User{}, failure(CodeConflict, fmt.Sprintf("%d OneLogin users have %s; name the user by id", len(found), what))
+}

@@ -1,0 +1,119 @@
+package activities_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/olflow/olflow/activities"
+	"github.com/olflow/olflow/directory"
+	"github.com/olflow/olflow/onelogin/olsim"
+)
+
+func TestBeginSyncChoosesMode(t *testing.T) {
+	t.Parallel()
+	const overlap = 10 * time.Minute
+	h := newHarness(t, olsim.Options{Users: 20}, activities.Config{UsersOverlap: overlap})
+	h.saveIntegration("acme-1", adminClientID)
+
+	// No watermark yet: an incremental request becomes full.
+	first := h.begin("acme-1", activities.ModeIncremental)
+	require.Equal(t, activities.ModeFull, first.Mode)
+	require.Equal(t, "no watermark yet", first.Upgraded)
+	require.True(t, first.UsersSince.IsZero())
+	require.True(t, first.Watermark.IsZero())
+
+	// Close it as the workflow would, with the users' newest updated_at.
+	kinds := map[directory.Kind]activities.KindResult{}
+	for kind, fn := range h.kindFns() {
+		kinds[kind] = must[activities.KindResult](h, fn, kindInput("acme-1", first))
+	}
+	wm := kinds[directory.KindUsers].MaxUpdatedAt
+	require.False(t, wm.IsZero())
+	must[activities.FinishResult](h, h.acts.FinishSyncRun, h.finishInput("acme-1", first, directory.RunCompleted, wm))
+	lastFull := h.clock.Now() // the store's clock is the simulator's
+
+	for _, tc := range []struct {
+		name     string
+		at       time.Duration // since the last full sync
+		mode     string
+		wantMode string
+		upgraded string
+	}{
+		{"incremental right after a full sync", time.Minute, activities.ModeIncremental, activities.ModeIncremental, ""},
+		{"incremental at exactly the full-sync interval", 24 * time.Hour, activities.ModeIncremental, activities.ModeIncremental, ""},
+		{"incremental past the full-sync interval", 24*time.Hour + time.Second, activities.ModeIncremental, activities.ModeFull,
+			"last full sync older than 24h0m0s"},
+		{"full asked for", time.Minute, activities.ModeFull, activities.ModeFull, ""},
+	} {
+		h.clock.Set(lastFull.Add(tc.at))
+		b := h.begin("acme-1", tc.mode)
+		require.Equal(t, tc.wantMode, b.Mode, tc.name)
+		require.Equal(t, tc.upgraded, b.Upgraded, tc.name)
+		require.True(t, b.Watermark.Equal(wm), "%s: watermark %v, want %v", tc.name, b.Watermark, wm)
+		if tc.wantMode == activities.ModeIncremental {
+			require.True(t, b.UsersSince.Equal(wm.Add(-overlap)), "%s: UsersSince %v, want watermark - overlap", tc.name, b.UsersSince)
+		} else {
+			require.True(t, b.UsersSince.IsZero(), tc.name)
+		}
+		run, err := h.store.GetSyncRun(h.ctx, "acme-1", b.RunID)
+		require.NoError(t, err)
+		require.Equal(t, directory.SyncMode(tc.wantMode), run.Mode, tc.name)
+		require.Equal(t, directory.RunRunning, run.Status, tc.name)
+	}
+}
+
+// The workflow passes its run id as the key, so a retried BeginSync opens
+// no second run, even when the mode decision would now differ.
+func TestBeginSyncIsIdempotent(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, olsim.Options{Users: 20}, activities.Config{})
+	h.saveIntegration("acme-1", adminClientID)
+	h.sync("acme-1", activities.ModeFull)
+	lastFull := h.clock.Now()
+
+	begin := func(mode, key string) activities.BeginSyncResult {
+		return must[activities.BeginSyncResult](h, h.acts.BeginSync, activities.BeginSyncInput{IntegrationID: "acme-1", Mode: mode, Key: key})
+	}
+	a, b := begin(activities.ModeIncremental, "wf-A"), begin(activities.ModeIncremental, "wf-A")
+	require.Equal(t, a, b)
+	c := begin(activities.ModeIncremental, "wf-B")
+	require.NotEqual(t, a.RunID, c.RunID)
+
+	// First attempt one second before the full-sync interval runs out, the
+	// retry one second after: the retry gets the run the key names.
+	h.clock.Set(lastFull.Add(24*time.Hour - time.Second))
+	first := begin(activities.ModeIncremental, "wf-C")
+	require.Equal(t, activities.ModeIncremental, first.Mode)
+	h.clock.Advance(2 * time.Second)
+	again := begin(activities.ModeIncremental, "wf-C")
+	require.Equal(t, first, again)
+	// A fresh run is full now.
+	require.Equal(t, activities.ModeFull, begin(activities.ModeIncremental, "wf-D").Mode)
+}
+
+func TestBeginSyncRefuses(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, olsim.Options{Users: 5}, activities.Config{})
+	h.saveIntegration("acme-1", adminClientID)
+	h.saveIntegration("gone", adminClientID)
+	must[struct{}](h, h.acts.SetIntegrationStatus, activities.StatusInput{IntegrationID: "gone", Status: directory.StatusDisconnected, Message: "bye"})
+
+	for _, tc := range []struct {
+		name, integration, mode, code string
+	}{
+		{"unknown integration", "nobody", activities.ModeFull, activities.CodeNotFound},
+		{"disconnected integration", "gone", activities.ModeIncremental, activities.CodeNotFound},
+		{"bad mode", "acme-1", "sometimes", activities.CodeInvalidInput},
+		{"empty mode", "acme-1", "", activities.CodeInvalidInput},
+	} {
+		_, r := call[activities.BeginSyncResult](h, nil, h.acts.BeginSync, activities.BeginSyncInput{
+			IntegrationID: tc.integration, Mode: tc.mode, Key: "k-" + tc.name})
+		require.Error(t, r.err, tc.name)
+		requireCode(t, r.err, tc.code, false)
+	}
+	runs, err := h.store.ListSyncRuns(h.ctx, "acme-1", 10)
+	require.NoError(t, err)
+	require.Empty(t, runs, "a refused BeginSync opens no run")
+}

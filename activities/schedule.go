@@ -1,0 +1,113 @@
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sort"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+)
+
+// ScheduleInput describes an integration's periodic sync schedule. The
+// workflow passes the started workflow's names and its encoded argument,
+// because activities do not import workflows.
+type ScheduleInput struct {
+	ScheduleID    string
+	IntegrationID string
+	Interval      time.Duration
+	CatchupWindow time.Duration
+	WorkflowType  string
+	WorkflowID    string
+	TaskQueue     string
+	// Arg is the started workflow's one argument, as JSON.
+	Arg json.RawMessage
+	// Keywords are Keyword search attributes set on every started run.
+	Keywords map[string]string
+	Note     string
+}
+
+// ScheduleResult says what EnsureSchedule did.
+type ScheduleResult struct {
+	Created bool
+}
+
+// EnsureSchedule creates the schedule or, when it exists, updates its spec,
+// action and policies in place, keeping whether an operator paused it.
+func (a *Activities) EnsureSchedule(ctx context.Context, in ScheduleInput) (ScheduleResult, error) {
+	if in.ScheduleID == "" || in.Interval <= 0 {
+		return ScheduleResult{}, failure(CodeInvalidInput, "schedule id and a positive interval are required")
+	}
+	spec := client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: in.Interval}}}
+	action := &client.ScheduleWorkflowAction{
+		ID: in.WorkflowID, Workflow: in.WorkflowType, TaskQueue: in.TaskQueue, Args: []any{in.Arg},
+		TypedSearchAttributes: keywords(in.Keywords),
+		StaticSummary:         "Periodic OneLogin sync of " + in.IntegrationID,
+	}
+	_, err := a.Schedules.Create(ctx, client.ScheduleOptions{
+		ID: in.ScheduleID, Spec: spec, Action: action,
+		Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_SKIP, CatchupWindow: in.CatchupWindow, Note: in.Note,
+		TypedSearchAttributes: keywords(in.Keywords),
+	})
+	if err == nil {
+		return ScheduleResult{Created: true}, nil
+	}
+	if !errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
+		return ScheduleResult{}, temporalError(err)
+	}
+	err = a.Schedules.GetHandle(ctx, in.ScheduleID).Update(ctx, client.ScheduleUpdateOptions{
+		DoUpdate: func(cur client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
+			s := cur.Description.Schedule
+			s.Spec = &spec
+			s.Action = action
+			if s.Policy == nil {
+				s.Policy = &client.SchedulePolicies{}
+			}
+			s.Policy.Overlap = enumspb.SCHEDULE_OVERLAP_POLICY_SKIP
+			s.Policy.CatchupWindow = in.CatchupWindow
+			return &client.ScheduleUpdate{Schedule: &s}, nil
+		},
+	})
+	return ScheduleResult{}, temporalError(err)
+}
+
+// DeleteSchedule removes the schedule; a missing one is already gone.
+// Workflows it started keep running.
+func (a *Activities) DeleteSchedule(ctx context.Context, scheduleID string) error {
+	err := a.Schedules.GetHandle(ctx, scheduleID).Delete(ctx)
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return nil
+	}
+	return temporalError(err)
+}
+
+func keywords(kv map[string]string) temporal.SearchAttributes {
+	names := make([]string, 0, len(kv))
+	for k := range kv {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	updates := make([]temporal.SearchAttributeUpdate, 0, len(kv))
+	for _, k := range names {
+		updates = append(updates, temporal.NewSearchAttributeKeyKeyword(k).ValueSet(kv[k]))
+	}
+	return temporal.NewSearchAttributes(updates...)
+}
+
+// temporalError classifies a Temporal service error: a refused request is
+// invalid_input, anything else may heal.
+func temporalError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var invalid *serviceerror.InvalidArgument
+	if errors.As(err, &invalid) {
+		return failure(CodeInvalidInput, err.Error())
+	}
+	return temporal.NewApplicationError(err.Error(), CodeServerError)
+}

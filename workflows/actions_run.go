@@ -1,0 +1,278 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/olflow/olflow/activities"
+	"github.com/olflow/olflow/directory"
+)
+
+// AuditAction is the audit log's name for an action workflow: its type in
+// snake case, e.g. suspend_users.
+func AuditAction(workflowType string) string {
+	var b strings.Builder
+	for i, r := range workflowType {
+		if unicode.IsUpper(r) {
+			if i > 0 {
+				b.WriteByte('_')
+			}
+			r = unicode.ToLower(r)
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// actionWorkflow is one run of an action over its users: the bulk actions
+// and onboarding/offboarding share it.
+type actionWorkflow struct {
+	req         ActionRequest
+	log         log.Logger
+	since       time.Time
+	parallelism int
+	result      ActionResult
+	finished    int
+	// stop is the first failure that makes the remaining users pointless
+	// (the credential stopped working); users not yet started get it.
+	stop *UserResult
+}
+
+// bulkStep is a bulk action's one activity per user.
+type bulkStep struct {
+	verb string // for summaries: "suspend jane@acme.com"
+	fn   any
+	// check is what BeginAction verifies exists before any user is worked.
+	check activities.BeginActionInput
+	// with adds the action's parameters to each user's input.
+	with func(*activities.UserStepInput)
+}
+
+// runBulk runs one activity per user, in parallel up to the request's
+// bound. The request must be normalised.
+func runBulk(ctx workflow.Context, name string, req ActionRequest, step bulkStep) (ActionResult, error) {
+	w := &actionWorkflow{req: req}
+	if err := w.setup(ctx, name); err != nil {
+		return ActionResult{}, err
+	}
+	if _, err := w.begin(ctx, step.check); err != nil {
+		return ActionResult{}, err
+	}
+	err := w.forEachUser(ctx, func(ctx workflow.Context, ref UserRef) UserResult {
+		in := w.stepInput(ref)
+		if step.with != nil {
+			step.with(&in)
+		}
+		var r activities.UserStepResult
+		err := workflow.ExecuteActivity(userStepOptions(ctx, step.verb+" "+ref.String()), step.fn, in).Get(ctx, &r)
+		if err != nil {
+			return failedUser(ref, err)
+		}
+		return UserResult{User: ref, UserID: r.UserID, Outcome: r.Outcome, ReplacedGroupID: r.PreviousGroupID,
+			GroupID: r.GroupID, InGroup: r.InGroup, ResetLink: r.ResetLink}
+	})
+	if err != nil {
+		return ActionResult{}, err
+	}
+	return w.finish(ctx)
+}
+
+// userStepOptions: a step is one to three OneLogin calls. Transient trouble
+// retries with backoff, and a 429 waits for the reset OneLogin announced,
+// which may be most of an hour away; the schedule-to-close bound covers one
+// full rate window and then gives up on the user.
+func userStepOptions(ctx workflow.Context, summary string) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout:    time.Minute,
+		ScheduleToCloseTimeout: 2 * time.Hour,
+		RetryPolicy:            retryPolicy(time.Minute),
+		Summary:                summary,
+	})
+}
+
+func (w *actionWorkflow) setup(ctx workflow.Context, name string) error {
+	w.log = log.With(workflow.GetLogger(ctx), "integration", w.req.IntegrationID, "request", w.req.RequestID, "action", name)
+	w.since = workflow.GetInfo(ctx).WorkflowStartTime
+	w.parallelism = w.req.Parallelism
+	if w.parallelism == 0 {
+		w.parallelism = DefaultActionParallelism
+	}
+	w.result = ActionResult{Action: name, IntegrationID: w.req.IntegrationID, RequestID: w.req.RequestID,
+		Users: make([]UserResult, len(w.req.Users))}
+	for i, ref := range w.req.Users {
+		w.result.Users[i].User = ref
+	}
+	if err := workflow.SetQueryHandler(ctx, ProgressQuery, func() (ActionResult, error) { return w.result, nil }); err != nil {
+		return err
+	}
+	w.details(ctx)
+	return workflow.UpsertTypedSearchAttributes(ctx, IntegrationAttribute.ValueSet(w.req.IntegrationID))
+}
+
+// begin refuses, before any OneLogin call, an integration that may not act
+// (insufficient_scope and the like), then checks the named group and roles.
+func (w *actionWorkflow) begin(ctx workflow.Context, check activities.BeginActionInput) (activities.BeginActionResult, error) {
+	check.IntegrationID = w.req.IntegrationID
+	var res activities.BeginActionResult
+	err := workflow.ExecuteActivity(shortActivity(ctx, "check the integration may act"), a.BeginAction, check).Get(ctx, &res)
+	if err != nil {
+		w.log.Warn("action refused", "code", ErrorCode(err))
+		return res, fail(codeOr(ErrorCode(err)), errorMessage(err))
+	}
+	return res, nil
+}
+
+func (w *actionWorkflow) stepInput(ref UserRef) activities.UserStepInput {
+	return activities.UserStepInput{IntegrationID: w.req.IntegrationID, RequestID: w.req.RequestID, User: ref, Since: w.since}
+}
+
+// forEachUser runs work for every requested user, at most parallelism at
+// a time, and keeps the results in request order. A user named twice is
+// worked once: two steps racing on one user could both report a change.
+func (w *actionWorkflow) forEachUser(ctx workflow.Context, work func(workflow.Context, UserRef) UserResult) error {
+	sem := workflow.NewSemaphore(ctx, int64(w.parallelism))
+	first := map[UserRef]int{}
+	var repeats [][2]int // {position, position of the first mention}
+	running := 0
+	for i, ref := range w.req.Users {
+		key := UserRef{ID: ref.ID, Email: strings.ToLower(ref.Email), Username: strings.ToLower(ref.Username)}
+		if j, seen := first[key]; seen {
+			repeats = append(repeats, [2]int{i, j})
+			continue
+		}
+		first[key] = i
+		if err := sem.Acquire(ctx, 1); err != nil {
+			return err
+		}
+		if w.stop != nil {
+			sem.Release(1)
+			w.set(ctx, i, UserResult{User: ref, Outcome: OutcomeFailed, Code: w.stop.Code,
+				Message: "not attempted: " + w.stop.Message})
+			continue
+		}
+		running++
+		workflow.Go(ctx, func(ctx workflow.Context) {
+			defer sem.Release(1)
+			r := work(ctx, ref)
+			running--
+			if r.Outcome == OutcomeFailed && slices.Contains(activities.ConnectFailureCodes, r.Code) && w.stop == nil {
+				w.log.Warn("the credential stopped working; the remaining users are not attempted", "code", r.Code)
+				w.stop = &r
+			}
+			w.set(ctx, i, r)
+		})
+	}
+	if err := workflow.Await(ctx, func() bool { return running == 0 }); err != nil {
+		return err
+	}
+	for _, p := range repeats {
+		r := w.result.Users[p[1]]
+		r.User = w.req.Users[p[0]]
+		w.set(ctx, p[0], r)
+	}
+	return nil
+}
+
+// set records one user's result and shows progress.
+func (w *actionWorkflow) set(ctx workflow.Context, i int, r UserResult) {
+	w.result.Users[i] = r
+	w.finished++
+	switch r.Outcome {
+	case OutcomeChanged:
+		w.result.Changed++
+	case OutcomeAlreadyDone:
+		w.result.AlreadyDone++
+	default:
+		w.result.Failed++
+	}
+	w.details(ctx)
+}
+
+// detailRows bounds the per-user table in the UI; the progress query has
+// every user.
+const detailRows = 20
+
+// details shows progress in the UI as markdown: counts and the first users.
+func (w *actionWorkflow) details(ctx workflow.Context) {
+	var b strings.Builder
+	r := w.result
+	fmt.Fprintf(&b, "**%s** on `%s`, request `%s`%s: %d of %d users done (changed %d, already done %d, failed %d)\n\n",
+		r.Action, r.IntegrationID, r.RequestID, byWhomSuffix(w.req.RequestedBy), w.finished, len(r.Users),
+		r.Changed, r.AlreadyDone, r.Failed)
+	b.WriteString("| user | OneLogin id | outcome | code |\n|---|---|---|---|\n")
+	for _, u := range r.Users[:min(len(r.Users), detailRows)] {
+		outcome := u.Outcome
+		if outcome == "" {
+			outcome = "pending"
+		}
+		fmt.Fprintf(&b, "| %s | %d | %s | %s |\n", u.User, u.UserID, outcome, u.Code)
+	}
+	if n := len(r.Users) - detailRows; n > 0 {
+		fmt.Fprintf(&b, "\n… and %d more (query `%s` for all)", n, ProgressQuery)
+	}
+	workflow.SetCurrentDetails(ctx, b.String())
+}
+
+func byWhomSuffix(who string) string {
+	if who == "" {
+		return ""
+	}
+	return " by " + who
+}
+
+// finish appends one audit entry with every user's outcome and returns the
+// result. The store keeps one entry per request id and action, so a retried
+// append adds nothing.
+func (w *actionWorkflow) finish(ctx workflow.Context) (ActionResult, error) {
+	targets := make([]directory.AuditTarget, len(w.result.Users))
+	for i, u := range w.result.Users {
+		targets[i] = directory.AuditTarget{UserID: u.UserID, Outcome: directory.Outcome(u.Outcome)}
+		if u.Outcome == OutcomeFailed {
+			targets[i].ErrorCode = u.Code
+		}
+	}
+	err := workflow.ExecuteActivity(shortActivity(ctx, "record the action in the audit log"), a.RecordAction, activities.AuditInput{
+		IntegrationID: w.req.IntegrationID, RequestID: w.req.RequestID, Actor: w.req.RequestedBy,
+		Action: AuditAction(w.result.Action), Targets: targets,
+	}).Get(ctx, nil)
+	if err != nil {
+		// OneLogin has changed: the result goes with the failure so the
+		// caller still learns what happened to each user.
+		return w.result, temporal.NewNonRetryableApplicationError("the action ran but the audit log could not record it: "+errorMessage(err),
+			codeOr(ErrorCode(err)), err, w.result)
+	}
+	w.log.Info("action finished", "changed", w.result.Changed, "already_done", w.result.AlreadyDone, "failed", w.result.Failed)
+	return w.result, nil
+}
+
+// failedUser is a user whose step failed for good: a code a retry cannot
+// fix, or transient trouble that outlasted the retries.
+func failedUser(ref UserRef, err error) UserResult {
+	r := UserResult{User: ref, Outcome: OutcomeFailed, Code: codeOr(ErrorCode(err)), Message: errorMessage(err)}
+	var ae *temporal.ApplicationError
+	if errors.As(err, &ae) && ae.HasDetails() {
+		var d activities.UserStepResult
+		if ae.Details(&d) == nil {
+			r.UserID = d.UserID
+		}
+	}
+	return r
+}
+
+// errorMessage is an activity failure's own message, without the
+// "activity error (type: ..., scheduledEventID: ...)" wrapping.
+func errorMessage(err error) string {
+	var ae *temporal.ApplicationError
+	if errors.As(err, &ae) {
+		return ae.Message()
+	}
+	return err.Error()
+}

@@ -1,0 +1,490 @@
+package workflows
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/olflow/olflow/activities"
+	"github.com/olflow/olflow/directory"
+)
+
+// actionEnv is a test env where the integration may act and the audit
+// entry is captured.
+type actionEnv struct {
+	*testsuite.TestWorkflowEnvironment
+	mu     sync.Mutex
+	audits []activities.AuditInput
+	begins []activities.BeginActionInput
+	calls  []string // step activity calls, "Activity:user"
+}
+
+func newActionEnv(t *testing.T) *actionEnv {
+	env := &actionEnv{TestWorkflowEnvironment: newEnv(t)}
+	env.OnActivity(a.BeginAction, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.BeginActionInput) (activities.BeginActionResult, error) {
+		env.mu.Lock()
+		defer env.mu.Unlock()
+		env.begins = append(env.begins, in)
+		return activities.BeginActionResult{Scope: "manage_all"}, nil
+	})
+	env.OnActivity(a.RecordAction, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.AuditInput) (int64, error) {
+		env.mu.Lock()
+		defer env.mu.Unlock()
+		env.audits = append(env.audits, in)
+		return int64(len(env.audits)), nil
+	})
+	return env
+}
+
+// step mocks a per-user activity with a function of the input.
+func (env *actionEnv) step(fn any, name string, do func(in activities.UserStepInput) (activities.UserStepResult, error)) {
+	env.OnActivity(fn, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.UserStepInput) (activities.UserStepResult, error) {
+		env.mu.Lock()
+		env.calls = append(env.calls, name+":"+in.User.String())
+		env.mu.Unlock()
+		return do(in)
+	})
+}
+
+func (env *actionEnv) result(t *testing.T) ActionResult {
+	t.Helper()
+	require.True(t, env.IsWorkflowCompleted())
+	require.NoError(t, env.GetWorkflowError())
+	var res ActionResult
+	require.NoError(t, env.GetWorkflowResult(&res))
+	return res
+}
+
+func ok(id int64, outcome string) (activities.UserStepResult, error) {
+	return activities.UserStepResult{UserID: id, Outcome: outcome}, nil
+}
+
+func refusedUser(code, msg string, id int64) error {
+	return temporal.NewNonRetryableApplicationError(msg, code, nil, activities.UserStepResult{UserID: id})
+}
+
+func bulk(users ...UserRef) ActionRequest {
+	return ActionRequest{IntegrationID: "acme-tenant", RequestID: "req-1", RequestedBy: "agent@acme", Users: users}
+}
+
+func TestSuspendUsersPartialFailure(t *testing.T) {
+	env := newActionEnv(t)
+	flaky := 0
+	env.step(a.SuspendUser, "suspend", func(in activities.UserStepInput) (activities.UserStepResult, error) {
+		assert.Equal(t, "acme-tenant", in.IntegrationID)
+		assert.False(t, in.Since.IsZero(), "steps learn when the action began")
+		switch in.User {
+		case UserRef{ID: 11}:
+			return ok(11, OutcomeChanged)
+		case UserRef{Email: "ghost@acme.com"}:
+			return activities.UserStepResult{}, temporal.NewNonRetryableApplicationError("no OneLogin user has email ghost@acme.com", activities.CodeNotFound, nil)
+		case UserRef{Username: "flaky"}:
+			if flaky++; flaky < 3 {
+				return activities.UserStepResult{}, temporal.NewApplicationError("502 from OneLogin", activities.CodeServerError)
+			}
+			return ok(13, OutcomeAlreadyDone)
+		case UserRef{Email: "bob@acme.com"}:
+			return activities.UserStepResult{}, refusedUser(activities.CodeInvalidInput, "Validation failed: Status is not included in the list", 14)
+		}
+		return activities.UserStepResult{}, temporal.NewNonRetryableApplicationError("unexpected", "test", nil)
+	})
+
+	env.ExecuteWorkflow(SuspendUsers, bulk(UserRef{ID: 11}, UserRef{Email: " ghost@acme.com "}, UserRef{Username: "flaky"}, UserRef{Email: "bob@acme.com"}))
+	res := env.result(t)
+	require.Len(t, res.Users, 4)
+	assert.Equal(t, SuspendUsersWorkflow, res.Action)
+	assert.Equal(t, UserResult{User: UserRef{ID: 11}, UserID: 11, Outcome: OutcomeChanged}, res.Users[0])
+	assert.Equal(t, UserResult{User: UserRef{Email: "ghost@acme.com"}, Outcome: OutcomeFailed, Code: activities.CodeNotFound,
+		Message: "no OneLogin user has email ghost@acme.com"}, res.Users[1], "an unknown user fails alone, trimmed ref kept")
+	assert.Equal(t, UserResult{User: UserRef{Username: "flaky"}, UserID: 13, Outcome: OutcomeAlreadyDone}, res.Users[2])
+	assert.Equal(t, 3, flaky, "a transient failure retries")
+	assert.Equal(t, OutcomeFailed, res.Users[3].Outcome)
+	assert.Equal(t, activities.CodeInvalidInput, res.Users[3].Code)
+	assert.EqualValues(t, 14, res.Users[3].UserID, "a refused user still names its OneLogin id")
+	assert.Equal(t, []int{1, 1, 2}, []int{res.Changed, res.AlreadyDone, res.Failed})
+
+	require.Len(t, env.audits, 1, "one audit entry per run")
+	au := env.audits[0]
+	assert.Equal(t, activities.AuditInput{IntegrationID: "acme-tenant", RequestID: "req-1", Actor: "agent@acme", Action: "suspend_users",
+		Targets: []directory.AuditTarget{
+			{UserID: 11, Outcome: directory.OutcomeChanged},
+			{UserID: 0, Outcome: directory.OutcomeFailed, ErrorCode: activities.CodeNotFound},
+			{UserID: 13, Outcome: directory.OutcomeAlreadyDone},
+			{UserID: 14, Outcome: directory.OutcomeFailed, ErrorCode: activities.CodeInvalidInput},
+		}}, au)
+}
+
+func TestActionRefusedWithoutManageAll(t *testing.T) {
+	env := newEnv(t)
+	env.OnActivity(a.BeginAction, mock.Anything, activities.BeginActionInput{IntegrationID: "acme-tenant"}).Return(activities.BeginActionResult{},
+		temporal.NewNonRetryableApplicationError("The API credential's scope is too narrow (it has read_all).", activities.CodeInsufficientScope, nil)).Once()
+	env.ExecuteWorkflow(SuspendUsers, bulk(UserRef{ID: 1}, UserRef{ID: 2}))
+	err := env.GetWorkflowError()
+	require.Error(t, err)
+	assert.Equal(t, activities.CodeInsufficientScope, ErrorCode(err))
+	assert.Contains(t, err.Error(), "it has read_all")
+	env.AssertExpectations(t)
+	env.AssertNotCalled(t, "SuspendUser", mock.Anything, mock.Anything)
+	env.AssertNotCalled(t, "RecordAction", mock.Anything, mock.Anything)
+}
+
+func TestActionRefusesBadInput(t *testing.T) {
+	for name, req := range map[string]ActionRequest{
+		"no users":          bulk(),
+		"bad request id":    {IntegrationID: "acme-tenant", RequestID: "a/b", Users: []UserRef{{ID: 1}}},
+		"no request id":     {IntegrationID: "acme-tenant", Users: []UserRef{{ID: 1}}},
+		"two ways to name":  bulk(UserRef{ID: 1, Email: "x@acme.com"}),
+		"empty ref":         bulk(UserRef{Email: "  "}),
+		"wildcard email":    bulk(UserRef{Email: "*@acme.com"}),
+		"negated username":  bulk(UserRef{Username: "!admin"}),
+		"email without @":   bulk(UserRef{Email: "jane"}),
+		"negative id":       bulk(UserRef{ID: -4}),
+		"parallelism 51":    {IntegrationID: "acme-tenant", RequestID: "r", Users: []UserRef{{ID: 1}}, Parallelism: 51},
+		"too many users":    bulk(make([]UserRef, MaxActionUsers+1)...),
+		"bad integration":   {IntegrationID: "acme tenant", RequestID: "r", Users: []UserRef{{ID: 1}}},
+		"negative parallel": {IntegrationID: "acme-tenant", RequestID: "r", Users: []UserRef{{ID: 1}}, Parallelism: -1},
+	} {
+		t.Run(name, func(t *testing.T) {
+			env := newEnv(t)
+			env.ExecuteWorkflow(ActivateUsers, req)
+			assert.Equal(t, activities.CodeInvalidInput, ErrorCode(env.GetWorkflowError()))
+			env.AssertNotCalled(t, "BeginAction", mock.Anything, mock.Anything)
+		})
+	}
+	t.Run("group id", func(t *testing.T) {
+		env := newEnv(t)
+		env.ExecuteWorkflow(AddUsersToGroup, GroupRequest{ActionRequest: bulk(UserRef{ID: 1})})
+		assert.Equal(t, activities.CodeInvalidInput, ErrorCode(env.GetWorkflowError()))
+		assert.Contains(t, env.GetWorkflowError().Error(), "group_id")
+	})
+}
+
+// A user named twice (by the same reference, in any case) is worked once;
+// both positions get the result.
+func TestActionWorksEachUserOnce(t *testing.T) {
+	env := newActionEnv(t)
+	env.step(a.ActivateUser, "activate", func(in activities.UserStepInput) (activities.UserStepResult, error) {
+		return ok(map[string]int64{"user 7": 7, "Jane@Acme.com": 8}[in.User.String()], OutcomeChanged)
+	})
+	env.ExecuteWorkflow(ActivateUsers, bulk(UserRef{ID: 7}, UserRef{Email: "Jane@Acme.com"}, UserRef{ID: 7}, UserRef{Email: "jane@acme.com"}))
+	res := env.result(t)
+	assert.ElementsMatch(t, []string{"activate:user 7", "activate:Jane@Acme.com"}, env.calls)
+	require.Len(t, res.Users, 4)
+	assert.EqualValues(t, 7, res.Users[2].UserID)
+	assert.Equal(t, UserRef{Email: "jane@acme.com"}, res.Users[3].User, "each position keeps its own reference")
+	assert.EqualValues(t, 8, res.Users[3].UserID)
+	assert.Equal(t, "onelogin-action/acme-tenant/req-1", ActionWorkflowID("acme-tenant", "req-1"))
+	require.Len(t, env.audits, 1)
+	assert.Equal(t, "req-1", env.audits[0].RequestID, "the audit entry is keyed by the request id, so a retried append adds nothing")
+}
+
+func TestActionParallelismIsBounded(t *testing.T) {
+	env := newActionEnv(t)
+	var mu sync.Mutex
+	inFlight, peak := 0, 0
+	env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
+		if info.ActivityType.Name == "SuspendUser" {
+			mu.Lock()
+			inFlight++
+			peak = max(peak, inFlight)
+			mu.Unlock()
+		}
+	})
+	env.SetOnActivityCompletedListener(func(info *activity.Info, _ converter.EncodedValue, _ error) {
+		if info.ActivityType.Name == "SuspendUser" {
+			mu.Lock()
+			inFlight--
+			mu.Unlock()
+		}
+	})
+	env.OnActivity(a.SuspendUser, mock.Anything, mock.Anything).After(time.Second).Return(activities.UserStepResult{UserID: 1, Outcome: OutcomeChanged}, nil)
+	req := bulk()
+	for i := range 12 {
+		req.Users = append(req.Users, UserRef{ID: int64(i + 1)})
+	}
+	req.Parallelism = 3
+	env.ExecuteWorkflow(SuspendUsers, req)
+	res := env.result(t)
+	assert.Equal(t, 12, res.Changed)
+	assert.Equal(t, 3, peak, "three users at a time")
+}
+
+// Once the credential stops working, the remaining users are not sent to
+// OneLogin; each is reported.
+func TestActionStopsWhenTheCredentialFails(t *testing.T) {
+	env := newActionEnv(t)
+	env.step(a.SuspendUser, "suspend", func(in activities.UserStepInput) (activities.UserStepResult, error) {
+		if in.User.ID == 1 {
+			return ok(1, OutcomeChanged)
+		}
+		return activities.UserStepResult{}, temporal.NewNonRetryableApplicationError("Insufficient Permission", activities.CodeInsufficientScope, nil)
+	})
+	req := bulk(UserRef{ID: 1}, UserRef{ID: 2}, UserRef{ID: 3}, UserRef{ID: 4})
+	req.Parallelism = 1
+	env.ExecuteWorkflow(SuspendUsers, req)
+	res := env.result(t)
+	assert.Equal(t, []string{"suspend:user 1", "suspend:user 2"}, env.calls)
+	assert.Equal(t, OutcomeChanged, res.Users[0].Outcome)
+	for _, u := range res.Users[1:] {
+		assert.Equal(t, OutcomeFailed, u.Outcome)
+		assert.Equal(t, activities.CodeInsufficientScope, u.Code)
+	}
+	assert.Contains(t, res.Users[3].Message, "not attempted")
+}
+
+func TestAddUsersToGroupReportsTheReplacedGroup(t *testing.T) {
+	env := newActionEnv(t)
+	env.step(a.SetUserGroup, "group", func(in activities.UserStepInput) (activities.UserStepResult, error) {
+		assert.EqualValues(t, 5, in.GroupID)
+		if in.User.ID == 1 {
+			return activities.UserStepResult{UserID: 1, Outcome: OutcomeChanged, PreviousGroupID: 3}, nil
+		}
+		return ok(2, OutcomeAlreadyDone)
+	})
+	env.ExecuteWorkflow(AddUsersToGroup, GroupRequest{ActionRequest: bulk(UserRef{ID: 1}, UserRef{ID: 2}), GroupID: 5})
+	res := env.result(t)
+	assert.EqualValues(t, 3, res.Users[0].ReplacedGroupID)
+	assert.Zero(t, res.Users[1].ReplacedGroupID)
+	assert.Equal(t, "add_users_to_group", env.audits[0].Action)
+	assert.Equal(t, []activities.BeginActionInput{{IntegrationID: "acme-tenant", GroupID: 5}}, env.begins, "the group is checked once, up front")
+}
+
+func TestCheckGroupMembershipAnswersPerUser(t *testing.T) {
+	env := newActionEnv(t)
+	env.step(a.CheckUserGroup, "check", func(in activities.UserStepInput) (activities.UserStepResult, error) {
+		if in.User.ID == 1 {
+			return activities.UserStepResult{UserID: 1, Outcome: OutcomeAlreadyDone, GroupID: 5, InGroup: true}, nil
+		}
+		return activities.UserStepResult{UserID: 2, Outcome: OutcomeAlreadyDone, GroupID: 9}, nil
+	})
+	env.ExecuteWorkflow(CheckGroupMembership, GroupRequest{ActionRequest: bulk(UserRef{ID: 1}, UserRef{ID: 2}), GroupID: 5})
+	res := env.result(t)
+	assert.True(t, res.Users[0].InGroup)
+	assert.False(t, res.Users[1].InGroup)
+	assert.EqualValues(t, 9, res.Users[1].GroupID)
+	env.AssertNotCalled(t, "SetUserGroup", mock.Anything, mock.Anything)
+}
+
+func TestSetUserPasswordPolicyFailure(t *testing.T) {
+	env := newActionEnv(t)
+	sealed := testSealed(t)
+	env.step(a.SetPassword, "password", func(in activities.UserStepInput) (activities.UserStepResult, error) {
+		assert.Equal(t, sealed.String(), in.Password.String(), "the password travels sealed")
+		return activities.UserStepResult{}, refusedUser(activities.CodeInvalidInput, "Validation failed: Password must contain a number", 21)
+	})
+	env.ExecuteWorkflow(SetUserPassword, SetPasswordRequest{IntegrationID: "acme-tenant", RequestID: "pw-1", User: UserRef{Username: "jane"}, Password: sealed})
+	res := env.result(t)
+	require.Len(t, res.Users, 1)
+	assert.Equal(t, UserResult{User: UserRef{Username: "jane"}, UserID: 21, Outcome: OutcomeFailed, Code: activities.CodeInvalidInput,
+		Message: "Validation failed: Password must contain a number"}, res.Users[0])
+
+	env2 := newEnv(t)
+	env2.ExecuteWorkflow(SetUserPassword, SetPasswordRequest{IntegrationID: "acme-tenant", RequestID: "pw-1", User: UserRef{Username: "jane"}})
+	assert.Equal(t, activities.CodeInvalidInput, ErrorCode(env2.GetWorkflowError()), "no password, no start")
+}
+
+func TestGeneratePasswordResetLinkReturnsItSealed(t *testing.T) {
+	env := newActionEnv(t)
+	link := testSealed(t)
+	env.step(a.GenerateResetLink, "link", func(activities.UserStepInput) (activities.UserStepResult, error) {
+		return activities.UserStepResult{UserID: 3, Outcome: OutcomeChanged, ResetLink: link}, nil
+	})
+	env.ExecuteWorkflow(GeneratePasswordResetLink, bulk(UserRef{ID: 3}))
+	res := env.result(t)
+	assert.Equal(t, link.String(), res.Users[0].ResetLink.String())
+}
+
+func onboardRequest() OnboardRequest {
+	return OnboardRequest{IntegrationID: "acme-tenant", RequestID: "onb-1", RequestedBy: "hr@acme", User: UserRef{Email: "new@acme.com"},
+		Activate: true, GroupID: 5, RoleIDs: []int64{10, 11}, Reset: ResetLink}
+}
+
+func TestOnboardUserRunsEachStepOnce(t *testing.T) {
+	env := newActionEnv(t)
+	link := testSealed(t)
+	env.step(a.ResolveUser, "resolve", func(activities.UserStepInput) (activities.UserStepResult, error) { return ok(42, OutcomeAlreadyDone) })
+	env.step(a.ActivateUser, "activate", func(activities.UserStepInput) (activities.UserStepResult, error) { return ok(42, OutcomeChanged) })
+	groupAttempts := 0
+	env.step(a.SetUserGroup, "group", func(in activities.UserStepInput) (activities.UserStepResult, error) {
+		if groupAttempts++; groupAttempts == 1 {
+			return activities.UserStepResult{}, temporal.NewApplicationError("connection reset", activities.CodeNetwork)
+		}
+		return activities.UserStepResult{UserID: 42, Outcome: OutcomeChanged, PreviousGroupID: 3}, nil
+	})
+	env.step(a.AddUserToRole, "role", func(in activities.UserStepInput) (activities.UserStepResult, error) {
+		if in.RoleID == 10 {
+			return ok(42, OutcomeAlreadyDone)
+		}
+		return ok(42, OutcomeChanged)
+	})
+	env.step(a.GenerateResetLink, "link", func(activities.UserStepInput) (activities.UserStepResult, error) {
+		return activities.UserStepResult{UserID: 42, Outcome: OutcomeChanged, ResetLink: link}, nil
+	})
+	env.ExecuteWorkflow(OnboardUser, onboardRequest())
+	res := env.result(t)
+	assert.Equal(t, []activities.BeginActionInput{{IntegrationID: "acme-tenant", GroupID: 5, RoleIDs: []int64{10, 11}}}, env.begins)
+	require.Len(t, res.Users, 1)
+	u := res.Users[0]
+	assert.Equal(t, OutcomeChanged, u.Outcome)
+	assert.EqualValues(t, 42, u.UserID)
+	assert.EqualValues(t, 3, u.ReplacedGroupID)
+	assert.Equal(t, link.String(), u.ResetLink.String())
+	assert.Equal(t, []StepResult{{Step: "activate", Outcome: OutcomeChanged}, {Step: "set_group", Outcome: OutcomeChanged},
+		{Step: "add_role:10", Outcome: OutcomeAlreadyDone}, {Step: "add_role:11", Outcome: OutcomeChanged},
+		{Step: "reset_link", Outcome: OutcomeChanged}}, u.Steps)
+	// The retry resumed at the group step: the steps before it ran once,
+	// and every step after resolving names the user by id.
+	assert.Equal(t, []string{"resolve:new@acme.com", "activate:user 42", "group:user 42", "group:user 42",
+		"role:user 42", "role:user 42", "link:user 42"}, env.calls)
+	require.Len(t, env.audits, 1)
+	assert.Equal(t, activities.AuditInput{IntegrationID: "acme-tenant", RequestID: "onb-1", Actor: "hr@acme", Action: "onboard_user",
+		Targets: []directory.AuditTarget{{UserID: 42, Outcome: directory.OutcomeChanged}}}, env.audits[0])
+}
+
+func TestOnboardUserStopsAtAFailedStep(t *testing.T) {
+	env := newActionEnv(t)
+	env.step(a.ResolveUser, "resolve", func(activities.UserStepInput) (activities.UserStepResult, error) { return ok(42, OutcomeAlreadyDone) })
+	env.step(a.ActivateUser, "activate", func(activities.UserStepInput) (activities.UserStepResult, error) {
+		return activities.UserStepResult{}, refusedUser(activities.CodeInvalidInput, "Status cannot be Active for a user without a password", 42)
+	})
+	env.ExecuteWorkflow(OnboardUser, onboardRequest())
+	res := env.result(t)
+	u := res.Users[0]
+	assert.Equal(t, OutcomeFailed, u.Outcome)
+	assert.Equal(t, activities.CodeInvalidInput, u.Code)
+	assert.Equal(t, "activate: Status cannot be Active for a user without a password", u.Message)
+	assert.Equal(t, []string{OutcomeFailed, StepSkipped, StepSkipped, StepSkipped, StepSkipped}, stepOutcomes(u.Steps))
+	env.AssertNotCalled(t, "SetUserGroup", mock.Anything, mock.Anything)
+	assert.Equal(t, []directory.AuditTarget{{UserID: 42, Outcome: directory.OutcomeFailed, ErrorCode: activities.CodeInvalidInput}}, env.audits[0].Targets)
+}
+
+func TestOnboardUnknownUser(t *testing.T) {
+	env := newActionEnv(t)
+	env.step(a.ResolveUser, "resolve", func(activities.UserStepInput) (activities.UserStepResult, error) {
+		return activities.UserStepResult{}, temporal.NewNonRetryableApplicationError("no OneLogin user has email new@acme.com", activities.CodeNotFound, nil)
+	})
+	env.ExecuteWorkflow(OnboardUser, onboardRequest())
+	res := env.result(t)
+	assert.Equal(t, activities.CodeNotFound, res.Users[0].Code)
+	assert.Equal(t, 1, res.Failed)
+}
+
+func stepOutcomes(steps []StepResult) []string {
+	out := make([]string, len(steps))
+	for i, s := range steps {
+		out[i] = s.Outcome
+	}
+	return out
+}
+
+func TestOffboardUserTakesAccessFirst(t *testing.T) {
+	env := newActionEnv(t)
+	env.step(a.ResolveUser, "resolve", func(activities.UserStepInput) (activities.UserStepResult, error) {
+		return activities.UserStepResult{UserID: 9, Outcome: OutcomeAlreadyDone, GroupID: 4, RoleIDs: []int64{10, 11}}, nil
+	})
+	env.step(a.SuspendUser, "suspend", func(activities.UserStepInput) (activities.UserStepResult, error) { return ok(9, OutcomeAlreadyDone) })
+	env.step(a.LogoutUser, "logout", func(activities.UserStepInput) (activities.UserStepResult, error) { return ok(9, OutcomeChanged) })
+	env.step(a.RemoveUserFromRole, "unrole", func(in activities.UserStepInput) (activities.UserStepResult, error) { return ok(9, OutcomeChanged) })
+	env.step(a.RemoveUserFromGroup, "ungroup", func(in activities.UserStepInput) (activities.UserStepResult, error) {
+		assert.Zero(t, in.GroupID, "clearing means whatever group the user is in")
+		return activities.UserStepResult{UserID: 9, Outcome: OutcomeChanged, PreviousGroupID: 4}, nil
+	})
+	env.ExecuteWorkflow(OffboardUser, OffboardRequest{IntegrationID: "acme-tenant", RequestID: "off-1", User: UserRef{Username: "leaver"},
+		Suspend: true, Logout: true, RemoveRoles: true, ClearGroup: true})
+	res := env.result(t)
+	u := res.Users[0]
+	assert.Equal(t, OutcomeChanged, u.Outcome)
+	assert.Equal(t, []StepResult{{Step: "suspend", Outcome: OutcomeAlreadyDone}, {Step: "logout", Outcome: OutcomeChanged},
+		{Step: "remove_role:10", Outcome: OutcomeChanged}, {Step: "remove_role:11", Outcome: OutcomeChanged},
+		{Step: "clear_group", Outcome: OutcomeChanged}}, u.Steps)
+	assert.Equal(t, []string{"resolve:leaver", "suspend:user 9", "logout:user 9", "unrole:user 9", "unrole:user 9", "ungroup:user 9"}, env.calls)
+	assert.EqualValues(t, 4, u.ReplacedGroupID)
+}
+
+func TestOffboardNeedsAStep(t *testing.T) {
+	env := newEnv(t)
+	env.ExecuteWorkflow(OffboardUser, OffboardRequest{IntegrationID: "acme-tenant", RequestID: "off-1", User: UserRef{ID: 3}})
+	assert.Equal(t, activities.CodeInvalidInput, ErrorCode(env.GetWorkflowError()))
+}
+
+// The audit entry is the last step; if it cannot be written the failure
+// still carries every user's outcome.
+func TestActionAuditFailureKeepsTheResult(t *testing.T) {
+	env := newEnv(t)
+	env.OnActivity(a.BeginAction, mock.Anything, mock.Anything).Return(activities.BeginActionResult{}, nil)
+	env.OnActivity(a.SuspendUser, mock.Anything, mock.Anything).Return(activities.UserStepResult{UserID: 1, Outcome: OutcomeChanged}, nil)
+	env.OnActivity(a.RecordAction, mock.Anything, mock.Anything).Return(int64(0),
+		temporal.NewNonRetryableApplicationError("directory: integration not found", activities.CodeNotFound, nil))
+	env.ExecuteWorkflow(SuspendUsers, bulk(UserRef{ID: 1}))
+	err := env.GetWorkflowError()
+	require.Error(t, err)
+	var ae *temporal.ApplicationError
+	require.ErrorAs(t, err, &ae)
+	var res ActionResult
+	require.NoError(t, ae.Details(&res))
+	assert.Equal(t, 1, res.Changed)
+}
+
+func TestAuditActionNames(t *testing.T) {
+	for name := range actionWorkflows {
+		got := AuditAction(name)
+		assert.Equal(t, strings.ToLower(got), got)
+		assert.NotContains(t, got, "__")
+	}
+	assert.Equal(t, "generate_password_reset_link", AuditAction(GeneratePasswordResetLinkWorkflow))
+	assert.Equal(t, "remove_users_from_role", AuditAction(RemoveUsersFromRoleWorkflow))
+}
+
+func TestActionDetailsShowProgress(t *testing.T) {
+	env := newActionEnv(t)
+	env.OnActivity(a.ActivateUser, mock.Anything, mock.Anything).Return(activities.UserStepResult{UserID: 1, Outcome: OutcomeChanged}, nil)
+	req := bulk()
+	for i := range 25 {
+		req.Users = append(req.Users, UserRef{ID: int64(i + 1)})
+	}
+	env.ExecuteWorkflow(ActivateUsers, req)
+	require.NoError(t, env.GetWorkflowError())
+	v, err := env.QueryWorkflow(ProgressQuery)
+	require.NoError(t, err)
+	var res ActionResult
+	require.NoError(t, v.Get(&res))
+	assert.Len(t, res.Users, 25)
+	assert.Equal(t, 25, res.Changed)
+}
+
+// A 429 waits for the reset OneLogin announced; the other users go on.
+func TestActionRateLimitWaitsForAnnouncedReset(t *testing.T) {
+	env := newActionEnv(t)
+	var mu sync.Mutex
+	var attempts []time.Time
+	env.step(a.SendResetEmail, "email", func(in activities.UserStepInput) (activities.UserStepResult, error) {
+		if in.User.ID != 1 {
+			return ok(in.User.ID, OutcomeChanged)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		attempts = append(attempts, env.Now())
+		if len(attempts) == 1 {
+			return activities.UserStepResult{}, temporal.NewApplicationErrorWithOptions("429", activities.CodeRateLimited,
+				temporal.ApplicationErrorOptions{NextRetryDelay: 40 * time.Minute})
+		}
+		return ok(1, OutcomeChanged)
+	})
+	env.ExecuteWorkflow(SendPasswordResetEmail, bulk(UserRef{ID: 1}, UserRef{ID: 2}))
+	res := env.result(t)
+	assert.Equal(t, 2, res.Changed)
+	require.Len(t, attempts, 2)
+	gap := attempts[1].Sub(attempts[0])
+	assert.GreaterOrEqual(t, gap, 40*time.Minute, "the retry waited for the announced reset")
+	assert.Less(t, gap, 41*time.Minute)
+}

@@ -1,0 +1,203 @@
+package workflows
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+	tlog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/olflow/olflow/activities"
+	"github.com/olflow/olflow/directory"
+	"github.com/olflow/olflow/directory/seal"
+)
+
+func newEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
+	t.Helper()
+	var s testsuite.WorkflowTestSuite
+	// Warnings and errors only: the SDK's debug lines drown test output.
+	s.SetLogger(tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))))
+	env := s.NewTestWorkflowEnvironment()
+	Register(env)
+	env.RegisterActivity(&activities.Activities{})
+	return env
+}
+
+func testSealed(t *testing.T) seal.Sealed {
+	t.Helper()
+	key, err := seal.GenerateKey()
+	require.NoError(t, err)
+	kr, err := seal.ParseKeyring("k1:" + key)
+	require.NoError(t, err)
+	s, err := kr.Seal(seal.NewSecret("top-secret"), activities.ClientSecretAAD("acme-tenant"))
+	require.NoError(t, err)
+	return s
+}
+
+func connectRequest(t *testing.T) ConnectRequest {
+	return ConnectRequest{IntegrationID: "acme-tenant", Subdomain: "acme", ClientID: "cid", ClientSecret: testSealed(t), RequestedBy: "admin@acme"}
+}
+
+func okSync() SyncResult {
+	return SyncResult{IntegrationID: "acme-tenant", RunID: 1, Mode: ModeFull, Status: SyncStatusCompleted,
+		Kinds: map[string]*KindStatus{"users": {State: KindDone, Items: 120}, "groups": {State: KindDone, Items: 5},
+			"roles": {State: KindDone, Items: 7}, "apps": {State: KindDone, Items: 9}}}
+}
+
+func TestConnectSuccess(t *testing.T) {
+	env := newEnv(t)
+	req := connectRequest(t)
+	env.OnActivity(a.ValidateCredential, mock.Anything, mock.MatchedBy(func(in activities.ValidateInput) bool {
+		return in.IntegrationID == "acme-tenant" && in.Credential.ClientSecret.String() == req.ClientSecret.String()
+	})).Return(activities.ValidateResult{Scope: "manage_all", AccountID: 42, Subdomain: "acme", CanAct: true}, nil).Once()
+	env.OnActivity(a.SaveIntegration, mock.Anything, mock.MatchedBy(func(in activities.SaveInput) bool {
+		return in.Status == directory.StatusConnecting && in.Scope == "manage_all"
+	})).Return(nil).Once()
+	env.OnWorkflow(SyncWorkflow, mock.Anything, SyncRequest{IntegrationID: "acme-tenant", Mode: ModeFull}).Return(okSync(), nil).Once()
+	env.OnActivity(a.EnsureSchedule, mock.Anything, mock.MatchedBy(func(in activities.ScheduleInput) bool {
+		return in.ScheduleID == ScheduleID("acme-tenant") && in.Interval == DefaultSyncInterval &&
+			in.WorkflowType == SyncWorkflow && in.WorkflowID == SyncWorkflowID("acme-tenant") &&
+			string(in.Arg) == `{"IntegrationID":"acme-tenant","Mode":"incremental"}` &&
+			in.Keywords["OneLoginIntegration"] == "acme-tenant"
+	})).Return(activities.ScheduleResult{Created: true}, nil).Once()
+	env.OnActivity(a.SetIntegrationStatus, mock.Anything, mock.MatchedBy(func(in activities.StatusInput) bool {
+		return in.Status == directory.StatusConnected && in.Message != ""
+	})).Return(nil).Once()
+
+	env.ExecuteWorkflow(ConnectIntegration, req)
+	require.True(t, env.IsWorkflowCompleted())
+	require.NoError(t, env.GetWorkflowError())
+	var res ConnectResult
+	require.NoError(t, env.GetWorkflowResult(&res))
+	assert.Equal(t, "manage_all", res.Scope)
+	assert.True(t, res.CanAct)
+	assert.Equal(t, 120, res.Sync.Users().Items)
+	assert.True(t, res.ScheduleCreated)
+	assert.Equal(t, ScheduleID("acme-tenant"), res.ScheduleID)
+	env.AssertExpectations(t)
+}
+
+func TestConnectFailureCodes(t *testing.T) {
+	for _, code := range []string{activities.CodeInvalidCredentials, activities.CodeInsufficientScope,
+		activities.CodeSubdomainNotFound, activities.CodeCredentialOwnerDeleted, activities.CodeInvalidInput} {
+		t.Run(code, func(t *testing.T) {
+			env := newEnv(t)
+			env.OnActivity(a.ValidateCredential, mock.Anything, mock.Anything).
+				Return(activities.ValidateResult{}, temporal.NewNonRetryableApplicationError("refused", code, nil)).Once()
+			env.OnActivity(a.RecordConnectFailure, mock.Anything, mock.MatchedBy(func(in activities.ConnectFailure) bool {
+				return in.Code == code && in.IntegrationID == "acme-tenant"
+			})).Return("what to do about "+code, nil).Once()
+
+			env.ExecuteWorkflow(ConnectIntegration, connectRequest(t))
+			err := env.GetWorkflowError()
+			require.Error(t, err)
+			assert.Equal(t, code, ErrorCode(err))
+			var ae *temporal.ApplicationError
+			require.True(t, errors.As(err, &ae))
+			assert.Contains(t, ae.Message(), "what to do about "+code)
+			env.AssertExpectations(t)
+			env.AssertNotCalled(t, "SaveIntegration", mock.Anything, mock.Anything)
+		})
+	}
+}
+
+func TestConnectRetriesTransientValidation(t *testing.T) {
+	env := newEnv(t)
+	calls := 0
+	env.OnActivity(a.ValidateCredential, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, _ activities.ValidateInput) (activities.ValidateResult, error) {
+			calls++
+			if calls < 3 {
+				return activities.ValidateResult{}, temporal.NewApplicationError("502 from OneLogin", activities.CodeServerError)
+			}
+			return activities.ValidateResult{Scope: "read_all", Subdomain: "acme"}, nil
+		})
+	env.OnActivity(a.SaveIntegration, mock.Anything, mock.Anything).Return(nil)
+	env.OnWorkflow(SyncWorkflow, mock.Anything, mock.Anything).Return(okSync(), nil)
+	env.OnActivity(a.EnsureSchedule, mock.Anything, mock.Anything).Return(activities.ScheduleResult{}, nil)
+	env.OnActivity(a.SetIntegrationStatus, mock.Anything, mock.MatchedBy(func(in activities.StatusInput) bool {
+		return in.Status == directory.StatusConnected && assert.Contains(t, in.Message, "Actions need Manage All")
+	})).Return(nil)
+
+	env.ExecuteWorkflow(ConnectIntegration, connectRequest(t))
+	require.NoError(t, env.GetWorkflowError())
+	assert.Equal(t, 3, calls)
+	var res ConnectResult
+	require.NoError(t, env.GetWorkflowResult(&res))
+	assert.False(t, res.CanAct)
+	assert.False(t, res.ScheduleCreated, "an existing schedule was updated")
+}
+
+func TestConnectTransientGivesUpWithoutRecordingACause(t *testing.T) {
+	env := newEnv(t)
+	env.OnActivity(a.ValidateCredential, mock.Anything, mock.Anything).
+		Return(activities.ValidateResult{}, temporal.NewApplicationError("connection reset", activities.CodeNetwork))
+	env.ExecuteWorkflow(ConnectIntegration, connectRequest(t))
+	err := env.GetWorkflowError()
+	require.Error(t, err)
+	assert.Equal(t, activities.CodeNetwork, ErrorCode(err))
+	env.AssertNotCalled(t, "RecordConnectFailure", mock.Anything, mock.Anything)
+}
+
+func TestConnectInitialSyncFailureIsRecorded(t *testing.T) {
+	env := newEnv(t)
+	env.OnActivity(a.ValidateCredential, mock.Anything, mock.Anything).Return(activities.ValidateResult{Scope: "read_all"}, nil)
+	env.OnActivity(a.SaveIntegration, mock.Anything, mock.Anything).Return(nil)
+	env.OnWorkflow(SyncWorkflow, mock.Anything, mock.Anything).
+		Return(SyncResult{}, temporal.NewNonRetryableApplicationError("apps refused", activities.CodeInsufficientScope, nil))
+	env.OnActivity(a.SetIntegrationStatus, mock.Anything, mock.MatchedBy(func(in activities.StatusInput) bool {
+		return in.Status == directory.StatusInsufficientScope
+	})).Return(nil).Once()
+
+	env.ExecuteWorkflow(ConnectIntegration, connectRequest(t))
+	assert.Equal(t, activities.CodeInsufficientScope, ErrorCode(env.GetWorkflowError()))
+	env.AssertExpectations(t)
+	env.AssertNotCalled(t, "EnsureSchedule", mock.Anything, mock.Anything)
+}
+
+func TestConnectBadInput(t *testing.T) {
+	for name, mutate := range map[string]func(*ConnectRequest){
+		"empty id":       func(r *ConnectRequest) { r.IntegrationID = "" },
+		"id with space":  func(r *ConnectRequest) { r.IntegrationID = "acme tenant" },
+		"id with slash":  func(r *ConnectRequest) { r.IntegrationID = "acme/x" },
+		"no secret":      func(r *ConnectRequest) { r.ClientSecret = seal.Sealed{} },
+		"tiny interval":  func(r *ConnectRequest) { r.SyncInterval = time.Second },
+		"too long an id": func(r *ConnectRequest) { r.IntegrationID = string(make([]byte, 200)) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			env := newEnv(t)
+			req := connectRequest(t)
+			mutate(&req)
+			env.ExecuteWorkflow(ConnectIntegration, req)
+			assert.Equal(t, activities.CodeInvalidInput, ErrorCode(env.GetWorkflowError()))
+		})
+	}
+}
+
+func TestDisconnect(t *testing.T) {
+	env := newEnv(t)
+	env.OnActivity(a.DeleteSchedule, mock.Anything, ScheduleID("acme-tenant")).Return(nil).Once()
+	env.OnActivity(a.RevokeToken, mock.Anything, "acme-tenant").Return(nil).Once()
+	env.OnActivity(a.SetIntegrationStatus, mock.Anything, activities.StatusInput{
+		IntegrationID: "acme-tenant", Status: directory.StatusDisconnected, Message: "Disconnected by ops."}).Return(nil).Once()
+	env.ExecuteWorkflow(DisconnectIntegration, DisconnectRequest{IntegrationID: "acme-tenant", RequestedBy: "ops"})
+	require.NoError(t, env.GetWorkflowError())
+	env.AssertExpectations(t)
+}
+
+func TestIDs(t *testing.T) {
+	assert.Equal(t, "onelogin-connect/t1", ConnectWorkflowID("t1"))
+	assert.Equal(t, "onelogin-sync/t1", SyncWorkflowID("t1"))
+	assert.Equal(t, "onelogin-sync/t1/initial", InitialSyncWorkflowID("t1"))
+	assert.Equal(t, "onelogin-sync-schedule/t1", ScheduleID("t1"))
+	assert.Equal(t, "onelogin-disconnect/t1", DisconnectWorkflowID("t1"))
+	require.NoError(t, ValidateIntegrationID("tenant-42.eu:prod@x_y"))
+}

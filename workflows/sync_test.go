@@ -1,0 +1,151 @@
+package workflows
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/olflow/olflow/activities"
+	"github.com/olflow/olflow/directory"
+)
+
+var watermark = time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+
+func kindResult(kind string, items int) activities.KindResult {
+	return activities.KindResult{KindProgress: activities.KindProgress{Kind: kind, Pages: 1 + items/50, Items: items, Created: items, Calls: int64(1 + items/50)}}
+}
+
+// mockSync mocks a run whose four reads succeed, except apps when appsErr
+// is set.
+func mockSync(env *testsuite.TestWorkflowEnvironment, mode string, appsErr error) {
+	env.OnActivity(a.BeginSync, mock.Anything, mock.MatchedBy(func(in activities.BeginSyncInput) bool {
+		return in.IntegrationID == "acme-tenant" && in.Key != ""
+	})).Return(activities.BeginSyncResult{RunID: 7, Mode: mode, Watermark: watermark}, nil).Once()
+	users := kindResult("users", 120)
+	users.MaxUpdatedAt = watermark.Add(time.Hour)
+	env.OnActivity(a.SyncUsers, mock.Anything, mock.MatchedBy(func(in activities.SyncKindInput) bool {
+		return in.RunID == 7 && in.Mode == mode
+	})).Return(users, nil).Once()
+	env.OnActivity(a.SyncGroups, mock.Anything, mock.Anything).Return(kindResult("groups", 5), nil).Once()
+	env.OnActivity(a.SyncRoles, mock.Anything, mock.Anything).Return(kindResult("roles", 7), nil).Once()
+	apps := kindResult("apps", 9)
+	apps.BudgetRemaining, apps.BudgetLimit = 4900, 5000
+	if appsErr != nil {
+		apps = activities.KindResult{}
+	}
+	env.OnActivity(a.SyncApps, mock.Anything, mock.Anything).Return(apps, appsErr).Once()
+}
+
+func finished(deletedUsers int64) activities.FinishResult {
+	return activities.FinishResult{Run: directory.SyncRun{ID: 7, Status: directory.RunCompleted,
+		Users: directory.KindCounts{Deleted: deletedUsers}, OneLoginCalls: 9}}
+}
+
+func TestSyncSuccess(t *testing.T) {
+	env := newEnv(t)
+	mockSync(env, ModeFull, nil)
+	env.OnActivity(a.FinishSyncRun, mock.Anything, mock.MatchedBy(func(in activities.FinishInput) bool {
+		return in.RunID == 7 && in.Status == SyncStatusCompleted && in.Mode == ModeFull &&
+			in.Watermark.Equal(watermark.Add(time.Hour)) && in.Calls == 6 && in.ErrorCode == ""
+	})).Return(finished(3), nil).Once()
+
+	env.ExecuteWorkflow(SyncDirectory, SyncRequest{IntegrationID: "acme-tenant", Mode: ModeFull})
+	require.NoError(t, env.GetWorkflowError())
+	var res SyncResult
+	require.NoError(t, env.GetWorkflowResult(&res))
+	assert.Equal(t, SyncStatusCompleted, res.Status)
+	assert.Equal(t, 120, res.Users().Items)
+	assert.EqualValues(t, 3, res.Users().Deleted)
+	assert.EqualValues(t, 9, res.Calls)
+	env.AssertExpectations(t)
+
+	q, err := env.QueryWorkflow(ProgressQuery)
+	require.NoError(t, err)
+	var p SyncProgress
+	require.NoError(t, q.Get(&p))
+	assert.Equal(t, PhaseDone, p.Phase)
+	assert.Equal(t, 4900, p.BudgetRemaining)
+	for _, k := range directory.Kinds {
+		assert.Equal(t, KindDone, p.Kinds[string(k)].State, k)
+	}
+}
+
+func TestSyncDefaultsToIncremental(t *testing.T) {
+	env := newEnv(t)
+	mockSync(env, ModeIncremental, nil)
+	env.OnActivity(a.FinishSyncRun, mock.Anything, mock.Anything).Return(finished(0), nil)
+	env.ExecuteWorkflow(SyncDirectory, SyncRequest{IntegrationID: "acme-tenant"})
+	require.NoError(t, env.GetWorkflowError())
+	env.AssertCalled(t, "BeginSync", mock.Anything, mock.MatchedBy(func(in activities.BeginSyncInput) bool { return in.Mode == ModeIncremental }))
+}
+
+func TestSyncPartialFailureDeletesNothing(t *testing.T) {
+	env := newEnv(t)
+	mockSync(env, ModeFull, temporal.NewNonRetryableApplicationError("apps need Read All", activities.CodeInsufficientScope, nil))
+	env.OnActivity(a.FinishSyncRun, mock.Anything, mock.MatchedBy(func(in activities.FinishInput) bool {
+		// partial: the activity sweeps only completed runs, and the
+		// watermark is passed but only moves on completion.
+		return in.Status == SyncStatusPartial && in.ErrorCode == activities.CodeInsufficientScope
+	})).Return(activities.FinishResult{Run: directory.SyncRun{ID: 7, Status: directory.RunPartial}}, nil).Once()
+
+	env.ExecuteWorkflow(SyncDirectory, SyncRequest{IntegrationID: "acme-tenant", Mode: ModeFull})
+	err := env.GetWorkflowError()
+	require.Error(t, err)
+	assert.Equal(t, activities.CodeInsufficientScope, ErrorCode(err))
+	env.AssertExpectations(t)
+
+	q, qerr := env.QueryWorkflow(ProgressQuery)
+	require.NoError(t, qerr)
+	var p SyncProgress
+	require.NoError(t, q.Get(&p))
+	assert.Equal(t, PhaseFailed, p.Phase)
+	assert.Equal(t, KindFailed, p.Kinds["apps"].State)
+	assert.Equal(t, KindDone, p.Kinds["users"].State)
+}
+
+func TestSyncRateLimitWaitsForAnnouncedReset(t *testing.T) {
+	env := newEnv(t)
+	env.OnActivity(a.BeginSync, mock.Anything, mock.Anything).Return(activities.BeginSyncResult{RunID: 7, Mode: ModeFull}, nil)
+	var attempts []time.Time
+	env.OnActivity(a.SyncUsers, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, _ activities.SyncKindInput) (activities.KindResult, error) {
+			attempts = append(attempts, env.Now())
+			if len(attempts) == 1 {
+				return activities.KindResult{}, temporal.NewApplicationErrorWithOptions("429", activities.CodeRateLimited,
+					temporal.ApplicationErrorOptions{NextRetryDelay: 17 * time.Minute})
+			}
+			return kindResult("users", 10), nil
+		})
+	env.OnActivity(a.SyncGroups, mock.Anything, mock.Anything).Return(kindResult("groups", 1), nil)
+	env.OnActivity(a.SyncRoles, mock.Anything, mock.Anything).Return(kindResult("roles", 1), nil)
+	env.OnActivity(a.SyncApps, mock.Anything, mock.Anything).Return(kindResult("apps", 1), nil)
+	env.OnActivity(a.FinishSyncRun, mock.Anything, mock.Anything).Return(finished(0), nil)
+
+	env.ExecuteWorkflow(SyncDirectory, SyncRequest{IntegrationID: "acme-tenant", Mode: ModeFull})
+	require.NoError(t, env.GetWorkflowError())
+	require.Len(t, attempts, 2)
+	gap := attempts[1].Sub(attempts[0])
+	assert.GreaterOrEqual(t, gap, 17*time.Minute, "the retry waited for the announced reset")
+	assert.Less(t, gap, 18*time.Minute, "and not for the usual backoff on top")
+}
+
+func TestSyncBeginFailure(t *testing.T) {
+	env := newEnv(t)
+	env.OnActivity(a.BeginSync, mock.Anything, mock.Anything).
+		Return(activities.BeginSyncResult{}, temporal.NewNonRetryableApplicationError("no such integration", activities.CodeNotFound, nil))
+	env.ExecuteWorkflow(SyncDirectory, SyncRequest{IntegrationID: "acme-tenant"})
+	assert.Equal(t, activities.CodeNotFound, ErrorCode(env.GetWorkflowError()))
+	env.AssertNotCalled(t, "SyncUsers", mock.Anything, mock.Anything)
+}
+
+func TestSyncBadInput(t *testing.T) {
+	env := newEnv(t)
+	env.ExecuteWorkflow(SyncDirectory, SyncRequest{IntegrationID: "acme-tenant", Mode: "sometimes"})
+	assert.Equal(t, activities.CodeInvalidInput, ErrorCode(env.GetWorkflowError()))
+}
