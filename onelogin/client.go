@@ -36,6 +36,11 @@ type CallInfo struct {
 	// Code is set when the exchange failed.
 	Code     Code
 	Duration time.Duration
+	// Subdomain is the tenant's; the rate budget below belongs to its account.
+	Subdomain string
+	// RateLimit is the budget this response announced; nil when it carried
+	// no X-RateLimit-* headers.
+	RateLimit *RateLimit
 }
 
 // New checks and normalises cfg and returns a client. It makes no request.
@@ -158,8 +163,11 @@ func (c *Client) exchange(ctx context.Context, kind endpointKind, method, u, end
 	if err != nil {
 		return nil, nil, c.failed(ctx, op, kind, start, err)
 	}
-	c.rate.observe(resp.Header, c.cfg.Now())
-	c.report(CallInfo{Endpoint: op, Status: resp.StatusCode, Duration: c.cfg.Now().Sub(start)}, resp.StatusCode)
+	info := CallInfo{Endpoint: op, Status: resp.StatusCode, Duration: c.cfg.Now().Sub(start)}
+	if rl, ok := c.rate.observe(resp.Header, c.cfg.Now()); ok {
+		info.RateLimit = &rl
+	}
+	c.report(info, resp.StatusCode)
 	return resp, raw, nil
 }
 
@@ -182,6 +190,7 @@ func (c *Client) report(info CallInfo, status int) {
 	if c.cfg.OnCall == nil {
 		return
 	}
+	info.Subdomain = c.cfg.Subdomain
 	if status == http.StatusTooManyRequests {
 		info.Code = CodeRateLimited
 	} else if status >= 400 && info.Code == "" {

@@ -34,15 +34,17 @@ type rateState struct {
 	seen bool
 }
 
-// observe records X-RateLimit-* from any response that has them.
-func (s *rateState) observe(h http.Header, now time.Time) {
+// observe records X-RateLimit-* from any response that has them, and
+// returns what it read.
+func (s *rateState) observe(h http.Header, now time.Time) (RateLimit, bool) {
 	rl, ok := parseRateHeaders(h, now)
 	if !ok {
-		return
+		return rl, false
 	}
 	s.mu.Lock()
 	s.last, s.seen = rl, true
 	s.mu.Unlock()
+	return rl, true
 }
 
 func parseRateHeaders(h http.Header, now time.Time) (RateLimit, bool) {

@@ -1,0 +1,171 @@
+package cli
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/olflow/olflow/starter"
+	"github.com/olflow/olflow/workflows"
+)
+
+func run(t *testing.T, env map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := Main(t.Context(), args, Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb,
+		Getenv: func(k string) string { return env[k] }})
+	return code, out.String(), errb.String()
+}
+
+func TestFlagsDefaultToTheirVariables(t *testing.T) {
+	a := &app{Env: Env{Getenv: func(k string) string {
+		return map[string]string{"OLFLOW_TEMPORAL_ADDRESS": "temporal:7233", "OLFLOW_TLS": "true"}[k]
+	}}}
+	a.l = &loader{getenv: a.Getenv}
+	root := a.root()
+	require.NoError(t, root.ParseFlags(nil))
+	assert.Equal(t, "temporal:7233", a.temporal.Address)
+	assert.True(t, a.temporal.TLS)
+	assert.Equal(t, "default", a.temporal.Namespace, "unset variables take the built-in default")
+
+	require.NoError(t, root.ParseFlags([]string{"--address", "other:7233"}))
+	assert.Equal(t, "other:7233", a.temporal.Address, "a flag beats its variable")
+}
+
+func TestBadVariablesAreUsageErrors(t *testing.T) {
+	code, _, errOut := run(t, map[string]string{"OLFLOW_TLS": "maybe", "OLFLOW_SHUTDOWN_TIMEOUT": "soon"}, "keygen")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, "OLFLOW_TLS")
+	assert.Contains(t, errOut, "OLFLOW_SHUTDOWN_TIMEOUT")
+}
+
+func TestSecretsComeFromFilesOrVariablesNeverFlags(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "keys")
+	require.NoError(t, os.WriteFile(file, []byte("from-file\n"), 0o600))
+	a := &app{Env: Env{Getenv: func(k string) string { return map[string]string{"OLFLOW_SEAL_KEYS": "from-env"}[k] }}}
+	a.l = &loader{getenv: a.Getenv}
+	root := a.root()
+	connect, _, err := root.Find([]string{"connect"})
+	require.NoError(t, err)
+	require.NoError(t, connect.ParseFlags([]string{"--seal-keys-file", file}))
+	require.NoError(t, a.l.resolve())
+	assert.Equal(t, "from-file", a.sealKeys, "the file named on the command that runs wins over the variable")
+	assert.Nil(t, connect.Flags().Lookup("seal-keys"), "no flag carries a secret's value")
+	assert.Nil(t, connect.Flags().Lookup("client-secret"))
+
+	b := &app{Env: a.Env}
+	b.l = &loader{getenv: b.Getenv}
+	b.root()
+	require.NoError(t, b.l.resolve())
+	assert.Equal(t, "from-env", b.sealKeys)
+}
+
+func TestParseUser(t *testing.T) {
+	for in, want := range map[string]workflows.UserRef{
+		"123":              {ID: 123},
+		"id:42":            {ID: 42},
+		"ada@example.com":  {Email: "ada@example.com"},
+		"email:x@y":        {Email: "x@y"},
+		"ada.lovelace":     {Username: "ada.lovelace"},
+		"username:12345x":  {Username: "12345x"},
+		"username:007":     {Username: "007"},
+		" 7 ":              {ID: 7},
+		"username:a:b:c@d": {Username: "a:b:c@d"},
+	} {
+		got, err := parseUser(in)
+		require.NoError(t, err, in)
+		assert.Equal(t, want, got, in)
+	}
+	for _, bad := range []string{"", "id:x", "id:-1", "phone:555"} {
+		_, err := parseUser(bad)
+		assert.Error(t, err, bad)
+	}
+}
+
+func TestEveryActionWorkflowHasACommand(t *testing.T) {
+	_, out, _ := run(t, nil, "--help")
+	for _, wf := range []string{workflows.ActivateUsersWorkflow, workflows.SuspendUsersWorkflow, workflows.AddUsersToGroupWorkflow,
+		workflows.RemoveUsersFromGroupWorkflow, workflows.CheckGroupMembershipWorkflow, workflows.AddUsersToRoleWorkflow,
+		workflows.RemoveUsersFromRoleWorkflow, workflows.GeneratePasswordResetLinkWorkflow, workflows.SendPasswordResetEmailWorkflow,
+		workflows.SetUserPasswordWorkflow, workflows.OnboardUserWorkflow, workflows.OffboardUserWorkflow} {
+		assert.Contains(t, out, commandName(wf)+" ", wf)
+	}
+	assert.Equal(t, "add-users-to-group", commandName("AddUsersToGroup"))
+}
+
+func TestErrorsShowTheCodeAndTheMessage(t *testing.T) {
+	var out, errb bytes.Buffer
+	a := &app{Env: Env{Stdout: &out, Stderr: &errb}}
+	wf := temporal.NewNonRetryableApplicationError("The API credential's scope is too narrow.", "insufficient_scope", nil)
+	assert.Equal(t, 1, a.report(wf))
+	assert.Equal(t, "olflow: insufficient_scope: The API credential's scope is too narrow.\n", errb.String())
+
+	errb.Reset()
+	assert.Equal(t, 1, a.report(&starter.Error{Code: "invalid_input", Field: "subdomain", Message: "must be the tenant name"}))
+	assert.Equal(t, "olflow: invalid_input: subdomain: must be the tenant name\n", errb.String())
+
+	a.json = true
+	assert.Equal(t, 2, a.report(usagef("give --integration")))
+	assert.JSONEq(t, `{"error":{"code":"usage","message":"give --integration","field":""}}`, out.String())
+	out.Reset()
+	assert.Equal(t, 1, a.report(errors.New("dial: connection refused")))
+	assert.JSONEq(t, `{"error":{"code":"error","message":"dial: connection refused","field":""}}`, out.String())
+}
+
+func TestProgressView(t *testing.T) {
+	p := &starter.LiveProgress{SyncProgress: workflows.SyncProgress{Phase: workflows.PhaseReading, Calls: 3,
+		Kinds: map[string]*workflows.KindStatus{
+			"users":  {State: workflows.KindRunning, Pages: 30, Items: 1500},
+			"groups": {State: workflows.KindDone, Items: 20},
+			"roles":  {State: workflows.KindDone, Items: 40},
+			"apps":   {State: workflows.KindPending},
+		}}, TotalPages: map[string]int{"users": 60}}
+	assert.Equal(t, 52, percent(p), "users are 70%% of the work and half read; groups and roles are done")
+	var b bytes.Buffer
+	v := newProgressView(&b, "sync acme")
+	v.update(nil, "checking the credential")
+	v.update(nil, "checking the credential")
+	v.update(p, "")
+	p.Kinds["users"].Pages = 31
+	v.update(p, "")
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	require.Len(t, lines, 2, "off a terminal, a line per step only: %q", b.String())
+	assert.Contains(t, lines[1], "52%")
+	assert.Contains(t, lines[1], "users 1500 (page 30/60)")
+	assert.Contains(t, lines[1], "groups 20 ok")
+	p.Phase = workflows.PhaseDone
+	assert.Equal(t, 100, percent(p))
+}
+
+func TestReplayNeedsOneSource(t *testing.T) {
+	code, _, errOut := run(t, nil, "replay")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, "give one of")
+	code, _, _ = run(t, nil, "replay", "-w", "x", "--failed-since", "1h")
+	assert.Equal(t, 2, code)
+	assert.Equal(t, "ExecutionStatus = 'Failed' AND CloseTime > '2026-11-27T10:00:00Z'",
+		FailedSinceQuery(mustTime(t, "2026-11-27T11:00:00+01:00")))
+}
+
+func TestKeygenMakesAUsableEntry(t *testing.T) {
+	code, out, _ := run(t, nil, "keygen", "--id", "k2")
+	require.Equal(t, 0, code)
+	assert.Regexp(t, `^k2:[A-Za-z0-9+/]{43}=\n$`, out)
+	code, _, _ = run(t, nil, "keygen", "--id", "bad id")
+	assert.Equal(t, 2, code)
+}
+
+func mustTime(t *testing.T, s string) time.Time {
+	t.Helper()
+	v, err := time.Parse(time.RFC3339, s)
+	require.NoError(t, err)
+	return v
+}

@@ -1,0 +1,366 @@
+package cli
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/olflow/olflow/onelogin/olsim"
+	"github.com/olflow/olflow/starter"
+	"github.com/olflow/olflow/workflows"
+)
+
+// actionKind says which request an action takes.
+type actionKind int
+
+const (
+	bulkAction actionKind = iota // ActionRequest
+	groupAction
+	roleAction
+	onboardAction
+	offboardAction
+	passwordAction
+)
+
+// action is one identity action command over its starter method.
+type action struct {
+	workflow string
+	kind     actionKind
+	short    string
+	run      func(*starter.Starter, context.Context, starter.Request) (starter.ActionResult, error)
+}
+
+var actions = []action{
+	{workflows.ActivateUsersWorkflow, bulkAction, "Set users active", func(s *starter.Starter, ctx context.Context, r starter.Request) (starter.ActionResult, error) {
+		return s.ActivateUsers(ctx, *r.(*workflows.ActionRequest))
+	}},
+	{workflows.SuspendUsersWorkflow, bulkAction, "Suspend users", func(s *starter.Starter, ctx context.Context, r starter.Request) (starter.ActionResult, error) {
+		return s.SuspendUsers(ctx, *r.(*workflows.ActionRequest))
+	}},
+	{workflows.AddUsersToGroupWorkflow, groupAction, "Move users into a group (a user has one group)", func(s *starter.Starter, ctx context.Context, r starter.Request) (starter.ActionResult, error) {
+		return s.AddUsersToGroup(ctx, *r.(*workflows.GroupRequest))
+	}},
+	{workflows.RemoveUsersFromGroupWorkflow, groupAction, "Clear the group of users who are in it", func(s *starter.Starter, ctx context.Context, r starter.Request) (starter.ActionResult, error) {
+		return s.RemoveUsersFromGroup(ctx, *r.(*workflows.GroupRequest))
+	}},
+	{workflows.CheckGroupMembershipWorkflow, groupAction, "Tell whether users are in a group", func(s *starter.Starter, ctx context.Context, r starter.Request) (starter.ActionResult, error) {
+		return s.CheckGroupMembership(ctx, *r.(*workflows.GroupRequest))
+	}},
+	{workflows.AddUsersToRoleWorkflow, roleAction, "Add a role to users", func(s *starter.Starter, ctx context.Context, r starter.Request) (starter.ActionResult, error) {
+		return s.AddUsersToRole(ctx, *r.(*workflows.RoleRequest))
+	}},
+	{workflows.RemoveUsersFromRoleWorkflow, roleAction, "Remove a role from users", func(s *starter.Starter, ctx context.Context, r starter.Request) (starter.ActionResult, error) {
+		return s.RemoveUsersFromRole(ctx, *r.(*workflows.RoleRequest))
+	}},
+	{workflows.GeneratePasswordResetLinkWorkflow, bulkAction, "Get password reset links (shown with --show-links)", func(s *starter.Starter, ctx context.Context, r starter.Request) (starter.ActionResult, error) {
+		return s.GeneratePasswordResetLink(ctx, *r.(*workflows.ActionRequest))
+	}},
+	{workflows.SendPasswordResetEmailWorkflow, bulkAction, "Have OneLogin email users a password reset link", func(s *starter.Starter, ctx context.Context, r starter.Request) (starter.ActionResult, error) {
+		return s.SendPasswordResetEmail(ctx, *r.(*workflows.ActionRequest))
+	}},
+	{workflows.OnboardUserWorkflow, onboardAction, "Onboard a user: activate, set the group, add roles, reset link or email", func(s *starter.Starter, ctx context.Context, r starter.Request) (starter.ActionResult, error) {
+		return s.OnboardUser(ctx, *r.(*workflows.OnboardRequest))
+	}},
+	{workflows.OffboardUserWorkflow, offboardAction, "Offboard a user: suspend, log out, remove roles, clear the group", func(s *starter.Starter, ctx context.Context, r starter.Request) (starter.ActionResult, error) {
+		return s.OffboardUser(ctx, *r.(*workflows.OffboardRequest))
+	}},
+	{workflows.SetUserPasswordWorkflow, passwordAction, "Set a user's password (from a file, stdin or a variable)", nil},
+}
+
+// commandName turns "AddUsersToGroup" into "add-users-to-group".
+func commandName(workflowType string) string {
+	var b strings.Builder
+	for i, r := range workflowType {
+		if r >= 'A' && r <= 'Z' {
+			if i > 0 {
+				b.WriteByte('-')
+			}
+			r += 'a' - 'A'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// parseUser reads a user reference: a OneLogin id, an email, a username,
+// or any of them prefixed with id:, email: or username:.
+func parseUser(s string) (workflows.UserRef, error) {
+	s = strings.TrimSpace(s)
+	kind, value, prefixed := strings.Cut(s, ":")
+	if !prefixed {
+		kind, value = "", s
+	}
+	switch {
+	case kind == "id" || kind == "" && isDigits(value):
+		id, err := strconv.ParseInt(value, 10, 64)
+		if err != nil || id <= 0 {
+			return workflows.UserRef{}, usagef("--user %q: not a OneLogin user id", s)
+		}
+		return workflows.UserRef{ID: id}, nil
+	case kind == "email" || kind == "" && strings.Contains(value, "@"):
+		return workflows.UserRef{Email: value}, nil
+	case kind == "username" || kind == "":
+		if value == "" {
+			return workflows.UserRef{}, usagef("--user is empty")
+		}
+		return workflows.UserRef{Username: value}, nil
+	}
+	return workflows.UserRef{}, usagef("--user %q: use an id, an email, a username, or id:/email:/username:", s)
+}
+
+func isDigits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// newRequestID is a default idempotency key; pass --request-id to make a
+// retry of the same request safe.
+func newRequestID() string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return "cli-" + time.Now().UTC().Format("20060102T150405") + "-" + hex.EncodeToString(b)
+}
+
+// actionFlags are every action's inputs; each command binds what it uses.
+type actionFlags struct {
+	integration, requestID, by, reset, passwordFile, passwordEnv string
+	users                                                        []string
+	group, role                                                  int64
+	roles                                                        []int64
+	parallelism                                                  int
+	activate, suspend, logout, removeRoles, clearGroup           bool
+	wait, showLinks                                              bool
+}
+
+func (a *app) actionCmds() []*cobra.Command {
+	var cmds []*cobra.Command
+	for _, act := range actions {
+		cmds = append(cmds, a.actionCmd(act))
+	}
+	return cmds
+}
+
+func (a *app) actionCmd(act action) *cobra.Command {
+	f := &actionFlags{}
+	cmd := &cobra.Command{
+		Use:     commandName(act.workflow),
+		Short:   act.short,
+		GroupID: "actions",
+		Long: act.short + `.
+
+Runs the ` + act.workflow + ` workflow. --request-id is the idempotency key:
+running the command again with the same id returns the first run's result
+instead of acting twice.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.runAction(cmd.Context(), act, f)
+		},
+	}
+	fs := cmd.Flags()
+	integrationFlag(cmd, &f.integration)
+	fs.StringVar(&f.requestID, "request-id", "", "idempotency key (default: a new one, printed)")
+	fs.StringVar(&f.by, "requested-by", a.requestedBy(), "who asked, for the audit log")
+	fs.BoolVar(&f.wait, "wait", true, "wait for the result")
+	a.l.secret(fs, &a.sealKeys, setSealKeys)
+	single := act.kind == onboardAction || act.kind == offboardAction || act.kind == passwordAction
+	if single {
+		fs.StringSliceVarP(&f.users, "user", "u", nil, "the user: OneLogin id, email or username")
+	} else {
+		fs.StringSliceVarP(&f.users, "user", "u", nil, "a user: OneLogin id, email or username (repeatable, or comma-separated)")
+		fs.IntVar(&f.parallelism, "parallelism", 0, "users worked at once (default 10, at most 50)")
+	}
+	_ = cmd.MarkFlagRequired("user")
+	switch act.kind {
+	case groupAction:
+		fs.Int64Var(&f.group, "group", 0, "OneLogin group id")
+		_ = cmd.MarkFlagRequired("group")
+	case roleAction:
+		fs.Int64Var(&f.role, "role", 0, "OneLogin role id")
+		_ = cmd.MarkFlagRequired("role")
+	case onboardAction:
+		fs.BoolVar(&f.activate, "activate", true, "set the user active")
+		fs.Int64Var(&f.group, "group", 0, "OneLogin group id to set (0: leave)")
+		fs.Int64SliceVar(&f.roles, "role", nil, "OneLogin role id to add (repeatable)")
+		fs.StringVar(&f.reset, "reset", workflows.ResetNone, "password reset: link (shown with --show-links), email or none")
+	case offboardAction:
+		fs.BoolVar(&f.suspend, "suspend", true, "suspend the user")
+		fs.BoolVar(&f.logout, "logout", true, "end the user's sessions")
+		fs.BoolVar(&f.removeRoles, "remove-roles", true, "remove every role")
+		fs.BoolVar(&f.clearGroup, "clear-group", true, "clear the group")
+	case passwordAction:
+		fs.StringVar(&f.passwordFile, "password-file", "", "file holding the new password, or - for stdin")
+		fs.StringVar(&f.passwordEnv, "password-env", "OLFLOW_USER_PASSWORD", "variable holding the new password")
+	}
+	if act.workflow == workflows.GeneratePasswordResetLinkWorkflow || act.kind == onboardAction {
+		fs.BoolVar(&f.showLinks, "show-links", false, "print the reset links (anyone holding one can set the password for 24h)")
+	}
+	return cmd
+}
+
+// request builds the workflow request the flags describe.
+func (f *actionFlags) request(act action) (starter.Request, error) {
+	var refs []workflows.UserRef
+	for _, u := range f.users {
+		ref, err := parseUser(u)
+		if err != nil {
+			return nil, err
+		}
+		refs = append(refs, ref)
+	}
+	single := func() (workflows.UserRef, error) {
+		if len(refs) != 1 {
+			return workflows.UserRef{}, usagef("%s takes exactly one --user", commandName(act.workflow))
+		}
+		return refs[0], nil
+	}
+	base := workflows.ActionRequest{IntegrationID: f.integration, RequestID: f.requestID, RequestedBy: f.by, Users: refs, Parallelism: f.parallelism}
+	switch act.kind {
+	case groupAction:
+		return &workflows.GroupRequest{ActionRequest: base, GroupID: f.group}, nil
+	case roleAction:
+		return &workflows.RoleRequest{ActionRequest: base, RoleID: f.role}, nil
+	case onboardAction:
+		u, err := single()
+		return &workflows.OnboardRequest{IntegrationID: f.integration, RequestID: f.requestID, RequestedBy: f.by, User: u,
+			Activate: f.activate, GroupID: f.group, RoleIDs: f.roles, Reset: f.reset}, err
+	case offboardAction:
+		u, err := single()
+		return &workflows.OffboardRequest{IntegrationID: f.integration, RequestID: f.requestID, RequestedBy: f.by, User: u,
+			Suspend: f.suspend, Logout: f.logout, RemoveRoles: f.removeRoles, ClearGroup: f.clearGroup}, err
+	}
+	return &base, nil
+}
+
+func (a *app) runAction(ctx context.Context, act action, f *actionFlags) error {
+	if f.requestID == "" {
+		f.requestID = newRequestID()
+	}
+	var (
+		req      starter.Request
+		password starter.SetPasswordInput
+		err      error
+	)
+	if act.kind == passwordAction {
+		if len(f.users) != 1 {
+			return usagef("set-user-password takes exactly one --user")
+		}
+		if password.User, err = parseUser(f.users[0]); err != nil {
+			return err
+		}
+		if password.Password, err = a.readSecret(f.passwordFile, f.passwordEnv, "password"); err != nil {
+			return err
+		}
+		password.IntegrationID, password.RequestID, password.RequestedBy = f.integration, f.requestID, f.by
+	} else if req, err = f.request(act); err != nil {
+		return err
+	}
+	// Passwords are sealed and reset links opened with the workers' keys.
+	needKeys := act.kind == passwordAction || act.workflow == workflows.GeneratePasswordResetLinkWorkflow ||
+		act.kind == onboardAction && strings.EqualFold(f.reset, workflows.ResetLink)
+	st, err := a.starter(ctx, needKeys && f.wait)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if !f.wait {
+		if act.kind == passwordAction {
+			return usagef("set-user-password always waits (it seals the password for this run)")
+		}
+		run, err := st.StartAction(ctx, act.workflow, req)
+		if err != nil {
+			return err
+		}
+		return a.emitStarted(run.GetID(), run.GetRunID())
+	}
+	var res starter.ActionResult
+	if act.kind == passwordAction {
+		res, err = st.SetUserPassword(ctx, password)
+	} else {
+		res, err = act.run(st, ctx, req)
+	}
+	if err != nil {
+		return err
+	}
+	return a.emitAction(res, f.showLinks)
+}
+
+// actionOutput is an action's --json form: links appear only when asked for.
+type actionOutput struct {
+	starter.ActionResult
+	Links []string `json:",omitempty"`
+}
+
+func (a *app) emitAction(res starter.ActionResult, showLinks bool) error {
+	out := actionOutput{ActionResult: res}
+	if showLinks {
+		for _, l := range res.Links {
+			out.Links = append(out.Links, l.Reveal())
+		}
+	}
+	return a.emit(out, func(w io.Writer) { printAction(w, res, showLinks) })
+}
+
+func printAction(w io.Writer, r starter.ActionResult, showLinks bool) {
+	fmt.Fprintf(w, "%s on %s (request %s): %d changed, %d already done, %d failed.\n",
+		r.Action, r.IntegrationID, r.RequestID, r.Changed, r.AlreadyDone, r.Failed)
+	for i, u := range r.Users {
+		fmt.Fprintf(w, "  %s", u.User)
+		if u.UserID != 0 && u.User.ID == 0 {
+			fmt.Fprintf(w, " (id %d)", u.UserID)
+		}
+		fmt.Fprintf(w, ": %s", u.Outcome)
+		if u.Code != "" {
+			fmt.Fprintf(w, " [%s] %s", u.Code, u.Message)
+		}
+		if r.Action == workflows.CheckGroupMembershipWorkflow {
+			fmt.Fprintf(w, ", in group: %v", u.InGroup)
+		}
+		fmt.Fprintln(w)
+		for _, s := range u.Steps {
+			fmt.Fprintf(w, "    %-12s %s", s.Step, s.Outcome)
+			if s.Code != "" {
+				fmt.Fprintf(w, " [%s] %s", s.Code, s.Message)
+			}
+			fmt.Fprintln(w)
+		}
+		if i < len(r.Links) && !r.Links[i].IsZero() {
+			if showLinks {
+				fmt.Fprintf(w, "    reset link: %s\n", r.Links[i].Reveal())
+			} else {
+				fmt.Fprintln(w, "    reset link: (hidden; pass --show-links to print it)")
+			}
+		}
+	}
+}
+
+// demoOnboard adds a new hire to the simulated org and onboards them:
+// activate, group, two roles, a reset link.
+func (a *app) demoOnboard(ctx context.Context, st *starter.Starter, d *demo) (string, error) {
+	hire, err := d.sim.CreateUser(olsim.Fields{"email": "ada.lovelace@acme.example", "username": "ada.lovelace",
+		"firstname": "Ada", "lastname": "Lovelace", "title": "Analyst", "status": 0})
+	if err != nil {
+		return "", fmt.Errorf("add the new hire to the simulator: %w", err)
+	}
+	groups, roles := d.sim.Groups(), d.sim.Roles()
+	req := workflows.OnboardRequest{IntegrationID: d.o.integration, RequestID: "demo-onboard-" + hire.Username, RequestedBy: "make demo",
+		User: workflows.UserRef{Email: hire.Email}, Activate: true, GroupID: groups[0].ID,
+		RoleIDs: []int64{roles[0].ID, roles[1].ID}, Reset: workflows.ResetLink}
+	d.step("Onboarding the new hire %s: activate, group %q, roles %q and %q, reset link", hire.Email, groups[0].Name, roles[0].Name, roles[1].Name)
+	res, err := st.OnboardUser(ctx, req)
+	if err != nil {
+		return "", err
+	}
+	printAction(d.out, res, false)
+	return fmt.Sprintf("%s: %s (workflow %s)", hire.Email, res.Users[0].Outcome, workflows.ActionWorkflowID(d.o.integration, req.RequestID)), nil
+}

@@ -1,0 +1,126 @@
+package cli
+
+import (
+	"log/slog"
+
+	"github.com/spf13/cobra"
+	tlog "go.temporal.io/sdk/log"
+
+	"github.com/olflow/olflow/codec"
+	"github.com/olflow/olflow/internal/serve"
+	"github.com/olflow/olflow/worker"
+)
+
+func (a *app) quietLogger() tlog.Logger {
+	return tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(a.Stderr, &slog.HandlerOptions{Level: slog.LevelError})))
+}
+
+// workerFlags binds the worker's settings; the demo reuses them.
+func (a *app) workerFlags(cmd *cobra.Command, cfg *worker.Config) {
+	fs := cmd.Flags()
+	a.l.secret(fs, &a.sealKeys, setSealKeys)
+	a.l.str(fs, &cfg.StoreDSN, setStore)
+	a.l.str(fs, &cfg.OneLoginBaseURL, setBaseURL)
+	a.l.str(fs, &cfg.MetricsAddr, setMetricsAddr)
+	a.l.str(fs, &cfg.Log.Level, setLogLevel)
+	a.l.str(fs, &cfg.Log.Format, setLogFormat)
+	a.l.integer(fs, &cfg.MaxConcurrentActivities, setMaxActs)
+	a.l.integer(fs, &cfg.MaxConcurrentWorkflowTasks, setMaxWFTasks)
+	a.l.integer(fs, &cfg.SyncParallelism, setParallelism)
+	a.l.duration(fs, &cfg.ShutdownTimeout, setShutdown)
+}
+
+// workerConfig completes cfg from the connection settings.
+func (a *app) workerConfig(cfg worker.Config) (worker.Config, error) {
+	var err error
+	if cfg.Temporal, err = a.connOptions(); err != nil {
+		return cfg, err
+	}
+	cfg.TaskQueue = a.taskQueue
+	if cfg.SealKeys, err = keyring(setSealKeys, a.sealKeys); err != nil {
+		return cfg, err
+	}
+	if cfg.Log.Output == nil {
+		cfg.Log.Output = a.Stderr
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, usagef("%v", err)
+	}
+	return cfg, nil
+}
+
+func (a *app) workerCmd() *cobra.Command {
+	var cfg worker.Config
+	cmd := &cobra.Command{
+		Use:   "worker",
+		Short: "Run a worker: every olflow workflow and activity on the task queue",
+		Long: `Run a worker until SIGINT or SIGTERM. On a stop it stops polling and gives
+running activities --shutdown-timeout to finish (they heartbeat, so a
+sync cut short resumes where it was on another worker).
+
+It serves /metrics (Prometheus), /healthz and /readyz on --metrics-addr.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := a.workerConfig(cfg)
+			if err != nil {
+				return err
+			}
+			return worker.Run(cmd.Context(), c)
+		},
+	}
+	a.workerFlags(cmd, &cfg)
+	return cmd
+}
+
+func (a *app) codecServerCmd() *cobra.Command {
+	var (
+		addr, tokens, level, format string
+		origins                     []string
+	)
+	cmd := &cobra.Command{
+		Use:   "codec-server",
+		Short: "Serve the payload codec for the Temporal UI and CLI",
+		Long: `Serve the payload codec over HTTP so the Temporal Web UI and CLI can show
+decrypted payloads:
+
+  temporal workflow show --workflow-id onelogin-connect/acme \
+    --codec-endpoint http://127.0.0.1:8081/default --codec-auth "Bearer $TOKEN"
+
+Every request needs one of the bearer tokens (OLFLOW_CODEC_TOKENS), in an
+Authorization header or, for the Web UI which cannot send one, in the
+endpoint's path: http://127.0.0.1:8081/token/$TOKEN. Browsers are allowed
+from --origins only. Client secrets stay sealed in what it decodes.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			keys, err := keyring(setCodecKeys, a.codecKeys)
+			if err != nil {
+				return err
+			}
+			if keys == nil {
+				return usagef("the codec server needs the payload keys: set %s or %s", setCodecKeys.Env, setCodecKeys.FlagName())
+			}
+			zl, err := worker.NewLogger(worker.LogConfig{Level: level, Format: format, Output: a.Stderr})
+			if err != nil {
+				return usagef("%v", err)
+			}
+			h, err := codec.NewHandler(codec.ServerOptions{Codec: codec.New(keys), Tokens: splitList(tokens),
+				Origins: origins, Logger: slog.New(worker.SlogHandler(zl))})
+			if err != nil {
+				return usagef("%v", err)
+			}
+			ln, err := serve.Listen(addr)
+			if err != nil {
+				return err
+			}
+			zl.Sugar().Infow("codec server listening", "addr", ln.Addr().String(), "origins", origins, "keys", keys.IDs())
+			return serve.Serve(cmd.Context(), ln, h)
+		},
+	}
+	fs := cmd.Flags()
+	a.l.str(fs, &addr, setCodecAddr)
+	a.l.secret(fs, &tokens, setCodecTokens)
+	a.l.list(fs, &origins, setCodecOrigins)
+	a.l.str(fs, &level, setLogLevel)
+	a.l.str(fs, &format, setLogFormat)
+	return cmd
+}

@@ -1,0 +1,195 @@
+// Package cli is the olflow command: cobra commands over the worker,
+// codec and starter packages. cmd/olflow only calls Main; the tests run the
+// same commands in process.
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/olflow/olflow/conn"
+	"github.com/olflow/olflow/directory/seal"
+	"github.com/olflow/olflow/starter"
+)
+
+// Env is what a command run sees of its process.
+type Env struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+}
+
+// OSEnv is the real process.
+func OSEnv() Env {
+	return Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
+}
+
+// Main runs the olflow command line and returns the exit code: 0, 1 for
+// a failure, 2 for a usage error.
+func Main(ctx context.Context, args []string, env Env) int {
+	a := &app{Env: env, l: &loader{getenv: env.Getenv}}
+	root := a.root()
+	root.SetArgs(args)
+	root.SetIn(env.Stdin)
+	root.SetOut(env.Stdout)
+	root.SetErr(env.Stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return 0
+	}
+	return a.report(err)
+}
+
+type app struct {
+	Env
+	l    *loader
+	json bool
+
+	temporal  conn.Options
+	taskQueue string
+	apiKey    string
+	codecKeys string
+	sealKeys  string
+}
+
+// usageError is a mistake on the command line (exit code 2).
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &usageError{msg: fmt.Sprintf(format, args...)} }
+
+func (a *app) root() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "olflow",
+		Short: "olflow: the OneLogin integration on Temporal",
+		Long: `olflow connects OneLogin tenants, keeps their directories in sync and runs
+identity actions as Temporal workflows. Every flag defaults to its OLFLOW_*
+variable; secrets come from variables or --*-file flags, never from flags.`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return a.l.resolve()
+		},
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{msg: err.Error()} })
+	pf := root.PersistentFlags()
+	pf.BoolVar(&a.json, "json", false, "print results as JSON (for scripts)")
+	a.l.str(pf, &a.temporal.Address, setAddress)
+	a.l.str(pf, &a.temporal.Namespace, setNamespace)
+	a.l.str(pf, &a.taskQueue, setTaskQueue)
+	a.l.boolean(pf, &a.temporal.TLS, setTLS)
+	a.l.str(pf, &a.temporal.TLSCertFile, setTLSCert)
+	a.l.str(pf, &a.temporal.TLSKeyFile, setTLSKey)
+	a.l.str(pf, &a.temporal.TLSCAFile, setTLSCA)
+	a.l.str(pf, &a.temporal.TLSServerName, setTLSServer)
+	a.l.secret(pf, &a.apiKey, setAPIKey)
+	a.l.secret(pf, &a.codecKeys, setCodecKeys)
+
+	root.AddGroup(&cobra.Group{ID: "integrations", Title: "Integrations:"},
+		&cobra.Group{ID: "actions", Title: "Identity actions (one workflow each):"},
+		&cobra.Group{ID: "ops", Title: "Running and on-call:"})
+	for _, c := range []*cobra.Command{a.connectCmd(), a.disconnectCmd(), a.syncCmd(), a.scheduleCmd(), a.statusCmd()} {
+		c.GroupID = "integrations"
+		root.AddCommand(c)
+	}
+	for _, c := range []*cobra.Command{a.workerCmd(), a.codecServerCmd(), a.replayCmd(), a.keygenCmd(), a.demoCmd()} {
+		c.GroupID = "ops"
+		root.AddCommand(c)
+	}
+	root.AddCommand(a.actionCmds()...)
+	return root
+}
+
+// keyring parses a key list; empty gives nil (no keys).
+func keyring(setting Setting, text string) (*seal.Keyring, error) {
+	if strings.TrimSpace(text) == "" {
+		return nil, nil
+	}
+	k, err := seal.ParseKeyring(text)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", setting.Env, err)
+	}
+	return k, nil
+}
+
+// connOptions are the Temporal connection settings with the codec keys.
+func (a *app) connOptions() (conn.Options, error) {
+	o := a.temporal
+	o.APIKey = a.apiKey
+	keys, err := keyring(setCodecKeys, a.codecKeys)
+	if err != nil {
+		return o, err
+	}
+	o.CodecKeys = keys
+	return o, nil
+}
+
+// starter dials Temporal. Commands that start workflows need codec keys
+// (the codec refuses to write plaintext); connect also needs sealing keys.
+func (a *app) starter(ctx context.Context, needSeal bool) (*starter.Starter, error) {
+	o, err := a.connOptions()
+	if err != nil {
+		return nil, err
+	}
+	cfg := starter.Config{Temporal: o, TaskQueue: a.taskQueue}
+	if cfg.SealKeys, err = keyring(setSealKeys, a.sealKeys); err != nil {
+		return nil, err
+	}
+	if needSeal && cfg.SealKeys == nil {
+		return nil, usagef("this command needs the sealing keys the workers use: set %s or %s", setSealKeys.Env, setSealKeys.FlagName())
+	}
+	o.Logger = a.quietLogger()
+	cfg.Temporal = o
+	return starter.Dial(ctx, cfg)
+}
+
+// emit prints v as JSON with --json, or the human form.
+func (a *app) emit(v any, human func(w io.Writer)) error {
+	if a.json {
+		enc := json.NewEncoder(a.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	human(a.Stdout)
+	return nil
+}
+
+// report prints an error with its code and human message, and returns the
+// exit code. It is the one error printer.
+func (a *app) report(err error) int {
+	code, field, msg, exit := "error", "", err.Error(), 1
+	var ue *usageError
+	var se *starter.Error
+	switch {
+	case errors.As(err, &ue):
+		code, exit = "usage", 2
+	case errors.As(err, &se):
+		code, field, msg = se.Code, se.Field, se.Message
+	case starter.Code(err) != "":
+		code, msg = starter.Code(err), starter.Message(err)
+	case errors.Is(err, context.Canceled):
+		code, msg = "canceled", "interrupted"
+	}
+	if a.json {
+		out := map[string]any{"error": map[string]string{"code": code, "message": msg, "field": field}}
+		b, _ := json.Marshal(out)
+		fmt.Fprintln(a.Stdout, string(b))
+		return exit
+	}
+	if field != "" {
+		msg = field + ": " + msg
+	}
+	fmt.Fprintf(a.Stderr, "olflow: %s: %s\n", code, msg)
+	if exit == 2 {
+		fmt.Fprintln(a.Stderr, "Run 'olflow --help' for usage.")
+	}
+	return exit
+}

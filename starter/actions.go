@@ -1,0 +1,189 @@
+package starter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/olflow/olflow/activities"
+	"github.com/olflow/olflow/directory/seal"
+	"github.com/olflow/olflow/workflows"
+)
+
+// Request is any action workflow's request: workflows.ActionRequest,
+// GroupRequest, RoleRequest, SetPasswordRequest, OnboardRequest or
+// OffboardRequest, passed by pointer.
+type Request interface {
+	Normalize() error
+	Key() (integration, requestID string)
+}
+
+// ActionResult is a finished action: the workflow's result, with any
+// password reset links opened for the caller.
+type ActionResult struct {
+	workflows.ActionResult
+	// Links holds the opened reset link of Users[i] at index i
+	// (GeneratePasswordResetLink, OnboardUser with reset link); a zero
+	// Secret where there is none; nil when no user has one. A link lets
+	// anyone set the user's password for 24 hours: Reveal it only to hand it
+	// to the person who needs it. It prints as [REDACTED].
+	Links []seal.Secret
+}
+
+// StartAction checks req and starts the action workflow named
+// workflowType, with the ID workflows.ActionWorkflowID(integration, request
+// id). The request id is the idempotency key: while a run for it is open
+// the start joins that run, and once it has closed the start returns that
+// run, so a repeated request returns the first run's result and never acts
+// again (for as long as the namespace retains the closed run).
+func (s *Starter) StartAction(ctx context.Context, workflowType string, req Request) (client.WorkflowRun, error) {
+	if err := req.Normalize(); err != nil {
+		return nil, refusal(err)
+	}
+	integration, requestID := req.Key()
+	id := workflows.ActionWorkflowID(integration, requestID)
+	opts := s.options(id, integration, workflowType+" on "+integration+", request "+requestID)
+	opts.WorkflowIDReusePolicy = enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE
+	opts.WorkflowExecutionErrorWhenAlreadyStarted = true
+	run, err := s.Client.ExecuteWorkflow(ctx, opts, workflowType, req)
+	if temporal.IsWorkflowExecutionAlreadyStartedError(err) {
+		return s.Client.GetWorkflow(ctx, id, ""), nil
+	}
+	return run, err
+}
+
+// act starts (or finds) the action and waits for its result.
+func (s *Starter) act(ctx context.Context, workflowType string, req Request) (ActionResult, error) {
+	run, err := s.StartAction(ctx, workflowType, req)
+	if err != nil {
+		return ActionResult{}, err
+	}
+	var res ActionResult
+	if err := run.Get(ctx, &res.ActionResult); err != nil {
+		return ActionResult{}, err
+	}
+	if res.Action != workflowType {
+		return ActionResult{}, &Error{Code: activities.CodeInvalidInput, Field: "request_id",
+			Message: "already used for a " + res.Action + " request; every request needs its own id"}
+	}
+	return res, s.openLinks(&res)
+}
+
+// openLinks opens the sealed reset links with the starter's keys (the
+// workers' keys).
+func (s *Starter) openLinks(res *ActionResult) error {
+	for i, u := range res.Users {
+		if u.ResetLink.IsZero() {
+			continue
+		}
+		link, err := s.Keys.Open(u.ResetLink, activities.ResetLinkAAD(res.IntegrationID, res.RequestID))
+		if err != nil {
+			return fmt.Errorf("olflow: open the reset link of %s: %w", u.User, err)
+		}
+		if res.Links == nil {
+			res.Links = make([]seal.Secret, len(res.Users))
+		}
+		res.Links[i] = link
+	}
+	return nil
+}
+
+// refusal turns a request's validation error into an *Error.
+func refusal(err error) error {
+	var ie *workflows.InputError
+	if errors.As(err, &ie) {
+		return refuse(ie.Field, ie.Message)
+	}
+	return refuse("request", err.Error())
+}
+
+// ActivateUsers sets each user's status to active and waits for the result.
+func (s *Starter) ActivateUsers(ctx context.Context, req workflows.ActionRequest) (ActionResult, error) {
+	return s.act(ctx, workflows.ActivateUsersWorkflow, &req)
+}
+
+// SuspendUsers sets each user's status to suspended.
+func (s *Starter) SuspendUsers(ctx context.Context, req workflows.ActionRequest) (ActionResult, error) {
+	return s.act(ctx, workflows.SuspendUsersWorkflow, &req)
+}
+
+// AddUsersToGroup moves each user into the group, replacing their current
+// group (UserResult.ReplacedGroupID).
+func (s *Starter) AddUsersToGroup(ctx context.Context, req workflows.GroupRequest) (ActionResult, error) {
+	return s.act(ctx, workflows.AddUsersToGroupWorkflow, &req)
+}
+
+// RemoveUsersFromGroup clears the group of each user who is in it.
+func (s *Starter) RemoveUsersFromGroup(ctx context.Context, req workflows.GroupRequest) (ActionResult, error) {
+	return s.act(ctx, workflows.RemoveUsersFromGroupWorkflow, &req)
+}
+
+// CheckGroupMembership answers per user whether they are in the group.
+func (s *Starter) CheckGroupMembership(ctx context.Context, req workflows.GroupRequest) (ActionResult, error) {
+	return s.act(ctx, workflows.CheckGroupMembershipWorkflow, &req)
+}
+
+// AddUsersToRole assigns the role to each user.
+func (s *Starter) AddUsersToRole(ctx context.Context, req workflows.RoleRequest) (ActionResult, error) {
+	return s.act(ctx, workflows.AddUsersToRoleWorkflow, &req)
+}
+
+// RemoveUsersFromRole removes the role from each user.
+func (s *Starter) RemoveUsersFromRole(ctx context.Context, req workflows.RoleRequest) (ActionResult, error) {
+	return s.act(ctx, workflows.RemoveUsersFromRoleWorkflow, &req)
+}
+
+// GeneratePasswordResetLink gets a reset link for each user; the links are
+// in ActionResult.Links, opened.
+func (s *Starter) GeneratePasswordResetLink(ctx context.Context, req workflows.ActionRequest) (ActionResult, error) {
+	return s.act(ctx, workflows.GeneratePasswordResetLinkWorkflow, &req)
+}
+
+// SendPasswordResetEmail has OneLogin email each user a reset link.
+func (s *Starter) SendPasswordResetEmail(ctx context.Context, req workflows.ActionRequest) (ActionResult, error) {
+	return s.act(ctx, workflows.SendPasswordResetEmailWorkflow, &req)
+}
+
+// OnboardUser activates, sets the group, adds roles and sends or returns a
+// reset link, as asked.
+func (s *Starter) OnboardUser(ctx context.Context, req workflows.OnboardRequest) (ActionResult, error) {
+	return s.act(ctx, workflows.OnboardUserWorkflow, &req)
+}
+
+// OffboardUser suspends, logs out, removes roles and clears the group, as
+// asked.
+func (s *Starter) OffboardUser(ctx context.Context, req workflows.OffboardRequest) (ActionResult, error) {
+	return s.act(ctx, workflows.OffboardUserWorkflow, &req)
+}
+
+// SetPasswordInput asks to set one user's password. The password is
+// plaintext here and sealed before it leaves this process.
+type SetPasswordInput struct {
+	IntegrationID string
+	RequestID     string
+	RequestedBy   string
+	User          workflows.UserRef
+	Password      seal.Secret
+}
+
+// SetUserPassword seals the password, bound to the integration and request,
+// and sets it under OneLogin's password policy. A policy failure comes back
+// as the user's result: failed, invalid_input, OneLogin's message.
+func (s *Starter) SetUserPassword(ctx context.Context, in SetPasswordInput) (ActionResult, error) {
+	if in.Password.IsZero() {
+		return ActionResult{}, refuse("password", "is empty")
+	}
+	req := workflows.SetPasswordRequest{IntegrationID: strings.TrimSpace(in.IntegrationID), RequestID: strings.TrimSpace(in.RequestID),
+		RequestedBy: in.RequestedBy, User: in.User}
+	sealed, err := s.Keys.Seal(in.Password, activities.PasswordAAD(req.IntegrationID, req.RequestID))
+	if err != nil {
+		return ActionResult{}, fmt.Errorf("olflow: seal the password: %w", err)
+	}
+	req.Password = sealed
+	return s.act(ctx, workflows.SetUserPasswordWorkflow, &req)
+}

@@ -1,0 +1,87 @@
+package starter
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/olflow/olflow/activities"
+	"github.com/olflow/olflow/directory/seal"
+	"github.com/olflow/olflow/workflows"
+)
+
+// Bad requests are refused at the edge, naming the field, before Temporal
+// is called (the Starter here has no client at all).
+func TestActionRefusalsNameTheField(t *testing.T) {
+	s := &Starter{}
+	ctx := context.Background()
+	users := func(refs ...workflows.UserRef) workflows.ActionRequest {
+		return workflows.ActionRequest{IntegrationID: "acme", RequestID: "r-1", Users: refs}
+	}
+	cases := []struct {
+		field string
+		call  func() error
+	}{
+		{"users", func() error { _, err := s.SuspendUsers(ctx, users()); return err }},
+		{"users[1]", func() error {
+			_, err := s.ActivateUsers(ctx, users(workflows.UserRef{ID: 1}, workflows.UserRef{Email: "nobody"}))
+			return err
+		}},
+		{"request_id", func() error {
+			r := users(workflows.UserRef{ID: 1})
+			r.RequestID = "has space"
+			_, err := s.SuspendUsers(ctx, r)
+			return err
+		}},
+		{"group_id", func() error {
+			_, err := s.AddUsersToGroup(ctx, workflows.GroupRequest{ActionRequest: users(workflows.UserRef{ID: 1})})
+			return err
+		}},
+		{"role_id", func() error {
+			_, err := s.RemoveUsersFromRole(ctx, workflows.RoleRequest{ActionRequest: users(workflows.UserRef{ID: 1}), RoleID: -2})
+			return err
+		}},
+		{"reset", func() error {
+			_, err := s.OnboardUser(ctx, workflows.OnboardRequest{IntegrationID: "acme", RequestID: "r", User: workflows.UserRef{ID: 1}, Reset: "sms"})
+			return err
+		}},
+		{"steps", func() error {
+			_, err := s.OffboardUser(ctx, workflows.OffboardRequest{IntegrationID: "acme", RequestID: "r", User: workflows.UserRef{ID: 1}})
+			return err
+		}},
+		{"password", func() error {
+			_, err := s.SetUserPassword(ctx, SetPasswordInput{IntegrationID: "acme", RequestID: "r", User: workflows.UserRef{ID: 1}})
+			return err
+		}},
+	}
+	for _, tc := range cases {
+		err := tc.call()
+		var se *Error
+		require.True(t, errors.As(err, &se), "%s: %v", tc.field, err)
+		assert.Equal(t, tc.field, se.Field)
+		assert.Equal(t, activities.CodeInvalidInput, Code(err))
+	}
+}
+
+func TestOpenLinksWithTheWorkersKeys(t *testing.T) {
+	key, err := seal.GenerateKey()
+	require.NoError(t, err)
+	keys, err := seal.ParseKeyring("k1:" + key)
+	require.NoError(t, err)
+	link, err := keys.Seal(seal.NewSecret("https://acme.onelogin.com/password/reset?token=abc"), activities.ResetLinkAAD("acme", "r-1"))
+	require.NoError(t, err)
+	res := ActionResult{ActionResult: workflows.ActionResult{IntegrationID: "acme", RequestID: "r-1",
+		Users: []workflows.UserResult{{Outcome: workflows.OutcomeFailed}, {ResetLink: link}}}}
+	require.NoError(t, (&Starter{Keys: keys}).openLinks(&res))
+	require.Len(t, res.Links, 2)
+	assert.True(t, res.Links[0].IsZero())
+	assert.Equal(t, "https://acme.onelogin.com/password/reset?token=abc", res.Links[1].Reveal())
+
+	// A link sealed for another request does not open for this one.
+	res.RequestID = "r-2"
+	res.Links = nil
+	assert.Error(t, (&Starter{Keys: keys}).openLinks(&res))
+}

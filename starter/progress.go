@@ -1,0 +1,77 @@
+package starter
+
+import (
+	"context"
+	"strings"
+
+	"go.temporal.io/sdk/converter"
+
+	"github.com/olflow/olflow/activities"
+	"github.com/olflow/olflow/workflows"
+)
+
+// LiveProgress is a sync's progress with what only its running activities
+// know.
+type LiveProgress struct {
+	workflows.SyncProgress
+	// TotalPages are the page counts of kinds whose read knows them ahead
+	// (a full read of users); a progress bar can use them.
+	TotalPages map[string]int `json:",omitempty"`
+}
+
+// Progress returns a sync's progress: the workflow's own view from the
+// progress query, with live page and item counts of running kinds taken
+// from their activities' heartbeat details (kept out of the workflow so
+// history stays small).
+func (s *Starter) Progress(ctx context.Context, workflowID, runID string) (workflows.SyncProgress, error) {
+	p, err := s.LiveProgress(ctx, workflowID, runID)
+	return p.SyncProgress, err
+}
+
+// LiveProgress is Progress with the known page totals.
+func (s *Starter) LiveProgress(ctx context.Context, workflowID, runID string) (LiveProgress, error) {
+	var p LiveProgress
+	v, err := s.Client.QueryWorkflow(ctx, workflowID, runID, workflows.ProgressQuery)
+	if err != nil {
+		return p, err
+	}
+	if err := v.Get(&p.SyncProgress); err != nil {
+		return p, err
+	}
+	desc, err := s.Client.DescribeWorkflow(ctx, workflowID, runID)
+	if err != nil {
+		return p, err
+	}
+	dc := s.DataConverter
+	if dc == nil {
+		dc = converter.GetDefaultDataConverter()
+	}
+	for _, pa := range desc.RawResponse.GetPendingActivities() {
+		kind := kindOfActivity(pa.GetActivityType().GetName())
+		st, ok := p.Kinds[kind]
+		if !ok || st.State != workflows.KindRunning || pa.GetHeartbeatDetails() == nil {
+			continue
+		}
+		var kp activities.KindProgress
+		if dc.FromPayloads(pa.GetHeartbeatDetails(), &kp) != nil || kp.Kind != kind {
+			continue
+		}
+		st.Pages, st.Items, st.Created, st.Updated, st.Calls = kp.Pages, kp.Items, kp.Created, kp.Updated, kp.Calls
+		if kp.TotalPages > 0 {
+			if p.TotalPages == nil {
+				p.TotalPages = map[string]int{}
+			}
+			p.TotalPages[kind] = kp.TotalPages
+		}
+	}
+	return p, nil
+}
+
+// kindOfActivity maps "SyncUsers" to "users".
+func kindOfActivity(name string) string {
+	k, ok := strings.CutPrefix(name, "Sync")
+	if !ok {
+		return ""
+	}
+	return strings.ToLower(k)
+}

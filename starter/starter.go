@@ -1,0 +1,203 @@
+// Package starter is the typed Go API the product backend uses to start and
+// follow olflow's workflows. Workflow IDs and ID policies are built in, so a
+// repeated request joins the run already going instead of starting another.
+package starter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/olflow/olflow/activities"
+	"github.com/olflow/olflow/directory"
+	"github.com/olflow/olflow/directory/seal"
+	"github.com/olflow/olflow/onelogin"
+	"github.com/olflow/olflow/workflows"
+)
+
+// Starter starts olflow workflows.
+type Starter struct {
+	Client client.Client
+	// Keys seal client secrets before they enter a workflow; the workers
+	// need the same keys to open them.
+	Keys *seal.Keyring
+	// TaskQueue defaults to workflows.TaskQueue.
+	TaskQueue string
+	// DataConverter decodes heartbeat details for Progress; it must match
+	// the client's (default: Temporal's default converter).
+	DataConverter converter.DataConverter
+	// Store, when set, adds the integration's record and its sync runs to
+	// Status.
+	Store directory.Store
+}
+
+// Error is a request refused before anything started. Code is
+// invalid_input; Field names the input.
+type Error struct {
+	Code    string
+	Field   string
+	Message string
+}
+
+func (e *Error) Error() string { return "olflow: " + e.Code + ": " + e.Field + ": " + e.Message }
+
+// Code is the error code of any error this package returns: a refusal at
+// the edge, or the code a workflow failed with ("" for none).
+func Code(err error) string {
+	var se *Error
+	if errors.As(err, &se) {
+		return se.Code
+	}
+	return workflows.ErrorCode(err)
+}
+
+// Message is the human message of any error this package returns: what a
+// refused input needs, or the message a workflow failed with (which says
+// what the admin should do), without Temporal's wrapping.
+func Message(err error) string {
+	if err == nil {
+		return ""
+	}
+	var se *Error
+	if errors.As(err, &se) {
+		return se.Field + " " + se.Message
+	}
+	var ae *temporal.ApplicationError
+	if errors.As(err, &ae) && ae.Message() != "" {
+		return ae.Message()
+	}
+	return err.Error()
+}
+
+func refuse(field, msg string) error {
+	return &Error{Code: activities.CodeInvalidInput, Field: field, Message: msg}
+}
+
+func (s *Starter) taskQueue() string {
+	if s.TaskQueue != "" {
+		return s.TaskQueue
+	}
+	return workflows.TaskQueue
+}
+
+// options are the start options every olflow workflow uses: a duplicate
+// start while a run is open returns that run; after it closes, a new one may
+// start.
+func (s *Starter) options(id, integration, summary string) client.StartWorkflowOptions {
+	return client.StartWorkflowOptions{
+		ID:                       id,
+		TaskQueue:                s.taskQueue(),
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		TypedSearchAttributes:    temporal.NewSearchAttributes(workflows.IntegrationAttribute.ValueSet(integration)),
+		StaticSummary:            summary,
+	}
+}
+
+// ConnectInput is what an admin entered. The secret is plaintext here and
+// sealed before it leaves this process.
+type ConnectInput struct {
+	IntegrationID string
+	Subdomain     string
+	Region        string
+	ClientID      string
+	ClientSecret  seal.Secret
+	RequestedBy   string
+	// SyncInterval is the periodic sync interval (default 15m).
+	SyncInterval time.Duration
+}
+
+// StartConnect checks the input, seals the secret and starts
+// ConnectIntegration. A connect already running for the integration is
+// returned instead (it keeps the credential it started with).
+func (s *Starter) StartConnect(ctx context.Context, in ConnectInput) (client.WorkflowRun, error) {
+	id := strings.TrimSpace(in.IntegrationID)
+	if err := workflows.ValidateIntegrationID(id); err != nil {
+		return nil, refuse("integration_id", "must be 1-128 letters, digits or . _ : @ -")
+	}
+	sub, err := onelogin.NormalizeSubdomain(in.Subdomain)
+	if err != nil {
+		return nil, refuse("subdomain", "must be the tenant name, like acme or acme.onelogin.com")
+	}
+	region, err := onelogin.NormalizeRegion(in.Region)
+	if err != nil {
+		return nil, refuse("region", "must be us or eu")
+	}
+	clientID := strings.TrimSpace(in.ClientID)
+	if clientID == "" {
+		return nil, refuse("client_id", "is empty")
+	}
+	secret := strings.TrimSpace(in.ClientSecret.Reveal())
+	if secret == "" {
+		return nil, refuse("client_secret", "is empty")
+	}
+	if in.SyncInterval != 0 && in.SyncInterval < time.Minute {
+		return nil, refuse("sync_interval", "must be at least a minute")
+	}
+	if s.Keys.NewestID() == "" {
+		return nil, errNoSealKeys
+	}
+	sealed, err := s.Keys.Seal(seal.NewSecret(secret), activities.ClientSecretAAD(id))
+	if err != nil {
+		return nil, fmt.Errorf("olflow: seal the client secret: %w", err)
+	}
+	req := workflows.ConnectRequest{IntegrationID: id, Subdomain: sub, Region: string(region), ClientID: clientID,
+		ClientSecret: sealed, RequestedBy: strings.TrimSpace(in.RequestedBy), SyncInterval: in.SyncInterval}
+	return s.Client.ExecuteWorkflow(ctx, s.options(workflows.ConnectWorkflowID(id), id, "Connect OneLogin "+sub+" for "+id),
+		workflows.ConnectWorkflow, req)
+}
+
+// Connect starts (or joins) a connect and waits for its result.
+func (s *Starter) Connect(ctx context.Context, in ConnectInput) (workflows.ConnectResult, error) {
+	var res workflows.ConnectResult
+	run, err := s.StartConnect(ctx, in)
+	if err != nil {
+		return res, err
+	}
+	return res, run.Get(ctx, &res)
+}
+
+// StartSync starts an on-demand SyncDirectory, or returns the one running.
+func (s *Starter) StartSync(ctx context.Context, integration, mode string) (client.WorkflowRun, error) {
+	if err := workflows.ValidateIntegrationID(integration); err != nil {
+		return nil, refuse("integration_id", "must be 1-128 letters, digits or . _ : @ -")
+	}
+	switch mode {
+	case "", workflows.ModeIncremental, workflows.ModeFull:
+	default:
+		return nil, refuse("mode", "must be full or incremental")
+	}
+	return s.Client.ExecuteWorkflow(ctx, s.options(workflows.SyncWorkflowID(integration), integration, mode+" sync of "+integration),
+		workflows.SyncWorkflow, workflows.SyncRequest{IntegrationID: integration, Mode: mode})
+}
+
+// Sync starts (or joins) an on-demand sync and waits for its result.
+func (s *Starter) Sync(ctx context.Context, integration, mode string) (workflows.SyncResult, error) {
+	var res workflows.SyncResult
+	run, err := s.StartSync(ctx, integration, mode)
+	if err != nil {
+		return res, err
+	}
+	return res, run.Get(ctx, &res)
+}
+
+// Disconnect deletes the periodic sync, revokes the token and marks the
+// integration disconnected, and waits for it.
+func (s *Starter) Disconnect(ctx context.Context, integration, requestedBy string) error {
+	if err := workflows.ValidateIntegrationID(integration); err != nil {
+		return refuse("integration_id", "must be 1-128 letters, digits or . _ : @ -")
+	}
+	run, err := s.Client.ExecuteWorkflow(ctx, s.options(workflows.DisconnectWorkflowID(integration), integration, "Disconnect "+integration),
+		workflows.DisconnectWorkflow, workflows.DisconnectRequest{IntegrationID: integration, RequestedBy: requestedBy})
+	if err != nil {
+		return err
+	}
+	return run.Get(ctx, nil)
+}

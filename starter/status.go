@@ -1,0 +1,148 @@
+package starter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/converter"
+
+	"github.com/olflow/olflow/activities"
+	"github.com/olflow/olflow/directory"
+	"github.com/olflow/olflow/workflows"
+)
+
+// Run is one workflow run of an integration, as Temporal's visibility
+// store lists it.
+type Run struct {
+	WorkflowID string
+	RunID      string
+	Type       string
+	// Status is Running, Completed, Failed, Canceled, Terminated,
+	// ContinuedAsNew or TimedOut.
+	Status string
+	// SyncStatus is OneLoginSyncStatus for syncs ("" for others).
+	SyncStatus string
+	Start      time.Time
+	Close      time.Time `json:",omitzero"`
+}
+
+// Status is what an operator wants to know about an integration.
+type Status struct {
+	IntegrationID string
+	// Integration is the store's record (nil when the Starter has no Store
+	// or the integration was never recorded).
+	Integration *directory.StatusSummary `json:",omitempty"`
+	// Schedule is the periodic sync (nil when there is none).
+	Schedule *ScheduleInfo `json:",omitempty"`
+	// Runs are the newest runs first.
+	Runs []Run
+	// Sync is the progress of a sync running now (nil when none is).
+	Sync *LiveProgress `json:",omitempty"`
+}
+
+// ListRuns lists runs matching a visibility query, newest first, up to
+// limit (default 20).
+func (s *Starter) ListRuns(ctx context.Context, query string, limit int) ([]Run, error) {
+	if limit <= 0 {
+		limit = 20
+	}
+	var runs []Run
+	var token []byte
+	for len(runs) < limit {
+		resp, err := s.Client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+			Query: query, PageSize: int32(min(limit-len(runs), 1000)), NextPageToken: token,
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range resp.GetExecutions() {
+			r := Run{WorkflowID: e.GetExecution().GetWorkflowId(), RunID: e.GetExecution().GetRunId(),
+				Type: e.GetType().GetName(), Status: statusName(e.GetStatus()), Start: e.GetStartTime().AsTime()}
+			if e.GetCloseTime() != nil {
+				r.Close = e.GetCloseTime().AsTime()
+			}
+			if p, ok := e.GetSearchAttributes().GetIndexedFields()[workflows.SyncStatusAttribute.GetName()]; ok {
+				_ = converter.GetDefaultDataConverter().FromPayload(p, &r.SyncStatus)
+			}
+			runs = append(runs, r)
+		}
+		if token = resp.GetNextPageToken(); len(token) == 0 {
+			break
+		}
+	}
+	if len(runs) > limit {
+		runs = runs[:limit]
+	}
+	return runs, nil
+}
+
+// IntegrationQuery is the visibility query for an integration's runs.
+func IntegrationQuery(integration string) string {
+	return fmt.Sprintf("%s = '%s'", workflows.IntegrationAttribute.GetName(), integration)
+}
+
+// Status returns the integration's record (with a Store), its schedule,
+// its last runs and the progress of a sync running now.
+func (s *Starter) Status(ctx context.Context, integration string, runs int) (Status, error) {
+	if err := workflows.ValidateIntegrationID(integration); err != nil {
+		return Status{}, refuse("integration_id", "must be 1-128 letters, digits or . _ : @ -")
+	}
+	st := Status{IntegrationID: integration}
+	if s.Store != nil {
+		sum, err := s.Store.IntegrationStatus(ctx, integration)
+		switch {
+		case err == nil:
+			st.Integration = &sum
+		case !errors.Is(err, directory.ErrNotFound):
+			return st, err
+		}
+	}
+	sched, err := s.Schedule(ctx, integration)
+	switch {
+	case err == nil:
+		st.Schedule = &sched
+	case Code(err) != activities.CodeNotFound:
+		return st, err
+	}
+	if st.Runs, err = s.ListRuns(ctx, IntegrationQuery(integration), runs); err != nil {
+		return st, err
+	}
+	for _, r := range st.Runs {
+		if r.Type == workflows.SyncWorkflow && r.Status == "Running" {
+			if p, err := s.LiveProgress(ctx, r.WorkflowID, r.RunID); err == nil {
+				st.Sync = &p
+			}
+			break
+		}
+	}
+	if st.Integration == nil && st.Schedule == nil && len(st.Runs) == 0 {
+		return st, &Error{Code: activities.CodeNotFound, Field: "integration_id", Message: "no integration " + integration + " (no record, schedule or runs)"}
+	}
+	return st, nil
+}
+
+func statusName(s enumspb.WorkflowExecutionStatus) string {
+	name := strings.TrimPrefix(s.String(), "WORKFLOW_EXECUTION_STATUS_")
+	parts := strings.Split(strings.ToLower(name), "_")
+	for i, p := range parts {
+		if p != "" {
+			parts[i] = strings.ToUpper(p[:1]) + p[1:]
+		}
+	}
+	return strings.Join(parts, "")
+}
+
+// notFound maps Temporal's NotFound to this package's not_found code.
+func notFound(err error, what string) error {
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return &Error{Code: activities.CodeNotFound, Field: "integration_id", Message: what}
+	}
+	return err
+}
