@@ -7,16 +7,62 @@ STATICCHECK      := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 SIM_ADDR         ?= 127.0.0.1:8089
 SIM_FLAGS        ?= --seed 1 --users 1000 --groups 20 --roles 40 --apps 30
 TEST_FLAGS       ?= -race -count=1 -timeout 20m
+OLFLOW           := $(BIN)/olflow
+# Every port 0: the CI demo and tests never collide with a running one.
+DEMO_CI_FLAGS    := --exit --dir tmp/demo-ci --port 0 --ui-port 0 --codec-port 0 --sim-port 0 --metrics-port 0
+COMPOSE          ?= docker-compose
 
-.PHONY: build test lint temporal sim bench fuzz clean
+.PHONY: build test lint temporal sim bench fuzz histories clean demo demo-ci worker codec-server \
+	compose-env compose-check olflow
 
 ## build: compile every command into ./bin
 build:
 	$(GO) build -o $(BIN)/ ./cmd/...
 
-## test: every test, race detector on (PostgreSQL must be reachable; see README)
-test:
+# olflow is rebuilt every time: go build is quick when nothing changed.
+olflow:
+	$(GO) build -o $(BIN)/ ./cmd/olflow
+
+## demo: dev server with UI, simulator (3,000 users), codec server and worker;
+## connect with a live progress bar, onboard a new hire; Ctrl-C stops it all
+demo: $(TEMPORAL) olflow
+	$(OLFLOW) demo --temporal-cli $(TEMPORAL)
+
+## demo-ci: the same demo on free ports, exiting after its summary
+demo-ci: $(TEMPORAL) olflow
+	$(OLFLOW) demo --temporal-cli $(TEMPORAL) $(DEMO_CI_FLAGS)
+
+## worker: run a worker with the OLFLOW_* settings of this shell
+worker: olflow
+	$(OLFLOW) worker
+
+## codec-server: run the codec server with the OLFLOW_* settings of this shell
+codec-server: olflow
+	$(OLFLOW) codec-server
+
+## compose-env: write .env with fresh keys and a codec token for docker-compose
+compose-env: olflow
+	@if [ -e .env ]; then echo ".env exists; not overwriting it"; exit 0; fi; \
+	umask 077; { \
+	  echo "OLFLOW_CODEC_KEYS=$$($(OLFLOW) keygen --id codec1)"; \
+	  echo "OLFLOW_SEAL_KEYS=$$($(OLFLOW) keygen --id seal1)"; \
+	  echo "OLFLOW_CODEC_TOKEN=$$(head -c 24 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"; \
+	} > .env; echo "wrote .env (keys and the codec token; keep it private)"
+
+## compose-check: validate docker-compose.yml (Debian package docker-compose)
+compose-check:
+	$(COMPOSE) -f docker-compose.yml config -q
+
+## test: every test, race detector on (PostgreSQL must be reachable; see README);
+## the end-to-end tests run on a dev server from the temporal CLI
+test: $(TEMPORAL)
 	$(GO) test $(TEST_FLAGS) ./...
+
+## histories: record the replay histories again from the end-to-end tests
+histories: $(TEMPORAL)
+	rm -f testsuite/testdata/histories/*.json
+	OLFLOW_RECORD_HISTORIES=1 $(GO) test -count=1 -run 'Test[^R]' ./testsuite/
+	$(GO) test -count=1 -run TestReplay ./testsuite/
 
 ## lint: go vet, gofmt, and staticcheck when it installs
 lint:
@@ -45,4 +91,4 @@ fuzz:
 	$(GO) test ./onelogin/ -run '^$$' -fuzz '^FuzzNormalizeSubdomain$$' -fuzztime $(FUZZTIME)
 
 clean:
-	rm -rf $(BIN) coverage.out
+	rm -rf $(BIN) coverage.out tmp
