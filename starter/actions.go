@@ -58,7 +58,9 @@ func (s *Starter) StartAction(ctx context.Context, workflowType string, req Requ
 }
 
 // act starts (or finds) the action and waits for its result.
-func (s *Starter) act(ctx context.Context, workflowType string, req Request) (ActionResult, error) {
+// Act starts (or joins) the action workflowType with req, waits for it and
+// opens the reset links in its result. The typed methods below call it.
+func (s *Starter) Act(ctx context.Context, workflowType string, req Request) (ActionResult, error) {
 	run, err := s.StartAction(ctx, workflowType, req)
 	if err != nil {
 		return ActionResult{}, err
@@ -104,61 +106,61 @@ func refusal(err error) error {
 
 // ActivateUsers sets each user's status to active and waits for the result.
 func (s *Starter) ActivateUsers(ctx context.Context, req workflows.ActionRequest) (ActionResult, error) {
-	return s.act(ctx, workflows.ActivateUsersWorkflow, &req)
+	return s.Act(ctx, workflows.ActivateUsersWorkflow, &req)
 }
 
 // SuspendUsers sets each user's status to suspended.
 func (s *Starter) SuspendUsers(ctx context.Context, req workflows.ActionRequest) (ActionResult, error) {
-	return s.act(ctx, workflows.SuspendUsersWorkflow, &req)
+	return s.Act(ctx, workflows.SuspendUsersWorkflow, &req)
 }
 
 // AddUsersToGroup moves each user into the group, replacing their current
 // group (UserResult.ReplacedGroupID).
 func (s *Starter) AddUsersToGroup(ctx context.Context, req workflows.GroupRequest) (ActionResult, error) {
-	return s.act(ctx, workflows.AddUsersToGroupWorkflow, &req)
+	return s.Act(ctx, workflows.AddUsersToGroupWorkflow, &req)
 }
 
 // RemoveUsersFromGroup clears the group of each user who is in it.
 func (s *Starter) RemoveUsersFromGroup(ctx context.Context, req workflows.GroupRequest) (ActionResult, error) {
-	return s.act(ctx, workflows.RemoveUsersFromGroupWorkflow, &req)
+	return s.Act(ctx, workflows.RemoveUsersFromGroupWorkflow, &req)
 }
 
 // CheckGroupMembership answers per user whether they are in the group.
 func (s *Starter) CheckGroupMembership(ctx context.Context, req workflows.GroupRequest) (ActionResult, error) {
-	return s.act(ctx, workflows.CheckGroupMembershipWorkflow, &req)
+	return s.Act(ctx, workflows.CheckGroupMembershipWorkflow, &req)
 }
 
 // AddUsersToRole assigns the role to each user.
 func (s *Starter) AddUsersToRole(ctx context.Context, req workflows.RoleRequest) (ActionResult, error) {
-	return s.act(ctx, workflows.AddUsersToRoleWorkflow, &req)
+	return s.Act(ctx, workflows.AddUsersToRoleWorkflow, &req)
 }
 
 // RemoveUsersFromRole removes the role from each user.
 func (s *Starter) RemoveUsersFromRole(ctx context.Context, req workflows.RoleRequest) (ActionResult, error) {
-	return s.act(ctx, workflows.RemoveUsersFromRoleWorkflow, &req)
+	return s.Act(ctx, workflows.RemoveUsersFromRoleWorkflow, &req)
 }
 
 // GeneratePasswordResetLink gets a reset link for each user; the links are
 // in ActionResult.Links, opened.
 func (s *Starter) GeneratePasswordResetLink(ctx context.Context, req workflows.ActionRequest) (ActionResult, error) {
-	return s.act(ctx, workflows.GeneratePasswordResetLinkWorkflow, &req)
+	return s.Act(ctx, workflows.GeneratePasswordResetLinkWorkflow, &req)
 }
 
 // SendPasswordResetEmail has OneLogin email each user a reset link.
 func (s *Starter) SendPasswordResetEmail(ctx context.Context, req workflows.ActionRequest) (ActionResult, error) {
-	return s.act(ctx, workflows.SendPasswordResetEmailWorkflow, &req)
+	return s.Act(ctx, workflows.SendPasswordResetEmailWorkflow, &req)
 }
 
 // OnboardUser activates, sets the group, adds roles and sends or returns a
 // reset link, as asked.
 func (s *Starter) OnboardUser(ctx context.Context, req workflows.OnboardRequest) (ActionResult, error) {
-	return s.act(ctx, workflows.OnboardUserWorkflow, &req)
+	return s.Act(ctx, workflows.OnboardUserWorkflow, &req)
 }
 
 // OffboardUser suspends, logs out, removes roles and clears the group, as
 // asked.
 func (s *Starter) OffboardUser(ctx context.Context, req workflows.OffboardRequest) (ActionResult, error) {
-	return s.act(ctx, workflows.OffboardUserWorkflow, &req)
+	return s.Act(ctx, workflows.OffboardUserWorkflow, &req)
 }
 
 // SetPasswordInput asks to set one user's password. The password is
@@ -185,5 +187,5 @@ func (s *Starter) SetUserPassword(ctx context.Context, in SetPasswordInput) (Act
 		return ActionResult{}, fmt.Errorf("olflow: seal the password: %w", err)
 	}
 	req.Password = sealed
-	return s.act(ctx, workflows.SetUserPasswordWorkflow, &req)
+	return s.Act(ctx, workflows.SetUserPasswordWorkflow, &req)
 }

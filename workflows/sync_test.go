@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
@@ -148,4 +149,36 @@ func TestSyncBadInput(t *testing.T) {
 	env := newEnv(t)
 	env.ExecuteWorkflow(SyncDirectory, SyncRequest{IntegrationID: "acme-tenant", Mode: "sometimes"})
 	assert.Equal(t, activities.CodeInvalidInput, ErrorCode(env.GetWorkflowError()))
+}
+
+// TestSyncResumesFromHeartbeat shows the kind activities' options carry a
+// heartbeat across attempts: the retry starts where the failed one stopped.
+func TestSyncResumesFromHeartbeat(t *testing.T) {
+	env := newEnv(t)
+	env.OnActivity(a.BeginSync, mock.Anything, mock.Anything).Return(activities.BeginSyncResult{RunID: 7, Mode: ModeFull}, nil)
+	var resumedFrom []activities.KindProgress
+	env.OnActivity(a.SyncUsers, mock.Anything, mock.Anything).Return(
+		func(ctx context.Context, _ activities.SyncKindInput) (activities.KindResult, error) {
+			if !activity.HasHeartbeatDetails(ctx) {
+				activity.RecordHeartbeat(ctx, activities.KindProgress{Kind: "users", DonePages: []int{1, 2, 3}, Pages: 3, Items: 150})
+				return activities.KindResult{}, temporal.NewApplicationError("connection reset", activities.CodeNetwork)
+			}
+			var p activities.KindProgress
+			require.NoError(t, activity.GetHeartbeatDetails(ctx, &p))
+			resumedFrom = append(resumedFrom, p)
+			p.DonePages, p.Pages, p.Items = append(p.DonePages, 4), 4, 180
+			return activities.KindResult{KindProgress: p}, nil
+		})
+	env.OnActivity(a.SyncGroups, mock.Anything, mock.Anything).Return(kindResult("groups", 1), nil)
+	env.OnActivity(a.SyncRoles, mock.Anything, mock.Anything).Return(kindResult("roles", 1), nil)
+	env.OnActivity(a.SyncApps, mock.Anything, mock.Anything).Return(kindResult("apps", 1), nil)
+	env.OnActivity(a.FinishSyncRun, mock.Anything, mock.Anything).Return(finished(0), nil)
+
+	env.ExecuteWorkflow(SyncDirectory, SyncRequest{IntegrationID: "acme-tenant", Mode: ModeFull})
+	require.NoError(t, env.GetWorkflowError())
+	require.Len(t, resumedFrom, 1)
+	assert.Equal(t, []int{1, 2, 3}, resumedFrom[0].DonePages)
+	var res SyncResult
+	require.NoError(t, env.GetWorkflowResult(&res))
+	assert.Equal(t, 180, res.Users().Items)
 }

@@ -29,49 +29,26 @@ const (
 	passwordAction
 )
 
-// action is one identity action command over its starter method.
+// action is one identity action command; all run through Starter.Act.
 type action struct {
 	workflow string
 	kind     actionKind
 	short    string
-	run      func(*starter.Starter, context.Context, starter.Request) (starter.ActionResult, error)
 }
 
 var actions = []action{
-	{workflows.ActivateUsersWorkflow, bulkAction, "Set users active", func(s *starter.Starter, ctx context.Context, r starter.Request) (starter.ActionResult, error) {
-		return s.ActivateUsers(ctx, *r.(*workflows.ActionRequest))
-	}},
-	{workflows.SuspendUsersWorkflow, bulkAction, "Suspend users", func(s *starter.Starter, ctx context.Context, r starter.Request) (starter.ActionResult, error) {
-		return s.SuspendUsers(ctx, *r.(*workflows.ActionRequest))
-	}},
-	{workflows.AddUsersToGroupWorkflow, groupAction, "Move users into a group (a user has one group)", func(s *starter.Starter, ctx context.Context, r starter.Request) (starter.ActionResult, error) {
-		return s.AddUsersToGroup(ctx, *r.(*workflows.GroupRequest))
-	}},
-	{workflows.RemoveUsersFromGroupWorkflow, groupAction, "Clear the group of users who are in it", func(s *starter.Starter, ctx context.Context, r starter.Request) (starter.ActionResult, error) {
-		return s.RemoveUsersFromGroup(ctx, *r.(*workflows.GroupRequest))
-	}},
-	{workflows.CheckGroupMembershipWorkflow, groupAction, "Tell whether users are in a group", func(s *starter.Starter, ctx context.Context, r starter.Request) (starter.ActionResult, error) {
-		return s.CheckGroupMembership(ctx, *r.(*workflows.GroupRequest))
-	}},
-	{workflows.AddUsersToRoleWorkflow, roleAction, "Add a role to users", func(s *starter.Starter, ctx context.Context, r starter.Request) (starter.ActionResult, error) {
-		return s.AddUsersToRole(ctx, *r.(*workflows.RoleRequest))
-	}},
-	{workflows.RemoveUsersFromRoleWorkflow, roleAction, "Remove a role from users", func(s *starter.Starter, ctx context.Context, r starter.Request) (starter.ActionResult, error) {
-		return s.RemoveUsersFromRole(ctx, *r.(*workflows.RoleRequest))
-	}},
-	{workflows.GeneratePasswordResetLinkWorkflow, bulkAction, "Get password reset links (shown with --show-links)", func(s *starter.Starter, ctx context.Context, r starter.Request) (starter.ActionResult, error) {
-		return s.GeneratePasswordResetLink(ctx, *r.(*workflows.ActionRequest))
-	}},
-	{workflows.SendPasswordResetEmailWorkflow, bulkAction, "Have OneLogin email users a password reset link", func(s *starter.Starter, ctx context.Context, r starter.Request) (starter.ActionResult, error) {
-		return s.SendPasswordResetEmail(ctx, *r.(*workflows.ActionRequest))
-	}},
-	{workflows.OnboardUserWorkflow, onboardAction, "Onboard a user: activate, set the group, add roles, reset link or email", func(s *starter.Starter, ctx context.Context, r starter.Request) (starter.ActionResult, error) {
-		return s.OnboardUser(ctx, *r.(*workflows.OnboardRequest))
-	}},
-	{workflows.OffboardUserWorkflow, offboardAction, "Offboard a user: suspend, log out, remove roles, clear the group", func(s *starter.Starter, ctx context.Context, r starter.Request) (starter.ActionResult, error) {
-		return s.OffboardUser(ctx, *r.(*workflows.OffboardRequest))
-	}},
-	{workflows.SetUserPasswordWorkflow, passwordAction, "Set a user's password (from a file, stdin or a variable)", nil},
+	{workflows.ActivateUsersWorkflow, bulkAction, "Set users active"},
+	{workflows.SuspendUsersWorkflow, bulkAction, "Suspend users"},
+	{workflows.AddUsersToGroupWorkflow, groupAction, "Move users into a group (a user has one group)"},
+	{workflows.RemoveUsersFromGroupWorkflow, groupAction, "Clear the group of users who are in it"},
+	{workflows.CheckGroupMembershipWorkflow, groupAction, "Tell whether users are in a group"},
+	{workflows.AddUsersToRoleWorkflow, roleAction, "Add a role to users"},
+	{workflows.RemoveUsersFromRoleWorkflow, roleAction, "Remove a role from users"},
+	{workflows.GeneratePasswordResetLinkWorkflow, bulkAction, "Get password reset links (shown with --show-links)"},
+	{workflows.SendPasswordResetEmailWorkflow, bulkAction, "Have OneLogin email users a password reset link"},
+	{workflows.OnboardUserWorkflow, onboardAction, "Onboard a user: activate, set the group, add roles, reset link or email"},
+	{workflows.OffboardUserWorkflow, offboardAction, "Offboard a user: suspend, log out, remove roles, clear the group"},
+	{workflows.SetUserPasswordWorkflow, passwordAction, "Set a user's password (from a file, stdin or a variable)"},
 }
 
 // commandName turns "AddUsersToGroup" into "add-users-to-group".
@@ -287,7 +264,7 @@ func (a *app) runAction(ctx context.Context, act action, f *actionFlags) error {
 	if act.kind == passwordAction {
 		res, err = st.SetUserPassword(ctx, password)
 	} else {
-		res, err = act.run(st, ctx, req)
+		res, err = st.Act(ctx, act.workflow, req)
 	}
 	if err != nil {
 		return err
