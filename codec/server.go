@@ -139,14 +139,17 @@ func splitToken(path string) (rest, token string) {
 }
 
 func (s *server) authorized(r *http.Request, pathToken string) bool {
-	tok := pathToken
-	if auth := r.Header.Get("Authorization"); auth != "" {
-		scheme, value, ok := strings.Cut(auth, " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") {
-			return false
-		}
-		tok = strings.TrimSpace(value)
+	// The path token is checked on its own: the Web UI may forward its own
+	// OIDC token in the Authorization header alongside it.
+	if s.valid(pathToken) {
+		return true
 	}
+	auth := r.Header.Get("Authorization")
+	scheme, value, ok := strings.Cut(auth, " ")
+	return ok && strings.EqualFold(scheme, "Bearer") && s.valid(strings.TrimSpace(value))
+}
+
+func (s *server) valid(tok string) bool {
 	if tok == "" {
 		return false
 	}

@@ -44,6 +44,8 @@ func TestCodecServerRoundTrips(t *testing.T) {
 	for name, rc := range map[string]converter.PayloadCodec{
 		"bearer header": remote(srv.URL+"/default", "Bearer "+token),
 		"token in path": remote(srv.URL+codec.TokenPathPrefix+token+"/default", ""),
+		// The Web UI with passAccessToken forwards its own OIDC token.
+		"token in path, UI's own header": remote(srv.URL+codec.TokenPathPrefix+token+"/default", "Bearer eyJ.oidc.jwt"),
 	} {
 		t.Run(name, func(t *testing.T) {
 			enc, err := rc.Encode(in)

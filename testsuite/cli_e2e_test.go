@@ -198,6 +198,15 @@ func TestReplayThroughTheCLIShowsWhereARunDiverges(t *testing.T) {
 	assert.Contains(t, r.stdout, "ActivityTaskScheduled activity CheckCredentialV0")
 	assert.Contains(t, r.stdout, "1 of 2 runs replay")
 
+	// --json prints one document a script can parse, and still exits 1.
+	r = h.olflow("", nil, "--json", "replay", src, file)
+	assert.Equal(t, 1, r.code)
+	var results []starter.ReplayResult
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &results), "stdout is one JSON document: %s", r.stdout)
+	require.Len(t, results, 2)
+	assert.True(t, results[0].OK)
+	assert.False(t, results[1].OK)
+
 	res := starter.ReplayHistoryFile(file, dataConverter())
 	require.False(t, res.OK)
 	require.NotNil(t, res.Divergence)

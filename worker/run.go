@@ -116,6 +116,9 @@ func Run(ctx context.Context, cfg Config) error {
 		if ln, err = serve.Listen(cfg.MetricsAddr); err != nil {
 			return fmt.Errorf("metrics address: %w", err)
 		}
+		// Serve closes it on a normal stop; an early return (the store or
+		// Temporal unreachable) must not leave the port bound.
+		defer func() { _ = ln.Close() }()
 	}
 
 	store, err := directory.Open(ctx, cfg.StoreDSN)

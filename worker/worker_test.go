@@ -2,8 +2,10 @@ package worker
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -118,4 +120,28 @@ func TestConfigNeedsBothKeyrings(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "OLFLOW_SEAL_KEYS")
 	assert.Contains(t, err.Error(), "OLFLOW_CODEC_KEYS")
+}
+
+// A Run that fails after opening the metrics listener (here: the store
+// cannot be opened) releases the port.
+func TestRunReleasesTheMetricsPortOnEarlyFailure(t *testing.T) {
+	probe, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := probe.Addr().String()
+	require.NoError(t, probe.Close())
+	keys := func() *seal.Keyring {
+		k, err := seal.GenerateKey()
+		require.NoError(t, err)
+		ring, err := seal.ParseKeyring("k1:" + k)
+		require.NoError(t, err)
+		return ring
+	}
+	cfg := Config{SealKeys: keys(), StoreDSN: "unsupported://nowhere", MetricsAddr: addr,
+		Log: LogConfig{Output: io.Discard}}
+	cfg.Temporal.CodecKeys = keys()
+	err = Run(context.Background(), cfg)
+	require.ErrorContains(t, err, "open the store")
+	ln, err := net.Listen("tcp", addr)
+	require.NoError(t, err, "the metrics port is still bound after Run returned")
+	_ = ln.Close()
 }

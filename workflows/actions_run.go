@@ -80,9 +80,23 @@ func runBulk(ctx workflow.Context, name string, req ActionRequest, step bulkStep
 			GroupID: r.GroupID, InGroup: r.InGroup, ResetLink: r.ResetLink}
 	})
 	if err != nil {
-		return ActionResult{}, err
+		return ActionResult{}, w.interrupted(ctx, err)
 	}
 	return w.finish(ctx)
+}
+
+// interrupted records in the audit log what a cancelled action already did,
+// then returns the cancellation: users it changed must stay auditable.
+func (w *actionWorkflow) interrupted(ctx workflow.Context, err error) error {
+	if ctx.Err() == nil {
+		return err
+	}
+	dctx, cancel := workflow.NewDisconnectedContext(ctx)
+	defer cancel()
+	if _, aerr := w.finish(dctx); aerr != nil {
+		w.log.Error("the cancelled action could not be audited", "error", aerr)
+	}
+	return err
 }
 
 // userStepOptions: a step is one to three OneLogin calls. Transient trouble
@@ -122,7 +136,9 @@ func (w *actionWorkflow) setup(ctx workflow.Context, name string) error {
 func (w *actionWorkflow) begin(ctx workflow.Context, check activities.BeginActionInput) (activities.BeginActionResult, error) {
 	check.IntegrationID = w.req.IntegrationID
 	var res activities.BeginActionResult
-	err := workflow.ExecuteActivity(shortActivity(ctx, "check the integration may act"), a.BeginAction, check).Get(ctx, &res)
+	// Checking a group spends v1 budget: like a user step, it may wait for
+	// the reset OneLogin announced, which can be most of an hour away.
+	err := workflow.ExecuteActivity(userStepOptions(ctx, "check the integration may act"), a.BeginAction, check).Get(ctx, &res)
 	if err != nil {
 		w.log.Warn("action refused", "code", ErrorCode(err))
 		return res, fail(codeOr(ErrorCode(err)), errorMessage(err))
@@ -232,12 +248,16 @@ func byWhomSuffix(who string) string {
 // result. The store keeps one entry per request id and action, so a retried
 // append adds nothing.
 func (w *actionWorkflow) finish(ctx workflow.Context) (ActionResult, error) {
-	targets := make([]directory.AuditTarget, len(w.result.Users))
-	for i, u := range w.result.Users {
-		targets[i] = directory.AuditTarget{UserID: u.UserID, Outcome: directory.Outcome(u.Outcome)}
-		if u.Outcome == OutcomeFailed {
-			targets[i].ErrorCode = u.Code
+	targets := make([]directory.AuditTarget, 0, len(w.result.Users))
+	for _, u := range w.result.Users {
+		if u.Outcome == "" {
+			continue // not reached: the action was cancelled first
 		}
+		t := directory.AuditTarget{UserID: u.UserID, Outcome: directory.Outcome(u.Outcome)}
+		if u.Outcome == OutcomeFailed {
+			t.ErrorCode = u.Code
+		}
+		targets = append(targets, t)
 	}
 	err := workflow.ExecuteActivity(shortActivity(ctx, "record the action in the audit log"), a.RecordAction, activities.AuditInput{
 		IntegrationID: w.req.IntegrationID, RequestID: w.req.RequestID, Actor: w.req.RequestedBy,

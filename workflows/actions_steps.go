@@ -108,7 +108,7 @@ func (w *actionWorkflow) runSteps(ctx workflow.Context, name string, check activ
 		return w.sequence(ctx, ref, found, plan(found))
 	})
 	if err != nil {
-		return ActionResult{}, err
+		return ActionResult{}, w.interrupted(ctx, err)
 	}
 	return w.finish(ctx)
 }

@@ -488,3 +488,59 @@ func TestActionRateLimitWaitsForAnnouncedReset(t *testing.T) {
 	assert.GreaterOrEqual(t, gap, 40*time.Minute, "the retry waited for the announced reset")
 	assert.Less(t, gap, 41*time.Minute)
 }
+
+// The group check up front spends v1 budget too: when OneLogin announced
+// the budget spent, it waits for the reset like the user steps do, rather
+// than failing the action with rate_limited.
+func TestActionBeginWaitsForAnnouncedReset(t *testing.T) {
+	env := newEnv(t)
+	var mu sync.Mutex
+	var attempts []time.Time
+	env.OnActivity(a.BeginAction, mock.Anything, mock.Anything).Return(func(context.Context, activities.BeginActionInput) (activities.BeginActionResult, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		attempts = append(attempts, env.Now())
+		if len(attempts) == 1 {
+			return activities.BeginActionResult{}, temporal.NewApplicationErrorWithOptions("the account's OneLogin rate budget is spent",
+				activities.CodeRateLimited, temporal.ApplicationErrorOptions{NextRetryDelay: 50 * time.Minute})
+		}
+		return activities.BeginActionResult{Scope: "manage_all", GroupName: "Sales"}, nil
+	})
+	env.OnActivity(a.SetUserGroup, mock.Anything, mock.Anything).Return(activities.UserStepResult{UserID: 1, Outcome: OutcomeChanged}, nil)
+	env.OnActivity(a.RecordAction, mock.Anything, mock.Anything).Return(int64(1), nil)
+	env.ExecuteWorkflow(AddUsersToGroup, GroupRequest{ActionRequest: bulk(UserRef{ID: 1}), GroupID: 5})
+	require.True(t, env.IsWorkflowCompleted())
+	require.NoError(t, env.GetWorkflowError())
+	require.Len(t, attempts, 2)
+	assert.GreaterOrEqual(t, attempts[1].Sub(attempts[0]), 50*time.Minute, "the retry waited for the announced reset")
+}
+
+// TestCancelledActionIsStillAudited: users changed before a cancellation
+// stay in the audit log; users never reached are left out.
+func TestCancelledActionIsStillAudited(t *testing.T) {
+	env := newActionEnv(t)
+	for _, id := range []int64{1, 2} {
+		call := env.OnActivity(a.SuspendUser, mock.Anything, mock.MatchedBy(func(in activities.UserStepInput) bool { return in.User.ID == id })).
+			Return(activities.UserStepResult{UserID: id, Outcome: OutcomeChanged}, nil)
+		if id == 2 {
+			call.After(time.Hour) // still running when the cancel lands
+		}
+	}
+	req := bulk(UserRef{ID: 1}, UserRef{ID: 2}, UserRef{ID: 3})
+	req.Parallelism = 1
+	env.RegisterDelayedCallback(env.CancelWorkflow, 30*time.Minute)
+	env.ExecuteWorkflow(SuspendUsersWorkflow, req)
+	require.True(t, env.IsWorkflowCompleted())
+	require.True(t, temporal.IsCanceledError(env.GetWorkflowError()), "%v", env.GetWorkflowError())
+	require.Len(t, env.audits, 1)
+	var audited []int64
+	for _, tg := range env.audits[0].Targets {
+		audited = append(audited, tg.UserID)
+		if tg.UserID == 1 {
+			assert.Equal(t, directory.OutcomeChanged, tg.Outcome)
+		}
+	}
+	assert.Contains(t, audited, int64(1), "the user changed before the cancel is audited")
+	assert.NotContains(t, audited, int64(3), "the user never reached is not")
+	env.AssertNotCalled(t, "SuspendUser", mock.Anything, mock.MatchedBy(func(in activities.UserStepInput) bool { return in.User.ID == 3 }))
+}

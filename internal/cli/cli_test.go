@@ -169,3 +169,21 @@ func mustTime(t *testing.T, s string) time.Time {
 	require.NoError(t, err)
 	return v
 }
+
+// --help shows each flag's default, taken from its variable: a store DSN's
+// password must not appear there, while the flag still gets the full value.
+func TestHelpDoesNotPrintTheStorePassword(t *testing.T) {
+	env := map[string]string{"OLFLOW_STORE_DSN": "postgres://olflow:Sup3rS3cret@db:5432/olflow"}
+	for _, cmd := range []string{"worker", "status"} {
+		code, out, errOut := run(t, env, cmd, "--help")
+		assert.Equal(t, 0, code)
+		assert.Contains(t, out+errOut, "postgres://olflow:xxxxx@db:5432/olflow", cmd)
+		assert.NotContains(t, out+errOut, "Sup3rS3cret", cmd)
+	}
+	a := &app{Env: Env{Getenv: func(k string) string { return env[k] }}}
+	a.l = &loader{getenv: a.Getenv}
+	worker, _, err := a.root().Find([]string{"worker"})
+	require.NoError(t, err)
+	require.NoError(t, worker.ParseFlags(nil))
+	assert.Equal(t, env["OLFLOW_STORE_DSN"], worker.Flags().Lookup("store").Value.String(), "the value itself is intact")
+}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -90,6 +91,13 @@ func (l *loader) usage(s Setting) string { return fmt.Sprintf("%s (env %s)", s.U
 
 func (l *loader) str(fs *pflag.FlagSet, p *string, s Setting) {
 	fs.StringVar(p, s.Flag, l.def(s), l.usage(s))
+	// --help prints the default, which may come from a variable holding a
+	// URL with a password (OLFLOW_STORE_DSN): show it redacted.
+	if u, err := url.Parse(*p); err == nil && u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			fs.Lookup(s.Flag).DefValue = u.Redacted()
+		}
+	}
 }
 
 func (l *loader) boolean(fs *pflag.FlagSet, p *bool, s Setting) {

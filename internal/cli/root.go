@@ -179,6 +179,11 @@ func (a *app) report(err error) int {
 		code, msg = "canceled", "interrupted"
 	}
 	if a.json {
+		if errors.Is(err, errReplayFailed) {
+			// The results document already says which runs failed; a second
+			// JSON document would break scripts that parse stdout.
+			return exit
+		}
 		out := map[string]any{"error": map[string]string{"code": code, "message": msg, "field": field}}
 		b, _ := json.Marshal(out)
 		fmt.Fprintln(a.Stdout, string(b))
