@@ -534,3 +534,31 @@ func TestRevoke(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 2, f.sim.RequestCount(tokenKey), "a new token after the revoke")
 }
+
+func TestLockAndSetState(t *testing.T) {
+	f := newFixture(t, olsim.Options{Users: 10})
+	c := f.client(t)
+	ctx := context.Background()
+	var target olsim.User
+	for _, u := range f.sim.Users() {
+		if u.Status == 1 && u.State == 1 {
+			target = u
+			break
+		}
+	}
+	require.NotZero(t, target.ID)
+
+	require.NoError(t, c.LockUser(ctx, target.ID, 30))
+	after, _ := f.sim.User(target.ID)
+	assert.Equal(t, int(onelogin.StatusLocked), after.Status)
+	require.NotNil(t, after.LockedUntil)
+	assert.Equal(t, simStart.Add(30*time.Minute), *after.LockedUntil)
+
+	require.NoError(t, c.SetUserState(ctx, target.ID, onelogin.StateUnlicensed))
+	after, _ = f.sim.User(target.ID)
+	assert.Equal(t, int(onelogin.StateUnlicensed), after.State)
+	err := c.SetUserState(ctx, target.ID, onelogin.StateUnlicensed)
+	e := codeOf(t, err)
+	assert.Equal(t, onelogin.CodeInvalidInput, e.Code)
+	assert.Equal(t, "user is already in this state", e.Message)
+}

@@ -42,19 +42,6 @@ func (s UserStatus) String() string {
 	return "status_" + strconv.Itoa(int(s))
 }
 
-// Known reports whether s is one of OneLogin's documented codes.
-func (s UserStatus) Known() bool { _, ok := statusWords[s]; return ok }
-
-// ParseUserStatus reads a status word as written by String.
-func ParseUserStatus(word string) (UserStatus, bool) {
-	for s, w := range statusWords {
-		if w == word {
-			return s, true
-		}
-	}
-	return 0, false
-}
-
 // UserState is OneLogin's approval/licensing state (reference §6.2).
 type UserState int
 

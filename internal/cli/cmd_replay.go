@@ -94,7 +94,7 @@ Exit code 1 when any run does not replay.`,
 }
 
 // errReplayFailed makes the exit code 1 after the results are printed.
-var errReplayFailed = &starter.Error{Code: "nondeterministic", Field: "replay", Message: "some runs do not replay against this build"}
+var errReplayFailed = &shownError{&starter.Error{Code: "nondeterministic", Field: "replay", Message: "some runs do not replay against this build"}}
 
 // FailedSinceQuery is the visibility query for runs that failed after t.
 func FailedSinceQuery(t time.Time) string {

@@ -162,6 +162,13 @@ func (a *app) emit(v any, human func(w io.Writer)) error {
 	return nil
 }
 
+// shownError is a failure the command's output already reports, as
+// replay's per-run results do. It still sets the exit code.
+type shownError struct{ err *starter.Error }
+
+func (e *shownError) Error() string { return e.err.Error() }
+func (e *shownError) Unwrap() error { return e.err }
+
 // report prints an error with its code and human message, and returns the
 // exit code. It is the one error printer.
 func (a *app) report(err error) int {
@@ -179,9 +186,10 @@ func (a *app) report(err error) int {
 		code, msg = "canceled", "interrupted"
 	}
 	if a.json {
-		if errors.Is(err, errReplayFailed) {
-			// The results document already says which runs failed; a second
-			// JSON document would break scripts that parse stdout.
+		var shown *shownError
+		if errors.As(err, &shown) {
+			// The output document already says what failed; a second JSON
+			// document would break scripts that parse stdout.
 			return exit
 		}
 		out := map[string]any{"error": map[string]string{"code": code, "message": msg, "field": field}}

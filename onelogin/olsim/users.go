@@ -112,6 +112,20 @@ func (c *call) lookupUser() (*user, *response) {
 
 // jsonObject decodes the request body as a JSON object; an empty body is an
 // empty object.
+// userAndBody is the start of every write on one user: the user named in
+// the path, then the JSON object body.
+func (c *call) userAndBody() (*user, map[string]json.RawMessage, *response) {
+	u, fail := c.lookupUser()
+	if fail != nil {
+		return nil, nil, fail
+	}
+	obj, fail := c.jsonObject()
+	if fail != nil {
+		return nil, nil, fail
+	}
+	return u, obj, nil
+}
+
 func (c *call) jsonObject() (map[string]json.RawMessage, *response) {
 	obj := map[string]json.RawMessage{}
 	if len(c.body) == 0 {
@@ -173,11 +187,7 @@ func (s *Server) createUser(w userWrite, now time.Time) (*user, error) {
 }
 
 func (s *Server) updateUserV2(c *call) *response {
-	u, fail := c.lookupUser()
-	if fail != nil {
-		return fail
-	}
-	obj, fail := c.jsonObject()
+	u, obj, fail := c.userAndBody()
 	if fail != nil {
 		return fail
 	}
@@ -215,11 +225,7 @@ func (s *Server) removeUser(id int64) {
 // unlockUser serves POST /api/2/users/:id/unlock, with the documented
 // "messsage" typo (§6.5).
 func (s *Server) unlockUser(c *call) *response {
-	u, fail := c.lookupUser()
-	if fail != nil {
-		return fail
-	}
-	obj, fail := c.jsonObject()
+	u, obj, fail := c.userAndBody()
 	if fail != nil {
 		return fail
 	}

@@ -10,11 +10,7 @@ import (
 
 // setState serves PUT /api/1/users/:id/set_state (§6.5).
 func (s *Server) setState(c *call) *response {
-	u, fail := c.lookupUser()
-	if fail != nil {
-		return fail
-	}
-	obj, fail := c.jsonObject()
+	u, obj, fail := c.userAndBody()
 	if fail != nil {
 		return fail
 	}
@@ -73,11 +69,7 @@ func (s *Server) logoutUser(c *call) *response {
 // lockUser serves PUT /api/1/users/:id/lock_user. locked_until is minutes; 0
 // means the policy's period, which with no policy is "until unlocked".
 func (s *Server) lockUser(c *call) *response {
-	u, fail := c.lookupUser()
-	if fail != nil {
-		return fail
-	}
-	obj, fail := c.jsonObject()
+	u, obj, fail := c.userAndBody()
 	if fail != nil {
 		return fail
 	}
@@ -99,11 +91,7 @@ func (s *Server) removeRolesV1(c *call) *response { return s.changeRolesV1(c, fa
 // changeRolesV1 serves PUT /api/1/users/:id/{add,remove}_roles with the
 // documented 400 messages (§4.1, §6.7).
 func (s *Server) changeRolesV1(c *call, add bool) *response {
-	u, fail := c.lookupUser()
-	if fail != nil {
-		return fail
-	}
-	obj, fail := c.jsonObject()
+	u, obj, fail := c.userAndBody()
 	if fail != nil {
 		return fail
 	}
