@@ -11,8 +11,12 @@ OLFLOW           := $(BIN)/olflow
 # Every port 0: the CI demo and tests never collide with a running one.
 DEMO_CI_FLAGS    := --exit --dir tmp/demo-ci --port 0 --ui-port 0 --codec-port 0 --sim-port 0 --metrics-port 0
 COMPOSE          ?= docker-compose
+# RELEASE names the corpus folder `make histories` records into.
+VERSION          := $(shell cat VERSION)
+RELEASE          ?= $(VERSION)
+HISTORIES        := testsuite/testdata/histories
 
-.PHONY: build test lint temporal sim bench fuzz histories clean demo demo-ci worker codec-server \
+.PHONY: build test lint temporal sim bench fuzz histories replay-check clean demo demo-ci worker codec-server \
 	compose-env compose-check olflow
 
 ## build: compile every command into ./bin
@@ -58,11 +62,19 @@ compose-check:
 test: $(TEMPORAL)
 	$(GO) test $(TEST_FLAGS) ./...
 
-## histories: record the replay histories again from the end-to-end tests
+## histories: record this release's replay corpus into
+## testsuite/testdata/histories/$(RELEASE) from the end-to-end tests; it
+## never overwrites or deletes a release folder (the corpus only grows)
 histories: $(TEMPORAL)
-	rm -f testsuite/testdata/histories/*.json
-	OLFLOW_RECORD_HISTORIES=1 $(GO) test -count=1 -run 'Test[^R]' ./testsuite/
-	$(GO) test -count=1 -run TestReplay ./testsuite/
+	@if [ -e $(HISTORIES)/$(RELEASE) ]; then \
+	  echo "$(HISTORIES)/$(RELEASE) exists: the corpus only grows. Bump VERSION or set RELEASE=…"; exit 1; fi
+	OLFLOW_RECORD_HISTORIES=$(RELEASE) $(GO) test -count=1 -timeout 20m ./testsuite/
+	$(GO) test -count=1 -run 'TestReplayCorpus|TestNewestRelease' ./workflows/
+
+## replay-check: replay every release's histories against this checkout
+## (no server needed; part of make test too)
+replay-check:
+	$(GO) test -count=1 -run 'TestReplayCorpus|TestNewestRelease|TestReplayCatches' ./workflows/
 
 ## lint: go vet, gofmt, and staticcheck when it installs
 lint:

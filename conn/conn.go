@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/olflow/olflow/codec"
 	"github.com/olflow/olflow/directory/seal"
@@ -67,6 +68,12 @@ func (o Options) tlsWanted() bool {
 // DataConverter is the converter for these options' codec keys.
 func (o Options) DataConverter() converter.DataConverter { return codec.DataConverter(o.CodecKeys) }
 
+// FailureConverter encodes failure details with dc, as every other payload.
+// Messages stay readable: they never carry secrets (DESIGN.md, Errors).
+func FailureConverter(dc converter.DataConverter) converter.FailureConverter {
+	return temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{DataConverter: dc})
+}
+
 // ClientOptions turns o into SDK client options.
 func (o Options) ClientOptions() (client.Options, error) {
 	co := client.Options{
@@ -76,6 +83,9 @@ func (o Options) ClientOptions() (client.Options, error) {
 		MetricsHandler: o.MetricsHandler,
 		Identity:       o.Identity,
 		DataConverter:  o.DataConverter(),
+		// Failure details (a failed user's partial result, say) are payloads
+		// too: without this the SDK writes them in clear (found in v0.1.0).
+		FailureConverter: FailureConverter(o.DataConverter()),
 	}
 	if co.HostPort == "" {
 		co.HostPort = DefaultAddress

@@ -1,7 +1,9 @@
 package starter
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -17,6 +19,7 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/olflow/olflow/conn"
 	"github.com/olflow/olflow/workflows"
 )
 
@@ -37,12 +40,23 @@ type ReplayResult struct {
 	Divergence *Divergence `json:",omitempty"`
 }
 
-// Divergence is the history event a replay stopped matching.
+// Divergence is where a replay stopped matching its history.
 type Divergence struct {
-	EventID   int64
-	EventType string
-	// Detail names the activity, child workflow or timer of that event.
+	// Kind is "missing_command" (history has a step today's code no longer
+	// takes), "extra_command" (today's code takes a step history lacks),
+	// "mismatch" (a different step at the same place) or "version" (a
+	// GetVersion gate no longer supports the recorded version).
+	Kind string
+	// EventID and EventType name the history event the code no longer
+	// matches (0 and "" when the code's extra step has no event to point
+	// at: then Command says what it tried).
+	EventID   int64  `json:",omitempty"`
+	EventType string `json:",omitempty"`
+	// Detail names the activity, child workflow, timer or marker of that
+	// event.
 	Detail string `json:",omitempty"`
+	// Command is the command today's code issued there, when it issued one.
+	Command string `json:",omitempty"`
 }
 
 func (s *Starter) dataConverter() converter.DataConverter {
@@ -62,7 +76,7 @@ func ReplayHistory(hist *historypb.History, dc converter.DataConverter, exec *wo
 	if evs := hist.GetEvents(); len(evs) > 0 {
 		res.WorkflowType = evs[0].GetWorkflowExecutionStartedEventAttributes().GetWorkflowType().GetName()
 	}
-	r, err := sdkworker.NewWorkflowReplayerWithOptions(sdkworker.WorkflowReplayerOptions{DataConverter: dc})
+	r, err := sdkworker.NewWorkflowReplayerWithOptions(sdkworker.WorkflowReplayerOptions{DataConverter: dc, FailureConverter: conn.FailureConverter(dc)})
 	if err != nil {
 		res.Error = err.Error()
 		return res
@@ -85,24 +99,40 @@ func ReplayHistory(hist *historypb.History, dc converter.DataConverter, exec *wo
 
 // ReplayFile replays a history exported as JSON (temporal workflow show
 // --output json, the UI's download, or testsuite/testdata/histories).
-func (s *Starter) ReplayFile(path string) ReplayResult {
+func (s *Starter) ReplayFile(path string) (ReplayResult, error) {
 	return ReplayHistoryFile(path, s.dataConverter())
 }
 
-// ReplayHistoryFile replays a JSON history file with dc.
-func ReplayHistoryFile(path string, dc converter.DataConverter) ReplayResult {
-	f, err := os.Open(path)
+// ReplayHistoryFile replays a JSON history file with dc. A file that is
+// missing, empty, truncated or not a workflow history is refused with
+// invalid_input (field "file"): that is not a divergence.
+func ReplayHistoryFile(path string, dc converter.DataConverter) (ReplayResult, error) {
+	hist, err := readHistoryFile(path)
 	if err != nil {
-		return ReplayResult{Source: path, Error: err.Error()}
-	}
-	defer f.Close()
-	hist, err := client.HistoryFromJSON(f, client.HistoryJSONOptions{})
-	if err != nil {
-		return ReplayResult{Source: path, Error: "read the history: " + err.Error()}
+		return ReplayResult{Source: path}, err
 	}
 	res := ReplayHistory(hist, dc, nil)
 	res.Source = path
-	return res
+	return res, nil
+}
+
+func readHistoryFile(path string) (*historypb.History, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, refuse("file", fmt.Sprintf("%s: %v", path, errors.Unwrap(err)))
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil, refuse("file", path+" is empty")
+	}
+	hist, err := client.HistoryFromJSON(bytes.NewReader(b), client.HistoryJSONOptions{})
+	if err != nil {
+		return nil, refuse("file", fmt.Sprintf("%s is not a workflow history (truncated, or not JSON from 'temporal workflow show --output json'): %v", path, err))
+	}
+	evs := hist.GetEvents()
+	if len(evs) == 0 || evs[0].GetWorkflowExecutionStartedEventAttributes() == nil {
+		return nil, refuse("file", path+" is not a workflow history: it must start with WorkflowExecutionStarted")
+	}
+	return hist, nil
 }
 
 // ReplayExecution fetches a run's history from the server (runID "" is
@@ -154,37 +184,80 @@ func (s *Starter) ReplayQuery(ctx context.Context, query string, limit int) ([]R
 	return out, nil
 }
 
-// The SDK names where replay stopped matching in one of two ways: "... in
-// history event position 8 ..." when the code no longer issues a command
-// the history has, or "history event is ActivityTaskScheduled: (ActivityId:6,
-// ..." when it issues a different one.
+// The SDK v1.51 names where replay stopped matching in these shapes (all
+// prefixed [TMPRL1100]); each pattern captures what locates the event.
 var (
-	eventPosition = regexp.MustCompile(`history event position (\d+)`)
-	eventIs       = regexp.MustCompile(`history event is (\w+): \((?:ActivityId|TimerId|WorkflowId|MarkerName):([^,)]+)`)
+	// "nondeterministic workflow: missing replay command for ActivityTaskScheduled: (ActivityId:6, ..."
+	missingCommand = regexp.MustCompile(`missing replay command for (\w+): \((?:ActivityId|TimerId|WorkflowId|MarkerName):([^,)]+)`)
+	// "nondeterministic workflow: extra replay command for ScheduleActivityTask: (ActivityId:24, ActivityType:(Name:RecordAction), ..."
+	extraCommand = regexp.MustCompile(`extra replay command for (\w+): (.*)`)
+	// "nondeterministic workflow: history event is ActivityTaskScheduled: (ActivityId:6, ...), replay command is ScheduleActivityTask: (...)"
+	mismatch = regexp.MustCompile(`history event is (\w+): \((?:ActivityId|TimerId|WorkflowId|MarkerName):([^,)]+).*?, replay command is (\w+): (.*)`)
+	// "During replay, a matching ScheduleActivityTask command was expected in history event position 8. However, ..."
+	eventPosition = regexp.MustCompile(`(\w+) command was expected in history event position (\d+)`)
+	// "lookup failed for scheduledEventID to activityID: scheduleEventID: 24, ..." and
+	// "unable to find activityID for the scheduledEventID: 24": history
+	// holds an activity the code never scheduled.
+	unknownActivity = regexp.MustCompile(`(?:lookup failed for scheduledEventID to activityID: scheduleEventID|unable to find activityID for the scheduledEventID): (\d+)`)
+	// "Workflow code removed support of version ..." / "Workflow code is too old to support version ..."
+	versionGate = regexp.MustCompile(`(removed support of version|too old to support version)`)
+	// What a command string names: its activity type, timer or child.
+	commandName = regexp.MustCompile(`(?:ActivityType:\(Name:|WorkflowType:\(Name:|TimerId:|MarkerName:)([^,)]+)`)
 )
 
+// divergence locates a replayer's non-determinism message in hist.
 func divergence(hist *historypb.History, msg string) *Divergence {
+	byKey := func(typ, key string) func(ev *historypb.HistoryEvent) bool {
+		key = strings.TrimSpace(key)
+		return func(ev *historypb.HistoryEvent) bool { return eventTypeName(ev) == typ && eventKey(ev) == key }
+	}
+	byID := func(s string) func(ev *historypb.HistoryEvent) bool {
+		id, _ := strconv.ParseInt(s, 10, 64)
+		return func(ev *historypb.HistoryEvent) bool { return ev.GetEventId() == id }
+	}
+	var d Divergence
 	var match func(ev *historypb.HistoryEvent) bool
-	if m := eventPosition.FindStringSubmatch(msg); m != nil {
-		id, err := strconv.ParseInt(m[1], 10, 64)
-		if err != nil {
-			return nil
-		}
-		match = func(ev *historypb.HistoryEvent) bool { return ev.GetEventId() == id }
-	} else if m := eventIs.FindStringSubmatch(msg); m != nil {
-		typ, key := m[1], strings.TrimSpace(m[2])
-		match = func(ev *historypb.HistoryEvent) bool {
-			return eventTypeName(ev) == typ && eventKey(ev) == key
-		}
-	} else {
+	switch {
+	case mismatch.MatchString(msg):
+		m := mismatch.FindStringSubmatch(msg)
+		d.Kind, d.Command = "mismatch", describeCommand(m[3], m[4])
+		match = byKey(m[1], m[2])
+	case missingCommand.MatchString(msg):
+		m := missingCommand.FindStringSubmatch(msg)
+		d.Kind = "missing_command"
+		match = byKey(m[1], m[2])
+	case extraCommand.MatchString(msg):
+		m := extraCommand.FindStringSubmatch(msg)
+		return &Divergence{Kind: "extra_command", Command: describeCommand(m[1], m[2])}
+	case eventPosition.MatchString(msg):
+		m := eventPosition.FindStringSubmatch(msg)
+		d.Kind = "missing_command"
+		match = byID(m[2])
+	case unknownActivity.MatchString(msg):
+		m := unknownActivity.FindStringSubmatch(msg)
+		d.Kind = "missing_command"
+		match = byID(m[1])
+	case versionGate.MatchString(msg):
+		return &Divergence{Kind: "version", Detail: versionGate.FindString(msg)}
+	default:
 		return nil
 	}
 	for _, ev := range hist.GetEvents() {
 		if match(ev) {
-			return &Divergence{EventID: ev.GetEventId(), EventType: eventTypeName(ev), Detail: eventDetail(ev)}
+			d.EventID, d.EventType, d.Detail = ev.GetEventId(), eventTypeName(ev), eventDetail(ev)
+			return &d
 		}
 	}
-	return nil
+	return &d
+}
+
+// describeCommand is "ScheduleActivityTask RecordAction" for a command
+// string the SDK printed.
+func describeCommand(typ, attrs string) string {
+	if m := commandName.FindStringSubmatch(attrs); m != nil {
+		return typ + " " + strings.TrimSpace(m[1])
+	}
+	return typ
 }
 
 // eventTypeName is "ActivityTaskScheduled" for EVENT_TYPE_ACTIVITY_TASK_SCHEDULED.

@@ -180,7 +180,7 @@ func TestCLIConnectSyncScheduleStatusReplay(t *testing.T) {
 }
 
 func TestReplayThroughTheCLIShowsWhereARunDiverges(t *testing.T) {
-	src := filepath.Join(historiesDir, "connect-success.json")
+	src := filepath.Join(historiesDir, "v0.1.0", "connect-success.json")
 	raw, err := os.ReadFile(src)
 	require.NoError(t, err)
 	// Today's code schedules ValidateCredential first; this history says
@@ -207,7 +207,8 @@ func TestReplayThroughTheCLIShowsWhereARunDiverges(t *testing.T) {
 	assert.True(t, results[0].OK)
 	assert.False(t, results[1].OK)
 
-	res := starter.ReplayHistoryFile(file, dataConverter())
+	res, err := starter.ReplayHistoryFile(file, dataConverter())
+	require.NoError(t, err)
 	require.False(t, res.OK)
 	require.NotNil(t, res.Divergence)
 	assert.Equal(t, "activity CheckCredentialV0", res.Divergence.Detail)

@@ -3,6 +3,7 @@ package testsuite
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http/httptest"
@@ -42,7 +43,8 @@ import (
 
 var devServer *sdktest.DevServer
 
-// historiesDir holds recorded histories, replayed by TestReplay.
+// historiesDir holds the replay corpus: one folder per release, each
+// recorded by `make histories RELEASE=…` and never rewritten after.
 const historiesDir = "testdata/histories"
 
 // testCodecKeys encrypt every payload the end-to-end tests write, as in
@@ -190,11 +192,13 @@ func (h *harness) history(workflowID, runID string) *historypb.History {
 
 var unsafeName = regexp.MustCompile(`[^a-z0-9_-]+`)
 
-// record keeps a history under testdata/histories when
-// OLFLOW_RECORD_HISTORIES=1 (`make histories`), for TestReplay.
+// record keeps a history under testdata/histories/<release> when
+// OLFLOW_RECORD_HISTORIES names a release (`make histories`), for the
+// replay corpus. It refuses to overwrite a history: the corpus only grows.
 func (h *harness) record(name, workflowID, runID string) {
 	h.t.Helper()
-	if os.Getenv("OLFLOW_RECORD_HISTORIES") != "1" {
+	release := os.Getenv("OLFLOW_RECORD_HISTORIES")
+	if release == "" {
 		return
 	}
 	hist := h.history(workflowID, runID)
@@ -203,7 +207,11 @@ func (h *harness) record(name, workflowID, runID string) {
 	var check any
 	require.NoError(h.t, json.Unmarshal(b, &check))
 	require.NotContains(h.t, string(b), olsim.DefaultClientSecret, "histories never hold the secret in plaintext")
-	file := filepath.Join(historiesDir, unsafeName.ReplaceAllString(strings.ToLower(name), "-")+".json")
-	require.NoError(h.t, os.MkdirAll(historiesDir, 0o755))
-	require.NoError(h.t, os.WriteFile(file, append(b, '\n'), 0o644))
+	dir := filepath.Join(historiesDir, release)
+	file := filepath.Join(dir, unsafeName.ReplaceAllString(strings.ToLower(name), "-")+".json")
+	require.NoError(h.t, os.MkdirAll(dir, 0o755))
+	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	require.NoError(h.t, err, "the corpus only grows: %s exists already", file)
+	_, err = f.Write(append(b, '\n'))
+	require.NoError(h.t, errors.Join(err, f.Close()))
 }

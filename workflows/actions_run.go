@@ -93,6 +93,11 @@ func (w *actionWorkflow) interrupted(ctx workflow.Context, err error) error {
 	}
 	dctx, cancel := workflow.NewDisconnectedContext(ctx)
 	defer cancel()
+	// Runs cancelled on builds before the audit-on-cancel change closed
+	// without this activity; they must keep replaying.
+	if workflow.GetVersion(dctx, changeAuditOnCancel, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return err
+	}
 	if _, aerr := w.finish(dctx); aerr != nil {
 		w.log.Error("the cancelled action could not be audited", "error", aerr)
 	}

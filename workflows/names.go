@@ -4,6 +4,8 @@
 package workflows
 
 import (
+	"maps"
+	"slices"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -100,13 +102,28 @@ func ScheduleID(integration string) string { return "onelogin-sync-schedule/" + 
 // a is the nil receiver through which workflows name activities.
 var a *activities.Activities
 
+// registered maps every workflow type name to its function.
+func registered() map[string]any {
+	m := map[string]any{
+		ConnectWorkflow:    ConnectIntegration,
+		SyncWorkflow:       SyncDirectory,
+		DisconnectWorkflow: DisconnectIntegration,
+	}
+	for name, fn := range actionWorkflows {
+		m[name] = fn
+	}
+	return m
+}
+
+// Types lists every registered workflow type name, sorted.
+func Types() []string {
+	return slices.Sorted(maps.Keys(registered()))
+}
+
 // Register registers every workflow under its stable name. The worker, the
 // tests and the replayer all use it.
 func Register(r worker.WorkflowRegistry) {
-	r.RegisterWorkflowWithOptions(ConnectIntegration, workflow.RegisterOptions{Name: ConnectWorkflow})
-	r.RegisterWorkflowWithOptions(SyncDirectory, workflow.RegisterOptions{Name: SyncWorkflow})
-	r.RegisterWorkflowWithOptions(DisconnectIntegration, workflow.RegisterOptions{Name: DisconnectWorkflow})
-	for name, fn := range actionWorkflows {
+	for name, fn := range registered() {
 		r.RegisterWorkflowWithOptions(fn, workflow.RegisterOptions{Name: name})
 	}
 }

@@ -109,7 +109,7 @@ func TestErrorsShowTheCodeAndTheMessage(t *testing.T) {
 	assert.Equal(t, "olflow: insufficient_scope: The API credential's scope is too narrow.\n", errb.String())
 
 	errb.Reset()
-	assert.Equal(t, 1, a.report(&starter.Error{Code: "invalid_input", Field: "subdomain", Message: "must be the tenant name"}))
+	assert.Equal(t, 2, a.report(&starter.Error{Code: "invalid_input", Field: "subdomain", Message: "must be the tenant name"}), "bad input exits 2, like a usage error")
 	assert.Equal(t, "olflow: invalid_input: subdomain: must be the tenant name\n", errb.String())
 
 	a.json = true

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -28,9 +29,10 @@ that a fix or a deploy does not break runs in flight. Histories come from
 the server (decoded with the codec keys), from files exported with
 'temporal workflow show --output json' or the UI, or from every run a
 visibility query matches. Each run prints OK or where it diverges.
-Exit code 1 when any run does not replay.`,
+Exit code 1 when any run does not replay; 2 when a file is not a workflow
+history (missing, empty, truncated or another kind of JSON).`,
 		Example: `  olflow replay --workflow-id onelogin-sync/acme
-  olflow replay testsuite/testdata/histories/*.json
+  olflow replay testsuite/testdata/histories/v0.1.0/*.json
   olflow replay --failed-since 24h
   olflow replay --query "OneLoginIntegration = 'acme' AND ExecutionStatus = 'Failed'"`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -57,7 +59,11 @@ Exit code 1 when any run does not replay.`,
 					return err
 				}
 				for _, f := range files {
-					results = append(results, starter.ReplayHistoryFile(f, codec.DataConverter(keys)))
+					res, err := starter.ReplayHistoryFile(f, codec.DataConverter(keys))
+					if err != nil {
+						return err // not a history: invalid_input, exit 2
+					}
+					results = append(results, res)
 				}
 			} else {
 				ctx := cmd.Context()
@@ -115,11 +121,30 @@ func printReplay(w io.Writer, results []starter.ReplayResult) {
 		bad++
 		fmt.Fprintf(w, "DIVERGES  %s: %s\n", name, r.WorkflowType)
 		if d := r.Divergence; d != nil {
-			fmt.Fprintf(w, "          at event %d %s %s\n", d.EventID, d.EventType, d.Detail)
+			fmt.Fprintf(w, "          %s\n", describeDivergence(d))
 		}
 		fmt.Fprintf(w, "          %s\n", r.Error)
 	}
 	fmt.Fprintf(w, "%d of %d runs replay.\n", len(results)-bad, len(results))
+}
+
+// describeDivergence says in one line where a run stopped replaying.
+func describeDivergence(d *starter.Divergence) string {
+	at := "at the end of its history"
+	if d.EventID != 0 {
+		at = strings.TrimSpace(fmt.Sprintf("at event %d %s %s", d.EventID, d.EventType, d.Detail))
+	}
+	switch d.Kind {
+	case "missing_command":
+		return at + ": history has this step, this build no longer takes it"
+	case "extra_command":
+		return "this build takes a step the history lacks: " + d.Command
+	case "mismatch":
+		return at + ": this build takes another step there: " + d.Command
+	case "version":
+		return "a version gate no longer supports the recorded version (" + d.Detail + ")"
+	}
+	return at
 }
 
 func (a *app) keygenCmd() *cobra.Command {

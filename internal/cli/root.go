@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/olflow/olflow/activities"
 	"github.com/olflow/olflow/conn"
 	"github.com/olflow/olflow/directory/seal"
 	"github.com/olflow/olflow/starter"
@@ -173,13 +174,17 @@ func (e *shownError) Unwrap() error { return e.err }
 // exit code. It is the one error printer.
 func (a *app) report(err error) int {
 	code, field, msg, exit := "error", "", err.Error(), 1
+	usage := false
 	var ue *usageError
 	var se *starter.Error
 	switch {
 	case errors.As(err, &ue):
-		code, exit = "usage", 2
+		code, exit, usage = "usage", 2, true
 	case errors.As(err, &se):
 		code, field, msg = se.Code, se.Field, se.Message
+		if code == activities.CodeInvalidInput {
+			exit = 2 // the caller's input, like a usage error: retrying cannot help
+		}
 	case starter.Code(err) != "":
 		code, msg = starter.Code(err), starter.Message(err)
 	case errors.Is(err, context.Canceled):
@@ -201,7 +206,7 @@ func (a *app) report(err error) int {
 		msg = field + ": " + msg
 	}
 	fmt.Fprintf(a.Stderr, "olflow: %s: %s\n", code, msg)
-	if exit == 2 {
+	if usage {
 		fmt.Fprintln(a.Stderr, "Run 'olflow --help' for usage.")
 	}
 	return exit

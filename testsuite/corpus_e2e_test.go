@@ -1,0 +1,230 @@
+package testsuite
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/olflow/olflow/activities"
+	"github.com/olflow/olflow/directory/seal"
+	"github.com/olflow/olflow/onelogin/olsim"
+	"github.com/olflow/olflow/starter"
+	"github.com/olflow/olflow/workflows"
+)
+
+// The corpus tests drive every workflow type into the shapes on-call meets
+// in history: cancelled part way, and waiting on an announced 429 reset.
+// They assert little beyond how each run closed; their value is the
+// histories `make histories` records from them for the replay corpus.
+
+// completedActivities counts a run's finished activities so far.
+func (h *harness) completedActivities(workflowID string) int {
+	n := 0
+	for _, ev := range h.history(workflowID, "").GetEvents() {
+		if ev.GetEventType() == enumspb.EVENT_TYPE_ACTIVITY_TASK_COMPLETED {
+			n++
+		}
+	}
+	return n
+}
+
+// cancelAfter cancels a run once it has completed n activities, waits for
+// it to close, and requires that the cancel is what ended it (unless
+// anyClose: a release may end a cancelled run otherwise).
+func (h *harness) cancelAfter(run client.WorkflowRun, n int, anyClose ...bool) {
+	h.t.Helper()
+	ctx := ctxT(h.t, 2*time.Minute)
+	require.Eventually(h.t, func() bool { return h.completedActivities(run.GetID()) >= n },
+		time.Minute, 50*time.Millisecond, "%s never completed %d activities", run.GetID(), n)
+	require.NoError(h.t, h.client.CancelWorkflow(ctx, run.GetID(), run.GetRunID()))
+	err := run.Get(ctx, nil)
+	if len(anyClose) > 0 && anyClose[0] {
+		return
+	}
+	var canceled *temporal.CanceledError
+	require.True(h.t, errors.As(err, &canceled), "%s ended with %v, not the cancel", run.GetID(), err)
+}
+
+// TestCorpusCancelledActions cancels each action workflow while a user
+// step is in flight (the simulator answers slowly).
+func TestCorpusCancelledActions(t *testing.T) {
+	const id = "e2e-cancel-actions"
+	h := connected(t, olsim.Options{Users: 30, Groups: 3, Roles: 3}, id, "")
+	ctx := ctxT(t, 5*time.Minute)
+	users, groups, roles := h.sim.Users(), h.sim.Groups(), h.sim.Roles()
+	refs := func(from int) []workflows.UserRef {
+		return []workflows.UserRef{{ID: users[from].ID}, {ID: users[from+1].ID}, {ID: users[from+2].ID}}
+	}
+	bulk := func(r string, from int) workflows.ActionRequest {
+		req := actionReq(id, r, refs(from)...)
+		req.Parallelism = 1
+		return req
+	}
+	h.sim.SetFaults(olsim.Faults{Latency: 400 * time.Millisecond})
+	cases := []struct {
+		name string
+		// after is how many activities finish before the cancel: the
+		// check up front and at least one user step.
+		after int
+		typ   string
+		req   starter.Request
+	}{
+		{"activate-users", 2, workflows.ActivateUsersWorkflow, ptr(bulk("c-activate", 0))},
+		{"suspend-users", 2, workflows.SuspendUsersWorkflow, ptr(bulk("c-suspend", 3))},
+		{"add-users-to-group", 2, workflows.AddUsersToGroupWorkflow, &workflows.GroupRequest{ActionRequest: bulk("c-addgroup", 6), GroupID: groups[0].ID}},
+		{"remove-users-from-group", 2, workflows.RemoveUsersFromGroupWorkflow, &workflows.GroupRequest{ActionRequest: bulk("c-rmgroup", 6), GroupID: groups[1].ID}},
+		{"check-group-membership", 2, workflows.CheckGroupMembershipWorkflow, &workflows.GroupRequest{ActionRequest: bulk("c-check", 9), GroupID: groups[0].ID}},
+		{"add-users-to-role", 2, workflows.AddUsersToRoleWorkflow, &workflows.RoleRequest{ActionRequest: bulk("c-addrole", 12), RoleID: roles[0].ID}},
+		{"remove-users-from-role", 2, workflows.RemoveUsersFromRoleWorkflow, &workflows.RoleRequest{ActionRequest: bulk("c-rmrole", 12), RoleID: roles[1].ID}},
+		{"generate-password-reset-link", 2, workflows.GeneratePasswordResetLinkWorkflow, ptr(bulk("c-link", 15))},
+		{"send-password-reset-email", 2, workflows.SendPasswordResetEmailWorkflow, ptr(bulk("c-email", 18))},
+		{"onboard-user", 2, workflows.OnboardUserWorkflow, &workflows.OnboardRequest{IntegrationID: id, RequestID: "c-onboard", RequestedBy: "agent@acme",
+			User: workflows.UserRef{ID: users[21].ID}, Activate: true, GroupID: groups[2].ID, RoleIDs: []int64{roles[0].ID, roles[1].ID, roles[2].ID}, Reset: "link"}},
+		{"offboard-user", 2, workflows.OffboardUserWorkflow, &workflows.OffboardRequest{IntegrationID: id, RequestID: "c-offboard", RequestedBy: "agent@acme",
+			User: workflows.UserRef{ID: users[22].ID}, Suspend: true, Logout: true, RemoveRoles: true, ClearGroup: true}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			run, err := h.starter.StartAction(ctx, tc.typ, tc.req)
+			require.NoError(t, err)
+			h.cancelAfter(run, tc.after)
+			h.record("action-"+tc.name+"-cancelled", run.GetID(), run.GetRunID())
+		})
+	}
+	t.Run("set-user-password", func(t *testing.T) {
+		run := h.startSetPassword(ctx, id, "c-password", users[25].ID)
+		h.cancelAfter(run, 1)
+		h.record("action-set-user-password-cancelled", run.GetID(), run.GetRunID())
+	})
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// startSetPassword starts SetUserPassword without waiting for it.
+func (h *harness) startSetPassword(ctx context.Context, integration, requestID string, user int64) client.WorkflowRun {
+	h.t.Helper()
+	req := workflows.SetPasswordRequest{IntegrationID: integration, RequestID: requestID, RequestedBy: "agent@acme",
+		User: workflows.UserRef{ID: user}}
+	sealed, err := h.keys.Seal(seal.NewSecret("Corpus-Passw0rd"), activities.PasswordAAD(integration, requestID))
+	require.NoError(h.t, err)
+	req.Password = sealed
+	run, err := h.starter.StartAction(ctx, workflows.SetUserPasswordWorkflow, &req)
+	require.NoError(h.t, err)
+	return run
+}
+
+// TestCorpusCancelledLifecycle cancels a connect while its first sync
+// runs, an on-demand sync mid-read, and a disconnect mid-revoke.
+func TestCorpusCancelledLifecycle(t *testing.T) {
+	const id = "e2e-cancel-lifecycle"
+	h := connected(t, olsim.Options{Users: 600}, id, "")
+	ctx := ctxT(t, 5*time.Minute)
+	h.sim.SetFaults(olsim.Faults{Latency: 300 * time.Millisecond})
+
+	t.Run("sync", func(t *testing.T) {
+		run, err := h.starter.StartSync(ctx, id, workflows.ModeFull)
+		require.NoError(t, err)
+		h.cancelAfter(run, 1)
+		h.record("sync-cancelled", run.GetID(), run.GetRunID())
+	})
+	t.Run("connect", func(t *testing.T) {
+		run, err := h.starter.StartConnect(ctx, h.connectInput(id+"-2"))
+		require.NoError(t, err)
+		h.cancelAfter(run, 2, true)
+		h.record("connect-cancelled", run.GetID(), run.GetRunID())
+		h.record("sync-initial-cancelled-with-parent", workflows.InitialSyncWorkflowID(id+"-2"), "")
+	})
+	t.Run("disconnect", func(t *testing.T) {
+		h.sim.SetFaults(olsim.Faults{Latency: 3 * time.Second})
+		run, err := h.client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.DisconnectWorkflowID(id), TaskQueue: h.queue},
+			workflows.DisconnectWorkflow, workflows.DisconnectRequest{IntegrationID: id, RequestedBy: "e2e@olflow"})
+		require.NoError(t, err)
+		h.cancelAfter(run, 1)
+		h.record("disconnect-cancelled", run.GetID(), run.GetRunID())
+	})
+}
+
+// TestCorpusWaitsForAnnouncedReset: a 429 whose reset is seconds away makes
+// the activity retry after exactly that delay, in a sync and in an action.
+func TestCorpusWaitsForAnnouncedReset(t *testing.T) {
+	const id = "e2e-429"
+	h := connected(t, olsim.Options{Users: 120}, id, "")
+	ctx := ctxT(t, 3*time.Minute)
+	users := h.sim.Users()
+	// Open a v1 window with a metered call, then move the simulator's clock
+	// to 3 s before that window resets: the next 429 announces 3 s.
+	nearReset := func(requestID string) {
+		_, err := h.starter.CheckGroupMembership(ctx, workflows.GroupRequest{GroupID: h.sim.Groups()[0].ID,
+			ActionRequest: actionReq(id, requestID, workflows.UserRef{ID: users[0].ID})})
+		require.NoError(t, err)
+		_, _, reset := h.sim.RateLimitStatus()
+		require.Greater(t, reset, 3)
+		require.NoError(t, h.sim.AdvanceClock(time.Duration(reset-3)*time.Second))
+		h.sim.SetFaults(olsim.Faults{Burst429: 1})
+	}
+
+	nearReset("open-window-1")
+	_, err := h.starter.Sync(ctx, id, workflows.ModeFull)
+	require.NoError(t, err)
+	h.record("sync-full-waited-429", workflows.SyncWorkflowID(id), "")
+
+	nearReset("open-window-2")
+	res, err := h.starter.SuspendUsers(ctx, actionReq(id, "suspend-after-429", workflows.UserRef{ID: users[1].ID}))
+	require.NoError(t, err)
+	require.Equal(t, 1, res.Changed+res.AlreadyDone)
+	h.record("action-suspend-users-waited-429", workflows.ActionWorkflowID(id, "suspend-after-429"), "")
+
+}
+
+// TestCorpusRefusals: every action refused for a Read All credential, and
+// disconnects that fail, so each type has a failed run in the corpus.
+func TestCorpusRefusals(t *testing.T) {
+	const id, reader = "e2e-refusals", "e2e-refusals-reader"
+	h := connected(t, olsim.Options{Users: 20, Groups: 2, Roles: 2}, id, reader)
+	ctx := ctxT(t, 3*time.Minute)
+	users, groups, roles := h.sim.Users(), h.sim.Groups(), h.sim.Roles()
+	one := func(r string) workflows.ActionRequest {
+		return actionReq(reader, r, workflows.UserRef{ID: users[0].ID})
+	}
+	user := workflows.UserRef{ID: users[1].ID}
+	cases := []struct {
+		typ string
+		req starter.Request
+	}{
+		{workflows.ActivateUsersWorkflow, ptr(one("r-activate"))},
+		{workflows.SuspendUsersWorkflow, ptr(one("r-suspend"))},
+		{workflows.AddUsersToGroupWorkflow, &workflows.GroupRequest{ActionRequest: one("r-addgroup"), GroupID: groups[0].ID}},
+		{workflows.RemoveUsersFromGroupWorkflow, &workflows.GroupRequest{ActionRequest: one("r-rmgroup"), GroupID: groups[0].ID}},
+		{workflows.CheckGroupMembershipWorkflow, &workflows.GroupRequest{ActionRequest: actionReq("e2e-never-connected", "r-check", user), GroupID: groups[0].ID}},
+		{workflows.AddUsersToRoleWorkflow, &workflows.RoleRequest{ActionRequest: one("r-addrole"), RoleID: roles[0].ID}},
+		{workflows.RemoveUsersFromRoleWorkflow, &workflows.RoleRequest{ActionRequest: one("r-rmrole"), RoleID: roles[0].ID}},
+		{workflows.GeneratePasswordResetLinkWorkflow, ptr(one("r-link"))},
+		{workflows.SendPasswordResetEmailWorkflow, ptr(one("r-email"))},
+		{workflows.OnboardUserWorkflow, &workflows.OnboardRequest{IntegrationID: reader, RequestID: "r-onboard", RequestedBy: "agent@acme", User: user, Activate: true}},
+		{workflows.OffboardUserWorkflow, &workflows.OffboardRequest{IntegrationID: reader, RequestID: "r-offboard", RequestedBy: "agent@acme", User: user, Suspend: true}},
+	}
+	closed := func(run client.WorkflowRun, name string) {
+		err := run.Get(ctx, nil)
+		require.Error(t, err, "%s must fail", name)
+		h.record(name, run.GetID(), run.GetRunID())
+	}
+	for _, tc := range cases {
+		run, err := h.starter.StartAction(ctx, tc.typ, tc.req)
+		require.NoError(t, err)
+		closed(run, "action-"+workflows.AuditAction(tc.typ)+"-refused")
+	}
+	closed(h.startSetPassword(ctx, reader, "r-password", users[2].ID), "action-set_user_password-refused")
+
+	// The starter refuses a bad ID at the edge; another language's client
+	// may not, and the workflow refuses it too.
+	run, err := h.client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "onelogin-disconnect/bad", TaskQueue: h.queue},
+		workflows.DisconnectWorkflow, workflows.DisconnectRequest{IntegrationID: "bad id", RequestedBy: "e2e@olflow"})
+	require.NoError(t, err)
+	closed(run, "disconnect-fails-invalid-input")
+}
