@@ -24,7 +24,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/olflow/olflow/directory"
-	"github.com/olflow/olflow/directory/seal"
+	"github.com/olflow/olflow/seal"
 	"github.com/olflow/olflow/onelogin"
 	"github.com/olflow/olflow/onelogin/olsim"
 )

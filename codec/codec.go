@@ -21,7 +21,7 @@ import (
 	"go.temporal.io/sdk/converter"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/olflow/olflow/directory/seal"
+	"github.com/olflow/olflow/seal"
 )
 
 // Metadata written on every encrypted payload.

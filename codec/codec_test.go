@@ -12,7 +12,7 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"github.com/olflow/olflow/codec"
-	"github.com/olflow/olflow/directory/seal"
+	"github.com/olflow/olflow/seal"
 )
 
 func keyring(t *testing.T, ids ...string) *seal.Keyring {

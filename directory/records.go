@@ -5,7 +5,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/olflow/olflow/directory/seal"
+	"github.com/olflow/olflow/seal"
 )
 
 // Integration is one connected OneLogin account. Its client secret is held

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/olflow/olflow/directory/seal"
+	"github.com/olflow/olflow/seal"
 )
 
 const clientSecret = "cs-plaintext-3f9a1c"

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/olflow/olflow/directory/seal"
+	"github.com/olflow/olflow/seal"
 )
 
 const integrationCols = `id, subdomain, region, client_id, client_secret, scope_level, status, status_message,

@@ -4,16 +4,16 @@ import (
 	"context"
 	"errors"
 
-	"github.com/olflow/olflow/conn"
+	"github.com/olflow/olflow/temporalclient"
 	"github.com/olflow/olflow/directory"
-	"github.com/olflow/olflow/directory/seal"
+	"github.com/olflow/olflow/seal"
 )
 
 // Config is how a program reaches olflow's workflows.
 type Config struct {
 	// Temporal is the connection, codec keys included: the starter must
 	// encrypt what it sends the way the workers decrypt it.
-	Temporal conn.Options
+	Temporal temporalclient.Options
 	// SealKeys seal client secrets for connect (the workers' keys).
 	SealKeys *seal.Keyring
 	// TaskQueue defaults to workflows.TaskQueue.
@@ -25,7 +25,7 @@ type Config struct {
 // Dial connects to Temporal and returns a Starter that owns the client;
 // Close it when done.
 func Dial(ctx context.Context, cfg Config) (*Starter, error) {
-	c, err := conn.Dial(ctx, cfg.Temporal)
+	c, err := temporalclient.Dial(ctx, cfg.Temporal)
 	if err != nil {
 		return nil, err
 	}

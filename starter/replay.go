@@ -19,7 +19,7 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/olflow/olflow/conn"
+	"github.com/olflow/olflow/temporalclient"
 	"github.com/olflow/olflow/workflows"
 )
 
@@ -76,7 +76,7 @@ func ReplayHistory(hist *historypb.History, dc converter.DataConverter, exec *wo
 	if evs := hist.GetEvents(); len(evs) > 0 {
 		res.WorkflowType = evs[0].GetWorkflowExecutionStartedEventAttributes().GetWorkflowType().GetName()
 	}
-	r, err := sdkworker.NewWorkflowReplayerWithOptions(sdkworker.WorkflowReplayerOptions{DataConverter: dc, FailureConverter: conn.FailureConverter(dc)})
+	r, err := sdkworker.NewWorkflowReplayerWithOptions(sdkworker.WorkflowReplayerOptions{DataConverter: dc, FailureConverter: temporalclient.FailureConverter(dc)})
 	if err != nil {
 		res.Error = err.Error()
 		return res

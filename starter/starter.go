@@ -17,7 +17,7 @@ import (
 
 	"github.com/olflow/olflow/activities"
 	"github.com/olflow/olflow/directory"
-	"github.com/olflow/olflow/directory/seal"
+	"github.com/olflow/olflow/seal"
 	"github.com/olflow/olflow/onelogin"
 	"github.com/olflow/olflow/workflows"
 )

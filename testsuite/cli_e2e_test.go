@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/olflow/olflow/activities"
-	"github.com/olflow/olflow/conn"
+	"github.com/olflow/olflow/temporalclient"
 	"github.com/olflow/olflow/internal/cli"
 	"github.com/olflow/olflow/onelogin/olsim"
 	"github.com/olflow/olflow/starter"
@@ -221,7 +221,7 @@ func TestGoAPIForOperators(t *testing.T) {
 	ctx := ctxT(t, time.Minute)
 	const id = "api-ops"
 	st, err := starter.Dial(ctx, starter.Config{
-		Temporal: conn.Options{Address: devServer.FrontendHostPort(), CodecKeys: codecKeys, Logger: quietLogger()},
+		Temporal: temporalclient.Options{Address: devServer.FrontendHostPort(), CodecKeys: codecKeys, Logger: quietLogger()},
 		SealKeys: h.keys, TaskQueue: h.queue, Store: h.store,
 	})
 	require.NoError(t, err)

@@ -15,7 +15,7 @@ import (
 
 	"github.com/olflow/olflow/activities"
 	"github.com/olflow/olflow/directory"
-	"github.com/olflow/olflow/directory/seal"
+	"github.com/olflow/olflow/seal"
 	"github.com/olflow/olflow/onelogin/olsim"
 	"github.com/olflow/olflow/starter"
 	"github.com/olflow/olflow/workflows"

@@ -27,9 +27,9 @@ import (
 
 	"github.com/olflow/olflow/activities"
 	"github.com/olflow/olflow/codec"
-	"github.com/olflow/olflow/conn"
+	"github.com/olflow/olflow/temporalclient"
 	"github.com/olflow/olflow/directory"
-	"github.com/olflow/olflow/directory/seal"
+	"github.com/olflow/olflow/seal"
 	"github.com/olflow/olflow/onelogin"
 	"github.com/olflow/olflow/onelogin/olsim"
 	"github.com/olflow/olflow/starter"
@@ -144,7 +144,7 @@ func newHarness(t *testing.T, opts olsim.Options) *harness {
 	h.sealKeys = "e2e:" + key
 	h.keys, err = seal.ParseKeyring(h.sealKeys)
 	require.NoError(t, err)
-	h.client, err = conn.Dial(context.Background(), conn.Options{Address: devServer.FrontendHostPort(), Namespace: "default",
+	h.client, err = temporalclient.Dial(context.Background(), temporalclient.Options{Address: devServer.FrontendHostPort(), Namespace: "default",
 		CodecKeys: codecKeys, Logger: quietLogger()})
 	require.NoError(t, err)
 	t.Cleanup(h.client.Close)

@@ -20,8 +20,8 @@ import (
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
 
-	"github.com/olflow/olflow/conn"
-	"github.com/olflow/olflow/directory/seal"
+	"github.com/olflow/olflow/temporalclient"
+	"github.com/olflow/olflow/seal"
 	"github.com/olflow/olflow/internal/cli"
 	"github.com/olflow/olflow/onelogin/olsim"
 	"github.com/olflow/olflow/starter"
@@ -137,7 +137,7 @@ func TestWorkerCommandMetricsLogsAndGracefulStop(t *testing.T) {
 	require.NoError(t, err)
 	ctx := ctxT(t, 2*time.Minute)
 	st, err := starter.Dial(ctx, starter.Config{TaskQueue: queue, SealKeys: keys,
-		Temporal: conn.Options{Address: devServer.FrontendHostPort(), CodecKeys: codecKeys, Logger: quietLogger()}})
+		Temporal: temporalclient.Options{Address: devServer.FrontendHostPort(), CodecKeys: codecKeys, Logger: quietLogger()}})
 	require.NoError(t, err)
 	defer st.Close()
 	const id = "worker-cmd"

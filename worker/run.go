@@ -15,9 +15,9 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/olflow/olflow/activities"
-	"github.com/olflow/olflow/conn"
+	"github.com/olflow/olflow/temporalclient"
 	"github.com/olflow/olflow/directory"
-	"github.com/olflow/olflow/directory/seal"
+	"github.com/olflow/olflow/seal"
 	"github.com/olflow/olflow/internal/serve"
 	"github.com/olflow/olflow/onelogin"
 	"github.com/olflow/olflow/workflows"
@@ -35,7 +35,7 @@ const (
 // Config is everything a worker process needs. The cmd layer fills it from
 // flags and OLFLOW_* variables.
 type Config struct {
-	Temporal  conn.Options
+	Temporal  temporalclient.Options
 	TaskQueue string
 	// StoreDSN is a directory.Open DSN (default: SQLite file olflow.db).
 	StoreDSN string
@@ -129,7 +129,7 @@ func Run(ctx context.Context, cfg Config) error {
 
 	topts := cfg.Temporal
 	topts.Logger, topts.MetricsHandler = logger, metrics.SDK()
-	c, err := conn.Dial(ctx, topts)
+	c, err := temporalclient.Dial(ctx, topts)
 	if err != nil {
 		return err
 	}

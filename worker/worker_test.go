@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/log"
 
-	"github.com/olflow/olflow/directory/seal"
+	"github.com/olflow/olflow/seal"
 	"github.com/olflow/olflow/onelogin"
 )
 

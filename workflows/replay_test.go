@@ -19,7 +19,7 @@ import (
 	"golang.org/x/mod/semver"
 
 	"github.com/olflow/olflow/codec"
-	"github.com/olflow/olflow/directory/seal"
+	"github.com/olflow/olflow/seal"
 	"github.com/olflow/olflow/starter"
 	"github.com/olflow/olflow/workflows"
 )

@@ -21,8 +21,8 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/olflow/olflow/codec"
-	"github.com/olflow/olflow/conn"
-	"github.com/olflow/olflow/directory/seal"
+	"github.com/olflow/olflow/temporalclient"
+	"github.com/olflow/olflow/seal"
 	"github.com/olflow/olflow/internal/serve"
 	"github.com/olflow/olflow/onelogin/olsim"
 	"github.com/olflow/olflow/starter"
@@ -116,7 +116,7 @@ func (a *app) runDemo(ctx context.Context, o demoOptions) error {
 	if err := d.startDevServer(ctx); err != nil {
 		return err
 	}
-	topts := conn.Options{Address: d.address, Namespace: conn.DefaultNamespace, CodecKeys: codecKeys, Logger: a.quietLogger()}
+	topts := temporalclient.Options{Address: d.address, Namespace: temporalclient.DefaultNamespace, CodecKeys: codecKeys, Logger: a.quietLogger()}
 	if err := d.startWorker(ctx, topts, sealKeys); err != nil {
 		return err
 	}
@@ -266,7 +266,7 @@ func (d *demo) startDevServer(ctx context.Context) error {
 	d.address = fmt.Sprintf("127.0.0.1:%d", port)
 	d.uiURL = fmt.Sprintf("http://localhost:%d", d.o.uiPort)
 	args := []string{"server", "start-dev", "--ip", "127.0.0.1", "--port", strconv.Itoa(port),
-		"--ui-port", strconv.Itoa(d.o.uiPort), "--namespace", conn.DefaultNamespace,
+		"--ui-port", strconv.Itoa(d.o.uiPort), "--namespace", temporalclient.DefaultNamespace,
 		"--ui-codec-endpoint", d.codec + codec.TokenPathPrefix + d.token,
 		"--log-level", "error", "--dynamic-config-value", "frontend.enableServerVersionCheck=false"}
 	for key := range workflows.SearchAttributes().GetUntypedValues() {
@@ -317,7 +317,7 @@ func (d *demo) startDevServer(ctx context.Context) error {
 	}
 }
 
-func (d *demo) startWorker(ctx context.Context, topts conn.Options, sealKeys *seal.Keyring) error {
+func (d *demo) startWorker(ctx context.Context, topts temporalclient.Options, sealKeys *seal.Keyring) error {
 	logFile, err := os.Create(filepath.Join(d.o.dir, "worker.log"))
 	if err != nil {
 		return err

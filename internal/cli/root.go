@@ -15,8 +15,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/olflow/olflow/activities"
-	"github.com/olflow/olflow/conn"
-	"github.com/olflow/olflow/directory/seal"
+	"github.com/olflow/olflow/temporalclient"
+	"github.com/olflow/olflow/seal"
 	"github.com/olflow/olflow/starter"
 )
 
@@ -53,7 +53,7 @@ type app struct {
 	l    *loader
 	json bool
 
-	temporal  conn.Options
+	temporal  temporalclient.Options
 	taskQueue string
 	apiKey    string
 	codecKeys string
@@ -122,7 +122,7 @@ func keyring(setting Setting, text string) (*seal.Keyring, error) {
 }
 
 // connOptions are the Temporal connection settings with the codec keys.
-func (a *app) connOptions() (conn.Options, error) {
+func (a *app) connOptions() (temporalclient.Options, error) {
 	o := a.temporal
 	o.APIKey = a.apiKey
 	keys, err := keyring(setCodecKeys, a.codecKeys)

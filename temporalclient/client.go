@@ -1,8 +1,8 @@
-// Package conn builds olflow's Temporal clients: address and namespace, TLS
+// Package temporalclient builds olflow's Temporal clients: address and namespace, TLS
 // or a Temporal Cloud API key, and the payload codec. Workers, the starter
 // and the CLI dial through it, so they all read and write history the same
 // way.
-package conn
+package temporalclient
 
 import (
 	"context"
@@ -18,7 +18,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/olflow/olflow/codec"
-	"github.com/olflow/olflow/directory/seal"
+	"github.com/olflow/olflow/seal"
 )
 
 // Defaults.
@@ -54,7 +54,7 @@ type Options struct {
 
 // String leaves the API key out.
 func (o Options) String() string {
-	return fmt.Sprintf("conn.Options{Address:%q Namespace:%q TLS:%v APIKey:%v CodecKeys:%v}",
+	return fmt.Sprintf("temporalclient.Options{Address:%q Namespace:%q TLS:%v APIKey:%v CodecKeys:%v}",
 		o.Address, o.Namespace, o.tlsWanted(), o.APIKey != "", o.CodecKeys.IDs())
 }
 

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/olflow/olflow/directory/seal"
+	"github.com/olflow/olflow/seal"
 )
 
 const plaintext = "hunter2-client-secret"
