@@ -13,8 +13,9 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/olflow/olflow/directory"
-	"github.com/olflow/olflow/seal"
+	"github.com/olflow/olflow/errcode"
 	"github.com/olflow/olflow/onelogin"
+	"github.com/olflow/olflow/seal"
 )
 
 // Per-user outcomes of an action, as the audit log stores them.
@@ -116,19 +117,19 @@ type BeginActionResult struct {
 func (a *Activities) BeginAction(ctx context.Context, in BeginActionInput) (BeginActionResult, error) {
 	rec, err := a.Store.GetIntegration(ctx, in.IntegrationID)
 	if errors.Is(err, directory.ErrNotFound) {
-		return BeginActionResult{}, failure(CodeNotFound, "integration "+in.IntegrationID+" is not connected")
+		return BeginActionResult{}, failure(errcode.NotFound, "integration "+in.IntegrationID+" is not connected")
 	}
 	if err != nil {
 		return BeginActionResult{}, appError(err)
 	}
-	switch code := string(rec.Status); {
+	switch code := CodeOfStatus(rec.Status); {
 	case rec.Status == directory.StatusDisconnected:
-		return BeginActionResult{}, failure(CodeNotFound, "integration "+in.IntegrationID+" is disconnected")
-	case slices.Contains(ConnectFailureCodes, code):
+		return BeginActionResult{}, failure(errcode.NotFound, "integration "+in.IntegrationID+" is disconnected")
+	case code.CredentialProblem():
 		return BeginActionResult{}, failure(code, StatusMessage(code, string(rec.ScopeLevel), rec.Subdomain))
 	case rec.ScopeLevel != directory.ScopeManageAll:
-		return BeginActionResult{}, failure(CodeInsufficientScope,
-			StatusMessage(CodeInsufficientScope, string(rec.ScopeLevel), rec.Subdomain))
+		return BeginActionResult{}, failure(errcode.InsufficientScope,
+			StatusMessage(errcode.InsufficientScope, string(rec.ScopeLevel), rec.Subdomain))
 	}
 	res := BeginActionResult{Scope: string(rec.ScopeLevel)}
 	if in.GroupID == 0 && len(in.RoleIDs) == 0 {
@@ -160,8 +161,8 @@ func (a *Activities) BeginAction(ctx context.Context, in BeginActionInput) (Begi
 
 // missing names the group or role OneLogin does not have.
 func missing(err error, what string, id int64) error {
-	if onelogin.CodeOf(err) == onelogin.CodeNotFound {
-		return failure(CodeNotFound, fmt.Sprintf("%s %d does not exist in OneLogin", what, id))
+	if onelogin.CodeOf(err) == errcode.NotFound {
+		return failure(errcode.NotFound, fmt.Sprintf("%s %d does not exist in OneLogin", what, id))
 	}
 	return appError(err)
 }
@@ -243,7 +244,7 @@ func (a *Activities) setStatus(ctx context.Context, in UserStepInput, want onelo
 		if u.Status != want {
 			// OneLogin may keep a user without a password out of active
 			// (reference §6.5): say so rather than report a change.
-			return UserStepResult{}, failure(CodeInvalidInput, fmt.Sprintf(
+			return UserStepResult{}, failure(errcode.InvalidInput, fmt.Sprintf(
 				"OneLogin kept the user %s instead of %s; a user without a password needs a reset link first", u.Status, want))
 		}
 		return s.done(ctx, true, u)
@@ -254,7 +255,7 @@ func (a *Activities) setStatus(ctx context.Context, in UserStepInput, want onelo
 // user, so this replaces the current group; PreviousGroupID says which.
 func (a *Activities) SetUserGroup(ctx context.Context, in UserStepInput) (UserStepResult, error) {
 	if in.GroupID <= 0 {
-		return UserStepResult{}, failure(CodeInvalidInput, "group_id must be positive")
+		return UserStepResult{}, failure(errcode.InvalidInput, "group_id must be positive")
 	}
 	return a.runStep(ctx, in, func(ctx context.Context, s *userStep) (UserStepResult, error) {
 		current := deref(s.user.GroupID)
@@ -321,7 +322,7 @@ func (a *Activities) RemoveUserFromRole(ctx context.Context, in UserStepInput) (
 
 func (a *Activities) changeRole(ctx context.Context, in UserStepInput, add bool) (UserStepResult, error) {
 	if in.RoleID <= 0 {
-		return UserStepResult{}, failure(CodeInvalidInput, "role_id must be positive")
+		return UserStepResult{}, failure(errcode.InvalidInput, "role_id must be positive")
 	}
 	return a.runStep(ctx, in, func(ctx context.Context, s *userStep) (UserStepResult, error) {
 		if slices.Contains(s.user.RoleIDs, in.RoleID) == add {
@@ -341,7 +342,7 @@ func (a *Activities) changeRole(ctx context.Context, in UserStepInput, add bool)
 		if slices.Contains(u.RoleIDs, in.RoleID) != add {
 			// A role granted by a mapping stays whatever the role API says
 			// (reference §6.7).
-			return UserStepResult{}, failure(CodeConflict, fmt.Sprintf(
+			return UserStepResult{}, failure(errcode.Conflict, fmt.Sprintf(
 				"OneLogin did not change role %d for the user; a mapping may grant it", in.RoleID))
 		}
 		return s.done(ctx, true, u)
@@ -398,7 +399,7 @@ func (a *Activities) SendResetEmail(ctx context.Context, in UserStepInput) (User
 // set again.
 func (a *Activities) SetPassword(ctx context.Context, in UserStepInput) (UserStepResult, error) {
 	if in.Password.IsZero() {
-		return UserStepResult{}, failure(CodeInvalidInput, "password is empty")
+		return UserStepResult{}, failure(errcode.InvalidInput, "password is empty")
 	}
 	pw, err := a.Clients.Keys.Open(in.Password, PasswordAAD(in.IntegrationID, in.RequestID))
 	if err != nil {
@@ -406,7 +407,7 @@ func (a *Activities) SetPassword(ctx context.Context, in UserStepInput) (UserSte
 		return UserStepResult{}, appError(errors.New("cannot open the sealed password: check the worker's sealing keys"))
 	}
 	if pw.IsZero() {
-		return UserStepResult{}, failure(CodeInvalidInput, "password is empty")
+		return UserStepResult{}, failure(errcode.InvalidInput, "password is empty")
 	}
 	return a.runStep(ctx, in, func(ctx context.Context, s *userStep) (UserStepResult, error) {
 		if s.since(s.user.PasswordChangedAt) {
@@ -462,7 +463,7 @@ func (a *Activities) v1Budget(c *onelogin.Client) error {
 	if wait <= 0 {
 		return nil
 	}
-	return appError(&onelogin.Error{Code: onelogin.CodeRateLimited, RetryAfter: wait,
+	return appError(&onelogin.Error{Code: errcode.RateLimited, RetryAfter: wait,
 		Message: "the account's OneLogin rate budget is spent; waiting for the reset"})
 }
 
@@ -524,7 +525,7 @@ func (s *userStep) since(t *time.Time) bool {
 
 func (s *userStep) needEmail() error {
 	if s.user.Email == "" {
-		return failure(CodeInvalidInput, "the user has no email address; OneLogin sends reset links by email")
+		return failure(errcode.InvalidInput, "the user has no email address; OneLogin sends reset links by email")
 	}
 	return nil
 }
@@ -538,7 +539,7 @@ func stepError(ctx context.Context, err error) error {
 		if activity.IsActivity(ctx) {
 			activity.GetLogger(ctx).Warn("OneLogin refused a user step", "code", string(oe.Code), "error", oe.Error())
 		}
-		return failure(string(oe.Code), oe.Message)
+		return failure(oe.Code, oe.Message)
 	}
 	return appError(err)
 }
@@ -560,12 +561,12 @@ func withUser(err error, id int64) error {
 func (a *Activities) resolve(ctx context.Context, c *onelogin.Client, integration string, ref UserRef) (onelogin.User, error) {
 	ref, err := ref.Normalize()
 	if err != nil {
-		return onelogin.User{}, failure(CodeInvalidInput, "user: "+err.Error())
+		return onelogin.User{}, failure(errcode.InvalidInput, "user: "+err.Error())
 	}
 	if ref.ID != 0 {
 		u, err := c.GetUser(ctx, ref.ID)
-		if onelogin.CodeOf(err) == onelogin.CodeNotFound {
-			return u, failure(CodeNotFound, "no OneLogin user has id "+strconv.FormatInt(ref.ID, 10))
+		if onelogin.CodeOf(err) == errcode.NotFound {
+			return u, failure(errcode.NotFound, "no OneLogin user has id "+strconv.FormatInt(ref.ID, 10))
 		}
 		return u, err
 	}
@@ -580,7 +581,7 @@ func (a *Activities) resolve(ctx context.Context, c *onelogin.Client, integratio
 		if err == nil && ref.matches(u) {
 			return u, nil
 		}
-		if err != nil && onelogin.CodeOf(err) != onelogin.CodeNotFound {
+		if err != nil && onelogin.CodeOf(err) != errcode.NotFound {
 			return u, err
 		}
 	case !errors.Is(err, directory.ErrNotFound):
@@ -607,9 +608,9 @@ func lookup(ctx context.Context, c *onelogin.Client, ref UserRef) (onelogin.User
 	}
 	switch len(found) {
 	case 0:
-		return onelogin.User{}, failure(CodeNotFound, "no OneLogin user has "+what)
+		return onelogin.User{}, failure(errcode.NotFound, "no OneLogin user has "+what)
 	case 1:
 		return found[0], nil
 	}
-	return onelogin.User{}, failure(CodeConflict, fmt.Sprintf("%d OneLogin users have %s; name the user by id", len(found), what))
+	return onelogin.User{}, failure(errcode.Conflict, fmt.Sprintf("%d OneLogin users have %s; name the user by id", len(found), what))
 }

@@ -24,9 +24,10 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/olflow/olflow/directory"
-	"github.com/olflow/olflow/seal"
+	"github.com/olflow/olflow/errcode"
 	"github.com/olflow/olflow/onelogin"
 	"github.com/olflow/olflow/onelogin/olsim"
+	"github.com/olflow/olflow/seal"
 )
 
 const (
@@ -152,11 +153,11 @@ func (f *actionFixture) writes() int {
 	return n
 }
 
-func requireFailure(t *testing.T, err error, code string, retryable bool) *temporal.ApplicationError {
+func requireFailure(t *testing.T, err error, code errcode.Code, retryable bool) *temporal.ApplicationError {
 	t.Helper()
 	var ae *temporal.ApplicationError
 	require.True(t, errors.As(err, &ae), "not an ApplicationError: %v", err)
-	require.Equal(t, code, ae.Type(), "error: %v", err)
+	require.Equal(t, string(code), ae.Type(), "error: %v", err)
 	require.Equal(t, !retryable, ae.NonRetryable(), "NonRetryable of %v", err)
 	return ae
 }
@@ -190,7 +191,7 @@ func TestActionActivationOneLoginIgnores(t *testing.T) {
 	u, err := f.sim.CreateUser(olsim.Fields{"email": "fresh@acme.com", "username": "fresh"})
 	require.NoError(t, err)
 	_, err = f.step(f.acts.ActivateUser, f.in(UserRef{ID: u.ID}))
-	ae := requireFailure(t, err, CodeInvalidInput, false)
+	ae := requireFailure(t, err, errcode.InvalidInput, false)
 	assert.Contains(t, ae.Message(), "password_pending")
 }
 
@@ -247,7 +248,7 @@ func TestActionGroupSteps(t *testing.T) {
 	bad := f.in(UserRef{ID: u.ID})
 	bad.GroupID = 999999
 	_, err := f.step(f.acts.SetUserGroup, bad)
-	ae := requireFailure(t, err, CodeInvalidInput, false)
+	ae := requireFailure(t, err, errcode.InvalidInput, false)
 	assert.Contains(t, ae.Message(), "Group 999999 does not exist", "OneLogin's own words")
 	assert.True(t, ae.HasDetails(), "the failure names the user")
 }
@@ -277,7 +278,7 @@ func TestActionRoleSteps(t *testing.T) {
 
 	in.RoleID = 987654
 	_, err := f.step(f.acts.AddUserToRole, in)
-	requireFailure(t, err, CodeNotFound, false)
+	requireFailure(t, err, errcode.NotFound, false)
 }
 
 func (f *actionFixture) userRoleNot(u olsim.User) int64 {
@@ -324,15 +325,15 @@ func TestActionResolve(t *testing.T) {
 	_, err = f.sim.UpdateUser(known.ID, olsim.Fields{"email": "renamed@acme.com"})
 	require.NoError(t, err)
 	_, err = f.step(f.acts.ResolveUser, f.in(UserRef{Email: known.Email}))
-	ae := requireFailure(t, err, CodeNotFound, false)
+	ae := requireFailure(t, err, errcode.NotFound, false)
 	assert.Contains(t, ae.Message(), known.Email)
 	r = f.mustStep(f.acts.ResolveUser, f.in(UserRef{Email: "renamed@acme.com"}))
 	assert.Equal(t, known.ID, r.UserID)
 
 	_, err = f.step(f.acts.ResolveUser, f.in(UserRef{ID: 1}))
-	requireFailure(t, err, CodeNotFound, false)
+	requireFailure(t, err, errcode.NotFound, false)
 	_, err = f.step(f.acts.SuspendUser, f.in(UserRef{Email: "*@acme.com"}))
-	requireFailure(t, err, CodeInvalidInput, false)
+	requireFailure(t, err, errcode.InvalidInput, false)
 }
 
 func (f *actionFixture) mustClient() *onelogin.Client {
@@ -361,7 +362,7 @@ func TestActionSetPassword(t *testing.T) {
 	in = f.in(UserRef{ID: u.ID})
 	in.Password = f.sealPassword(weak, actRequest)
 	_, err := f.step(f.acts.SetPassword, in)
-	ae := requireFailure(t, err, CodeInvalidInput, false)
+	ae := requireFailure(t, err, errcode.InvalidInput, false)
 	assert.Contains(t, ae.Message(), "Password is too short", "OneLogin's policy message comes back")
 	assert.NotContains(t, err.Error(), weak)
 	assert.True(t, f.sim.CheckPassword(u.ID, good), "the policy kept the old password")
@@ -369,7 +370,7 @@ func TestActionSetPassword(t *testing.T) {
 	// A password sealed for another request does not open here.
 	in.Password = f.sealPassword(good, "another-request")
 	_, err = f.step(f.acts.SetPassword, in)
-	requireFailure(t, err, CodeServerError, true)
+	requireFailure(t, err, errcode.ServerError, true)
 }
 
 func (f *actionFixture) sealPassword(pw, request string) seal.Sealed {
@@ -404,7 +405,7 @@ func TestActionResetLinkAndEmail(t *testing.T) {
 	noMail, err := f.sim.CreateUser(olsim.Fields{"username": "no-mail"})
 	require.NoError(t, err)
 	_, err = f.step(f.acts.SendResetEmail, f.in(UserRef{ID: noMail.ID}))
-	requireFailure(t, err, CodeInvalidInput, false)
+	requireFailure(t, err, errcode.InvalidInput, false)
 }
 
 func TestActionLogout(t *testing.T) {
@@ -424,7 +425,7 @@ func TestActionWaitsForTheRateBudget(t *testing.T) {
 	f.clock.Advance(10 * time.Minute)
 	f.mustStep(f.acts.LogoutUser, f.in(UserRef{ID: u.ID}))
 	_, err := f.step(f.acts.LogoutUser, f.in(UserRef{ID: u.ID}))
-	ae := requireFailure(t, err, CodeRateLimited, true)
+	ae := requireFailure(t, err, errcode.RateLimited, true)
 	assert.Equal(t, 50*time.Minute, ae.NextRetryDelay(), "retry when the window resets")
 	assert.Equal(t, 2, f.sim.RequestCount("PUT /api/1/users/:id/logout"), "no request spent on a known-empty budget")
 	// v2 steps do not spend the v1 budget, so they do not wait.
@@ -444,25 +445,25 @@ func TestBeginAction(t *testing.T) {
 
 	f.sim.ResetCounters()
 	err := f.exec(f.acts.BeginAction, BeginActionInput{IntegrationID: actReadOnly, GroupID: g.ID}, nil)
-	ae := requireFailure(t, err, CodeInsufficientScope, false)
+	ae := requireFailure(t, err, errcode.InsufficientScope, false)
 	assert.Contains(t, ae.Message(), "Manage All")
 	assert.Empty(t, f.sim.RequestCounts(), "refused before any OneLogin call")
 
 	err = f.exec(f.acts.BeginAction, BeginActionInput{IntegrationID: actInteg, GroupID: 424242}, nil)
-	ae = requireFailure(t, err, CodeNotFound, false)
+	ae = requireFailure(t, err, errcode.NotFound, false)
 	assert.Contains(t, ae.Message(), "group 424242")
 	err = f.exec(f.acts.BeginAction, BeginActionInput{IntegrationID: "nobody"}, nil)
-	requireFailure(t, err, CodeNotFound, false)
+	requireFailure(t, err, errcode.NotFound, false)
 
 	require.NoError(t, f.store.SetIntegrationStatus(f.ctx, actInteg, directory.StatusInvalidCredentials, "rotated away"))
 	err = f.exec(f.acts.BeginAction, BeginActionInput{IntegrationID: actInteg}, nil)
-	requireFailure(t, err, CodeInvalidCredentials, false)
+	requireFailure(t, err, errcode.InvalidCredentials, false)
 }
 
 func TestRecordActionOncePerRequest(t *testing.T) {
 	f := newActionFixture(t, olsim.Options{Users: 3})
 	in := AuditInput{IntegrationID: actInteg, RequestID: actRequest, Actor: "agent@acme", Action: "suspend_users",
-		Targets: []directory.AuditTarget{{UserID: 7, Outcome: directory.OutcomeChanged}, {Outcome: directory.OutcomeFailed, ErrorCode: CodeNotFound}}}
+		Targets: []directory.AuditTarget{{UserID: 7, Outcome: directory.OutcomeChanged}, {Outcome: directory.OutcomeFailed, ErrorCode: string(errcode.NotFound)}}}
 	var first, second int64
 	require.NoError(t, f.exec(f.acts.RecordAction, in, &first))
 	require.NoError(t, f.exec(f.acts.RecordAction, in, &second))

@@ -8,6 +8,7 @@ import (
 
 	"github.com/olflow/olflow/activities"
 	"github.com/olflow/olflow/directory"
+	"github.com/olflow/olflow/errcode"
 	"github.com/olflow/olflow/onelogin/olsim"
 )
 
@@ -101,12 +102,13 @@ func TestBeginSyncRefuses(t *testing.T) {
 	must[struct{}](h, h.acts.SetIntegrationStatus, activities.StatusInput{IntegrationID: "gone", Status: directory.StatusDisconnected, Message: "bye"})
 
 	for _, tc := range []struct {
-		name, integration, mode, code string
+		name, integration, mode string
+		code                    errcode.Code
 	}{
-		{"unknown integration", "nobody", activities.ModeFull, activities.CodeNotFound},
-		{"disconnected integration", "gone", activities.ModeIncremental, activities.CodeNotFound},
-		{"bad mode", "acme-1", "sometimes", activities.CodeInvalidInput},
-		{"empty mode", "acme-1", "", activities.CodeInvalidInput},
+		{"unknown integration", "nobody", activities.ModeFull, errcode.NotFound},
+		{"disconnected integration", "gone", activities.ModeIncremental, errcode.NotFound},
+		{"bad mode", "acme-1", "sometimes", errcode.InvalidInput},
+		{"empty mode", "acme-1", "", errcode.InvalidInput},
 	} {
 		_, r := call[activities.BeginSyncResult](h, nil, h.acts.BeginSync, activities.BeginSyncInput{
 			IntegrationID: tc.integration, Mode: tc.mode, Key: "k-" + tc.name})

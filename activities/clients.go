@@ -6,8 +6,9 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/olflow/olflow/directory"
-	"github.com/olflow/olflow/seal"
+	"github.com/olflow/olflow/errcode"
 	"github.com/olflow/olflow/onelogin"
+	"github.com/olflow/olflow/seal"
 )
 
 // ClientSecretAAD binds a sealed client secret to its integration, so a
@@ -58,7 +59,7 @@ func (c *Clients) For(integration string, cred Credential) (*onelogin.Client, er
 	secret, err := c.Keys.Open(cred.ClientSecret, ClientSecretAAD(integration))
 	if err != nil {
 		// Retryable: a worker deployed with the right keys will open it.
-		return nil, temporal.NewApplicationError("cannot open the sealed client secret: check the worker's sealing keys", CodeServerError)
+		return nil, temporal.NewApplicationError("cannot open the sealed client secret: check the worker's sealing keys", string(errcode.ServerError))
 	}
 	cfg := c.Template
 	cfg.Subdomain, cfg.Region, cfg.ClientID, cfg.ClientSecret = cred.Subdomain, cred.Region, cred.ClientID, secret.Reveal()

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/olflow/olflow/directory"
+	"github.com/olflow/olflow/errcode"
 	"github.com/olflow/olflow/onelogin"
 )
 
@@ -34,7 +35,7 @@ type ValidateResult struct {
 // credential_owner_deleted or invalid_input. Transient failures retry.
 func (a *Activities) ValidateCredential(ctx context.Context, in ValidateInput) (ValidateResult, error) {
 	if in.IntegrationID == "" {
-		return ValidateResult{}, failure(CodeInvalidInput, "integration id is empty")
+		return ValidateResult{}, failure(errcode.InvalidInput, "integration id is empty")
 	}
 	c, err := a.Clients.For(in.IntegrationID, in.Credential)
 	if err != nil {
@@ -45,7 +46,7 @@ func (a *Activities) ValidateCredential(ctx context.Context, in ValidateInput) (
 		return ValidateResult{}, appError(err)
 	}
 	if !rep.Scope.CanSync() {
-		return ValidateResult{}, failure(CodeInsufficientScope, StatusMessage(CodeInsufficientScope, string(rep.Scope), c.Subdomain()))
+		return ValidateResult{}, failure(errcode.InsufficientScope, StatusMessage(errcode.InsufficientScope, string(rep.Scope), c.Subdomain()))
 	}
 	cred := normalized(in.Credential)
 	return ValidateResult{Scope: string(rep.Scope), AccountID: rep.AccountID, Subdomain: cred.Subdomain, Region: cred.Region,
@@ -91,7 +92,7 @@ func normalized(c Credential) Credential {
 type ConnectFailure struct {
 	IntegrationID string
 	Credential    Credential
-	Code          string
+	Code          errcode.Code
 }
 
 // RecordConnectFailure tells the admin why the credential was refused. A
@@ -109,8 +110,8 @@ func (a *Activities) RecordConnectFailure(ctx context.Context, in ConnectFailure
 	case err != nil && !errors.Is(err, directory.ErrNotFound):
 		return "", appError(err)
 	}
-	status := directory.IntegrationStatus(in.Code)
-	if !status.Valid() {
+	status, ok := StatusOfCode(in.Code)
+	if !ok {
 		return msg, nil
 	}
 	return msg, appError(a.Store.PutIntegration(ctx, integrationRecord(in.IntegrationID, in.Credential, existing.ScopeLevel, status, msg)))
@@ -130,28 +131,28 @@ func (a *Activities) SetIntegrationStatus(ctx context.Context, in StatusInput) e
 
 // StatusMessage is what to tell the admin for a code, in the words of
 // OneLogin's setup guide.
-func StatusMessage(code, scope, subdomain string) string {
+func StatusMessage(code errcode.Code, scope, subdomain string) string {
 	host := "your OneLogin subdomain"
 	if subdomain != "" {
 		host = subdomain + ".onelogin.com"
 	}
 	switch code {
-	case CodeInvalidCredentials:
+	case errcode.InvalidCredentials:
 		return "OneLogin rejected the client ID and secret. Check that both were copied without extra spaces, " +
 			"that the API credential still exists under Developers > API Credentials, or create a new one."
-	case CodeInsufficientScope:
+	case errcode.InsufficientScope:
 		have := ""
 		if scope != "" {
 			have = fmt.Sprintf(" (it has %s)", scope)
 		}
 		return "The API credential's scope is too narrow" + have + ". olflow needs Read All to sync the directory " +
 			"and Manage All to run actions: create a credential with Manage All under Developers > API Credentials."
-	case CodeSubdomainNotFound:
+	case errcode.SubdomainNotFound:
 		return "No OneLogin account answers at " + host + ". Enter the subdomain you sign in at: acme for acme.onelogin.com."
-	case CodeCredentialOwnerDeleted:
+	case errcode.CredentialOwnerDeleted:
 		return "OneLogin could not issue a token for this credential: the admin who created it has been deleted. " +
 			"Create a new API credential while signed in as an active admin."
-	case CodeInvalidInput:
+	case errcode.InvalidInput:
 		return "The connection details are not valid: check the subdomain, region, client ID and secret."
 	}
 	return "OneLogin could not be reached; olflow will keep retrying."

@@ -8,6 +8,7 @@ import (
 
 	"github.com/olflow/olflow/activities"
 	"github.com/olflow/olflow/directory"
+	"github.com/olflow/olflow/errcode"
 	"github.com/olflow/olflow/onelogin/olsim"
 )
 
@@ -41,33 +42,33 @@ func TestValidateCredentialFailures(t *testing.T) {
 		secret    string
 		subdomain string
 		faults    olsim.Faults
-		code      string
+		code      errcode.Code
 		retryable bool
 		message   string // a part of the message the admin sees
 	}{
-		{name: "wrong secret", clientID: adminClientID, secret: "not-the-secret-0000", code: activities.CodeInvalidCredentials},
-		{name: "unknown client id", clientID: "cid-nobody", secret: testSecret, code: activities.CodeInvalidCredentials},
+		{name: "wrong secret", clientID: adminClientID, secret: "not-the-secret-0000", code: errcode.InvalidCredentials},
+		{name: "unknown client id", clientID: "cid-nobody", secret: testSecret, code: errcode.InvalidCredentials},
 		{name: "read users cannot read apps", clientID: scopeClientIDs[olsim.ScopeReadUsers], secret: testSecret,
-			code: activities.CodeInsufficientScope, message: "it has read_users"},
+			code: errcode.InsufficientScope, message: "it has read_users"},
 		{name: "manage users cannot read apps", clientID: scopeClientIDs[olsim.ScopeManageUsers], secret: testSecret,
-			code: activities.CodeInsufficientScope, message: "it has manage_users"},
+			code: errcode.InsufficientScope, message: "it has manage_users"},
 		{name: "authentication only", clientID: scopeClientIDs[olsim.ScopeAuthOnly], secret: testSecret,
-			code: activities.CodeInsufficientScope},
+			code: errcode.InsufficientScope},
 		{name: "another subdomain", clientID: adminClientID, secret: testSecret, subdomain: "globex",
-			code: activities.CodeSubdomainNotFound},
-		{name: "owner deleted", clientID: ownerGoneID, secret: testSecret, code: activities.CodeCredentialOwnerDeleted},
+			code: errcode.SubdomainNotFound},
+		{name: "owner deleted", clientID: ownerGoneID, secret: testSecret, code: errcode.CredentialOwnerDeleted},
 		{name: "subdomain with a dot", clientID: adminClientID, secret: testSecret, subdomain: "a.b",
-			code: activities.CodeInvalidInput, message: "subdomain"},
-		{name: "secret with a line break", clientID: adminClientID, secret: "abc\nsecret-part-2", code: activities.CodeInvalidInput},
+			code: errcode.InvalidInput, message: "subdomain"},
+		{name: "secret with a line break", clientID: adminClientID, secret: "abc\nsecret-part-2", code: errcode.InvalidInput},
 		{name: "token endpoint 503", clientID: adminClientID, secret: testSecret,
 			faults: olsim.Faults{FailAfter: []olsim.FailAfter{{Endpoint: "POST /auth/oauth2/v2/token", Status: 503}}},
-			code:   activities.CodeServerError, retryable: true},
+			code:   errcode.ServerError, retryable: true},
 		{name: "token endpoint connection reset", clientID: adminClientID, secret: testSecret,
 			faults: olsim.Faults{FailAfter: []olsim.FailAfter{{Endpoint: "POST /auth/oauth2/v2/token", Reset: true}}},
-			code:   activities.CodeNetwork, retryable: true},
+			code:   errcode.Network, retryable: true},
 		{name: "probe 502", clientID: adminClientID, secret: testSecret,
 			faults: olsim.Faults{FailAfter: []olsim.FailAfter{{Endpoint: "GET /api/2/apps", Status: 502}}},
-			code:   activities.CodeServerError, retryable: true},
+			code:   errcode.ServerError, retryable: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -93,7 +94,7 @@ func TestValidateCredentialNeedsIntegrationID(t *testing.T) {
 	h := newHarness(t, olsim.Options{Users: 5}, activities.Config{})
 	_, r := call[activities.ValidateResult](h, nil, h.acts.ValidateCredential, activities.ValidateInput{
 		Credential: h.credential("", adminClientID, testSecret)})
-	requireCode(t, r.err, activities.CodeInvalidInput, false)
+	requireCode(t, r.err, errcode.InvalidInput, false)
 }
 
 // SaveIntegration stores the credential as the admin gave it, normalised,
@@ -128,7 +129,7 @@ func TestSaveIntegration(t *testing.T) {
 	cred.Region = "apac"
 	_, r := call[struct{}](h, nil, h.acts.SaveIntegration, activities.SaveInput{IntegrationID: "int-bad", Credential: cred,
 		Status: directory.StatusConnecting})
-	requireCode(t, r.err, activities.CodeInvalidInput, false)
+	requireCode(t, r.err, errcode.InvalidInput, false)
 }
 
 // RecordConnectFailure leaves a connected integration (and its working
@@ -141,9 +142,12 @@ func TestRecordConnectFailure(t *testing.T) {
 	before, err := h.store.GetIntegration(h.ctx, "connected")
 	require.NoError(t, err)
 
-	for _, code := range activities.ConnectFailureCodes {
+	for _, code := range errcode.All() {
+		if !code.CredentialProblem() {
+			continue
+		}
 		// A failed rotation of a connected integration changes nothing.
-		rotated := h.credential("connected", "cid-rotated", "rotated-secret-"+code)
+		rotated := h.credential("connected", "cid-rotated", "rotated-secret-"+string(code))
 		msg, r := call[string](h, nil, h.acts.RecordConnectFailure, activities.ConnectFailure{
 			IntegrationID: "connected", Credential: rotated, Code: code})
 		require.NoError(t, r.err)
@@ -153,8 +157,8 @@ func TestRecordConnectFailure(t *testing.T) {
 		require.Equal(t, before, after)
 
 		// A new integration records the code as its status.
-		id := "new-" + code
-		secret := "brand-new-secret-" + code
+		id := "new-" + string(code)
+		secret := "brand-new-secret-" + string(code)
 		cred := h.credential(id, "cid-new", secret)
 		cred.Region = ""
 		cred.Subdomain = "https://Acme.onelogin.com/"
@@ -169,15 +173,15 @@ func TestRecordConnectFailure(t *testing.T) {
 		require.Equal(t, msg, in.StatusMessage)
 		require.Equal(t, "acme", in.Subdomain)
 		require.NotContains(t, in.StatusMessage, secret)
-		if code == activities.CodeSubdomainNotFound {
+		if code == errcode.SubdomainNotFound {
 			require.Contains(t, msg, "acme.onelogin.com")
 			require.NotContains(t, msg, "https://")
 		}
 
 		// Failing again with another code updates the failing one.
-		other := activities.CodeInvalidCredentials
+		other := errcode.InvalidCredentials
 		if code == other {
-			other = activities.CodeInsufficientScope
+			other = errcode.InsufficientScope
 		}
 		_, r = call[string](h, nil, h.acts.RecordConnectFailure, activities.ConnectFailure{
 			IntegrationID: id, Credential: cred, Code: other})

@@ -35,9 +35,10 @@ import (
 
 	"github.com/olflow/olflow/activities"
 	"github.com/olflow/olflow/directory"
-	"github.com/olflow/olflow/seal"
+	"github.com/olflow/olflow/errcode"
 	"github.com/olflow/olflow/onelogin"
 	"github.com/olflow/olflow/onelogin/olsim"
+	"github.com/olflow/olflow/seal"
 )
 
 // epoch is where every simulator clock starts.
@@ -294,10 +295,10 @@ func appErr(t *testing.T, err error) *temporal.ApplicationError {
 }
 
 // requireCode asserts the error's code and whether Temporal may retry it.
-func requireCode(t *testing.T, err error, code string, retryable bool) *temporal.ApplicationError {
+func requireCode(t *testing.T, err error, code errcode.Code, retryable bool) *temporal.ApplicationError {
 	t.Helper()
 	ae := appErr(t, err)
-	require.Equal(t, code, ae.Type(), "error: %v", err)
+	require.Equal(t, string(code), ae.Type(), "error: %v", err)
 	require.Equal(t, !retryable, ae.NonRetryable(), "NonRetryable of %v", err)
 	return ae
 }
@@ -315,7 +316,7 @@ func retry[T any](h *harness, fn any, in any) (T, int) {
 		}
 		ae := appErr(h.t, r.err)
 		require.False(h.t, ae.NonRetryable(), "non-retryable failure: %v", r.err)
-		require.Contains(h.t, []string{activities.CodeServerError, activities.CodeNetwork}, ae.Type(), "error: %v", r.err)
+		require.Contains(h.t, []errcode.Code{errcode.ServerError, errcode.Network}, errcode.Code(ae.Type()), "error: %v", r.err)
 		h.t.Logf("retrying after: %v", r.err)
 		if p := r.lastProgress(); p != nil {
 			resume = p

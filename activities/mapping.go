@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/olflow/olflow/directory"
+	"github.com/olflow/olflow/errcode"
 	"github.com/olflow/olflow/onelogin"
 )
 
@@ -80,4 +81,30 @@ func derefTime(p *time.Time) time.Time {
 		return time.Time{}
 	}
 	return *p
+}
+
+// integrationStatuses is the one mapping between the codes a credential
+// can fail with and the integration statuses the store keeps.
+var integrationStatuses = map[errcode.Code]directory.IntegrationStatus{
+	errcode.InvalidCredentials:     directory.StatusInvalidCredentials,
+	errcode.InsufficientScope:      directory.StatusInsufficientScope,
+	errcode.SubdomainNotFound:      directory.StatusSubdomainNotFound,
+	errcode.CredentialOwnerDeleted: directory.StatusCredentialOwnerDeleted,
+}
+
+// StatusOfCode is the integration status a credential failure leaves, and
+// false for codes that are not about the credential.
+func StatusOfCode(c errcode.Code) (directory.IntegrationStatus, bool) {
+	s, ok := integrationStatuses[c]
+	return s, ok
+}
+
+// CodeOfStatus is the code behind a failed integration status, or "".
+func CodeOfStatus(s directory.IntegrationStatus) errcode.Code {
+	for c, st := range integrationStatuses {
+		if st == s {
+			return c
+		}
+	}
+	return ""
 }

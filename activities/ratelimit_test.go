@@ -9,6 +9,7 @@ import (
 
 	"github.com/olflow/olflow/activities"
 	"github.com/olflow/olflow/directory"
+	"github.com/olflow/olflow/errcode"
 	"github.com/olflow/olflow/onelogin"
 	"github.com/olflow/olflow/onelogin/olsim"
 )
@@ -33,7 +34,7 @@ func TestRateLimited429RetriesAfterAnnouncedReset(t *testing.T) {
 			h.sim.SetFaults(olsim.Faults{Burst429: 1})
 			fn := h.kindFns()[kind]
 			_, r := call[activities.KindResult](h, nil, fn, kindInput("acme-1", b))
-			ae := requireCode(t, r.err, activities.CodeRateLimited, true)
+			ae := requireCode(t, r.err, errcode.RateLimited, true)
 			require.Equal(t, 45*time.Minute, ae.NextRetryDelay())
 			require.Equal(t, temporal.ApplicationErrorCategoryBenign, ae.Category())
 
@@ -81,7 +82,7 @@ func TestSyncsYieldTheBudgetReserve(t *testing.T) {
 			h.clock.Advance(10 * time.Minute)
 			h.sim.ResetCounters()
 			_, r := call[activities.KindResult](h, nil, fn, kindInput("acme-1", b))
-			ae := requireCode(t, r.err, activities.CodeRateLimited, true)
+			ae := requireCode(t, r.err, errcode.RateLimited, true)
 			require.Equal(t, 50*time.Minute, ae.NextRetryDelay())
 			require.Zero(t, h.sim.RequestCount(tc.list), "the reserved call was not spent")
 			_, remaining, _ := h.sim.RateLimitStatus()
@@ -124,7 +125,7 @@ func TestFullUserReadKeepsReserveToTheEnd(t *testing.T) {
 	h.sim.ResetCounters()
 
 	_, r := call[activities.KindResult](h, nil, h.acts.SyncUsers, kindInput("acme-1", b))
-	ae := requireCode(t, r.err, activities.CodeRateLimited, true)
+	ae := requireCode(t, r.err, errcode.RateLimited, true)
 	require.Equal(t, 40*time.Minute, ae.NextRetryDelay())
 	_, remaining, _ := h.sim.RateLimitStatus()
 	require.Equal(t, 1, remaining, "a sync must not spend the reserve")

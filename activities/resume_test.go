@@ -13,6 +13,7 @@ import (
 
 	"github.com/olflow/olflow/activities"
 	"github.com/olflow/olflow/directory"
+	"github.com/olflow/olflow/errcode"
 	"github.com/olflow/olflow/onelogin/olsim"
 )
 
@@ -64,7 +65,7 @@ func TestFullUserReadResumesFromHeartbeat(t *testing.T) {
 	// Attempt 1 writes pages 1 and 2, then page 3 fails.
 	h.sim.SetFaults(olsim.Faults{FailAfter: []olsim.FailAfter{{Endpoint: usersList, Count: 2, Status: 500}}})
 	_, r := call[activities.KindResult](h, nil, h.acts.SyncUsers, kindInput("acme-1", b))
-	requireCode(t, r.err, activities.CodeServerError, true)
+	requireCode(t, r.err, errcode.ServerError, true)
 	require.Equal(t, []int{1, 2, 3}, log.take())
 	hb := r.progress()
 	require.Len(t, hb, 2, "one heartbeat per written page")
@@ -166,7 +167,7 @@ func TestHeartbeatAfterEveryPage(t *testing.T) {
 			require.Equal(t, 120, res.Items)
 			break
 		}
-		requireCode(t, r.err, activities.CodeServerError, true)
+		requireCode(t, r.err, errcode.ServerError, true)
 		resume = r.lastProgress()
 		require.NotNil(t, resume, "attempt %d heartbeated nothing", attempt)
 	}
@@ -183,7 +184,7 @@ func TestCursorReadResumesFromHeartbeat(t *testing.T) {
 
 	h.sim.SetFaults(olsim.Faults{FailAfter: []olsim.FailAfter{{Endpoint: groupsList, Count: 1, Status: 500}}})
 	_, r := call[activities.KindResult](h, nil, h.acts.SyncGroups, kindInput("acme-1", b))
-	requireCode(t, r.err, activities.CodeServerError, true)
+	requireCode(t, r.err, errcode.ServerError, true)
 	hb := r.progress()
 	require.Len(t, hb, 1)
 	require.Equal(t, "groups", hb[0].Kind)

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/olflow/olflow/errcode"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
@@ -40,7 +41,7 @@ type ScheduleResult struct {
 // action and policies in place, keeping whether an operator paused it.
 func (a *Activities) EnsureSchedule(ctx context.Context, in ScheduleInput) (ScheduleResult, error) {
 	if in.ScheduleID == "" || in.Interval <= 0 {
-		return ScheduleResult{}, failure(CodeInvalidInput, "schedule id and a positive interval are required")
+		return ScheduleResult{}, failure(errcode.InvalidInput, "schedule id and a positive interval are required")
 	}
 	spec := client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: in.Interval}}}
 	action := &client.ScheduleWorkflowAction{
@@ -107,7 +108,7 @@ func temporalError(err error) error {
 	}
 	var invalid *serviceerror.InvalidArgument
 	if errors.As(err, &invalid) {
-		return failure(CodeInvalidInput, err.Error())
+		return failure(errcode.InvalidInput, err.Error())
 	}
-	return temporal.NewApplicationError(err.Error(), CodeServerError)
+	return temporal.NewApplicationError(err.Error(), string(errcode.ServerError))
 }

@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/olflow/olflow/activities"
+	"github.com/olflow/olflow/errcode"
 	"github.com/olflow/olflow/onelogin/olsim"
 )
 
@@ -183,16 +184,16 @@ func TestEnsureScheduleFailures(t *testing.T) {
 		name      string
 		in        activities.ScheduleInput
 		createErr error
-		code      string
+		code      errcode.Code
 		retryable bool
 	}{
-		{name: "no interval", in: scheduleInput(0), code: activities.CodeInvalidInput},
+		{name: "no interval", in: scheduleInput(0), code: errcode.InvalidInput},
 		{name: "no schedule id", in: func() activities.ScheduleInput { in := scheduleInput(time.Hour); in.ScheduleID = ""; return in }(),
-			code: activities.CodeInvalidInput},
+			code: errcode.InvalidInput},
 		{name: "refused by the server", in: scheduleInput(time.Hour), createErr: serviceerror.NewInvalidArgument("bad spec"),
-			code: activities.CodeInvalidInput},
+			code: errcode.InvalidInput},
 		{name: "server unavailable", in: scheduleInput(time.Hour), createErr: serviceerror.NewUnavailable("try later"),
-			code: activities.CodeServerError, retryable: true},
+			code: errcode.ServerError, retryable: true},
 	} {
 		fake.createErr = tc.createErr
 		_, r := call[activities.ScheduleResult](h, nil, h.acts.EnsureSchedule, tc.in)
@@ -217,5 +218,5 @@ func TestDeleteSchedule(t *testing.T) {
 	// Trouble reaching the server is retried.
 	fake.deleteErr = serviceerror.NewUnavailable("try later")
 	_, r := call[struct{}](h, nil, h.acts.DeleteSchedule, "olflow-sync-acme-1")
-	requireCode(t, r.err, activities.CodeServerError, true)
+	requireCode(t, r.err, errcode.ServerError, true)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/olflow/olflow/activities"
 	"github.com/olflow/olflow/directory"
+	"github.com/olflow/olflow/errcode"
 	"github.com/olflow/olflow/onelogin/olsim"
 )
 
@@ -58,7 +59,7 @@ func TestSecretsNeverInErrorsOrHeartbeats(t *testing.T) {
 	// A secret sealed for another integration cannot be opened.
 	sealedElsewhere := h.credential("other", adminClientID, testSecret)
 	_, r := call[activities.ValidateResult](h, nil, h.acts.ValidateCredential, activities.ValidateInput{IntegrationID: "v7", Credential: sealedElsewhere})
-	requireCode(t, r.err, activities.CodeServerError, true)
+	requireCode(t, r.err, errcode.ServerError, true)
 
 	// A sync whose credential OneLogin stops accepting mid-read, with cut
 	// connections and 5xx on the way.
@@ -75,7 +76,7 @@ func TestSecretsNeverInErrorsOrHeartbeats(t *testing.T) {
 	h.sim.AddCredential(olsim.Credential{ClientID: adminClientID, ClientSecret: "rotated-at-onelogin-Vb3", Scope: olsim.ScopeManageAll})
 	h.mustNotSay("rotated-at-onelogin-Vb3")
 	_, r = call[activities.KindResult](h, r.lastProgress(), h.acts.SyncUsers, kindInput("acme-1", b))
-	requireCode(t, r.err, activities.CodeInvalidCredentials, false)
+	requireCode(t, r.err, errcode.InvalidCredentials, false)
 	// Even finished as completed, a run whose reads never completed deletes nothing.
 	fin := must[activities.FinishResult](h, h.acts.FinishSyncRun, h.finishInput("acme-1", b, directory.RunCompleted, b.Watermark))
 	require.Zero(t, fin.Run.Users.Deleted)

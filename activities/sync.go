@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/activity"
 
 	"github.com/olflow/olflow/directory"
+	"github.com/olflow/olflow/errcode"
 	"github.com/olflow/olflow/onelogin"
 )
 
@@ -53,13 +54,13 @@ func (a *Activities) BeginSync(ctx context.Context, in BeginSyncInput) (BeginSyn
 		return BeginSyncResult{}, appError(err)
 	}
 	if in0.Status == directory.StatusDisconnected {
-		return BeginSyncResult{}, failure(CodeNotFound, "integration "+in.IntegrationID+" is disconnected")
+		return BeginSyncResult{}, failure(errcode.NotFound, "integration "+in.IntegrationID+" is disconnected")
 	}
 	cfg := a.config()
 	res := BeginSyncResult{Mode: in.Mode, Watermark: in0.UsersWatermark}
 	switch {
 	case in.Mode != ModeFull && in.Mode != ModeIncremental:
-		return BeginSyncResult{}, failure(CodeInvalidInput, "mode must be full or incremental")
+		return BeginSyncResult{}, failure(errcode.InvalidInput, "mode must be full or incremental")
 	case in.Mode == ModeIncremental && in0.UsersWatermark.IsZero():
 		res.Mode, res.Upgraded = ModeFull, "no watermark yet"
 	case in.Mode == ModeIncremental && a.now().Sub(in0.LastFullSyncAt) > cfg.FullSyncInterval:
@@ -452,7 +453,7 @@ func (a *Activities) waitForBudget(ctx context.Context, c *onelogin.Client, pr *
 		return nil
 	}
 	if wait > cfg.MaxInlineBudgetWait {
-		return &onelogin.Error{Code: onelogin.CodeRateLimited, RetryAfter: wait,
+		return &onelogin.Error{Code: errcode.RateLimited, RetryAfter: wait,
 			Message: "rate budget below the reserve kept for actions; waiting for the reset"}
 	}
 	t := time.NewTimer(wait)
@@ -555,7 +556,7 @@ func (a *Activities) confirmUnseenUsers(ctx context.Context, c *onelogin.Client,
 				return kept, err
 			}
 			kept++
-		case onelogin.CodeNotFound:
+		case errcode.NotFound:
 			// Gone at OneLogin: the sweep deletes it.
 		default:
 			return kept, err

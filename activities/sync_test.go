@@ -11,6 +11,7 @@ import (
 
 	"github.com/olflow/olflow/activities"
 	"github.com/olflow/olflow/directory"
+	"github.com/olflow/olflow/errcode"
 	"github.com/olflow/olflow/onelogin/olsim"
 )
 
@@ -143,11 +144,11 @@ func TestFailedFullReadDeletesNothing(t *testing.T) {
 	for _, fault := range []struct {
 		name  string
 		rule  olsim.FailAfter
-		codes []string
+		codes []errcode.Code
 	}{
-		{"500 on the last page", olsim.FailAfter{Endpoint: usersList, Count: 2, Status: 500}, []string{activities.CodeServerError}},
-		{"503 gateway page on the last page", olsim.FailAfter{Endpoint: usersList, Count: 2, Status: 503}, []string{activities.CodeServerError}},
-		{"connection reset on the last page", olsim.FailAfter{Endpoint: usersList, Count: 2, Reset: true}, []string{activities.CodeNetwork, activities.CodeServerError}},
+		{"500 on the last page", olsim.FailAfter{Endpoint: usersList, Count: 2, Status: 500}, []errcode.Code{errcode.ServerError}},
+		{"503 gateway page on the last page", olsim.FailAfter{Endpoint: usersList, Count: 2, Status: 503}, []errcode.Code{errcode.ServerError}},
+		{"connection reset on the last page", olsim.FailAfter{Endpoint: usersList, Count: 2, Reset: true}, []errcode.Code{errcode.Network, errcode.ServerError}},
 	} {
 		for _, finish := range []directory.RunStatus{directory.RunPartial, directory.RunFailed, directory.RunCompleted} {
 			t.Run(fault.name+"/finished "+string(finish), func(t *testing.T) {
@@ -168,7 +169,7 @@ func TestFailedFullReadDeletesNothing(t *testing.T) {
 				b := h.begin("acme-1", activities.ModeFull)
 				_, r := call[activities.KindResult](h, nil, h.acts.SyncUsers, kindInput("acme-1", b))
 				ae := appErr(t, r.err)
-				require.Contains(t, fault.codes, ae.Type(), "error: %v", r.err)
+				require.Contains(t, fault.codes, errcode.Code(ae.Type()), "error: %v", r.err)
 				require.False(t, ae.NonRetryable())
 				require.Equal(t, 3, h.sim.RequestCount(usersList), "pages 1 and 2, then the failing last page")
 				require.Equal(t, []int{1, 2}, r.progress()[len(r.progress())-1].DonePages)
@@ -233,7 +234,7 @@ func TestDeletionsDuringFullReadCauseNoFalseDeletion(t *testing.T) {
 	// (retryably) and deletes no one.
 	h.sim.SetFaults(olsim.Faults{FailAfter: []olsim.FailAfter{{Endpoint: "GET /api/2/users/:id", Status: 500}}})
 	_, r := call[activities.FinishResult](h, nil, h.acts.FinishSyncRun, finish)
-	requireCode(t, r.err, activities.CodeServerError, true)
+	requireCode(t, r.err, errcode.ServerError, true)
 	h.requirePresent("acme-1", neverRead...)
 	require.EqualValues(t, 120, h.liveUsers("acme-1"))
 	h.sim.SetFaults(olsim.Faults{})

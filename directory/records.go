@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/olflow/olflow/errcode"
 	"github.com/olflow/olflow/seal"
 )
 
@@ -32,12 +33,13 @@ type Integration struct {
 type IntegrationStatus string
 
 const (
-	StatusConnecting             IntegrationStatus = "connecting"
-	StatusConnected              IntegrationStatus = "connected"
-	StatusInvalidCredentials     IntegrationStatus = "invalid_credentials"
-	StatusInsufficientScope      IntegrationStatus = "insufficient_scope"
-	StatusSubdomainNotFound      IntegrationStatus = "subdomain_not_found"
-	StatusCredentialOwnerDeleted IntegrationStatus = "credential_owner_deleted"
+	StatusConnecting IntegrationStatus = "connecting"
+	StatusConnected  IntegrationStatus = "connected"
+	// A credential failure is stored as its error code.
+	StatusInvalidCredentials                       = IntegrationStatus(errcode.InvalidCredentials)
+	StatusInsufficientScope                        = IntegrationStatus(errcode.InsufficientScope)
+	StatusSubdomainNotFound                        = IntegrationStatus(errcode.SubdomainNotFound)
+	StatusCredentialOwnerDeleted                   = IntegrationStatus(errcode.CredentialOwnerDeleted)
 	StatusDisconnected           IntegrationStatus = "disconnected"
 )
 

@@ -7,41 +7,27 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/olflow/olflow/errcode"
 )
 
-// Code is the stable classification of a failure. Callers decide retries and
-// what to tell an admin from the code alone.
-type Code string
+// Code is olflow's error code (package errcode): OneLogin failures are
+// classified into the same set every other layer uses.
+type Code = errcode.Code
 
-// The codes. Keep them stable: they are stored, logged and shown to admins.
+// Short names for the codes, used throughout this package.
 const (
-	CodeInvalidCredentials     Code = "invalid_credentials"
-	CodeInsufficientScope      Code = "insufficient_scope"
-	CodeSubdomainNotFound      Code = "subdomain_not_found"
-	CodeCredentialOwnerDeleted Code = "credential_owner_deleted"
-	CodeNotFound               Code = "not_found"
-	CodeInvalidInput           Code = "invalid_input"
-	CodeConflict               Code = "conflict"
-	CodeRateLimited            Code = "rate_limited"
-	CodeServerError            Code = "server_error"
-	CodeNetwork                Code = "network"
+	CodeInvalidCredentials     = errcode.InvalidCredentials
+	CodeInsufficientScope      = errcode.InsufficientScope
+	CodeSubdomainNotFound      = errcode.SubdomainNotFound
+	CodeCredentialOwnerDeleted = errcode.CredentialOwnerDeleted
+	CodeNotFound               = errcode.NotFound
+	CodeInvalidInput           = errcode.InvalidInput
+	CodeConflict               = errcode.Conflict
+	CodeRateLimited            = errcode.RateLimited
+	CodeServerError            = errcode.ServerError
+	CodeNetwork                = errcode.Network
 )
-
-// Codes lists every code, for tests and documentation.
-func Codes() []Code {
-	return []Code{CodeInvalidCredentials, CodeInsufficientScope, CodeSubdomainNotFound,
-		CodeCredentialOwnerDeleted, CodeNotFound, CodeInvalidInput, CodeConflict,
-		CodeRateLimited, CodeServerError, CodeNetwork}
-}
-
-// Retryable reports whether trying the same call again later can succeed.
-func (c Code) Retryable() bool {
-	switch c {
-	case CodeRateLimited, CodeServerError, CodeNetwork:
-		return true
-	}
-	return false
-}
 
 // DefaultRateLimitWait is used when a 429 announces no reset.
 const DefaultRateLimitWait = 60 * time.Second
@@ -90,6 +76,9 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// ErrorCode makes errcode.Of understand OneLogin errors.
+func (e *Error) ErrorCode() errcode.Code { return e.Code }
 
 // CodeOf returns the code of a OneLogin error anywhere in err's chain, or ""
 // when err is nil or not a OneLogin error.

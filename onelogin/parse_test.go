@@ -7,6 +7,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/olflow/olflow/errcode"
 	"github.com/stretchr/testify/assert"
 )
 
@@ -125,7 +126,7 @@ func TestRateLimitWait(t *testing.T) {
 
 func TestCodesRetryable(t *testing.T) {
 	retry := map[Code]bool{CodeRateLimited: true, CodeServerError: true, CodeNetwork: true}
-	for _, c := range Codes() {
+	for _, c := range errcode.All() {
 		assert.Equal(t, retry[c], c.Retryable(), string(c))
 	}
 }

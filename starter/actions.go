@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/olflow/olflow/activities"
+	"github.com/olflow/olflow/errcode"
 	"github.com/olflow/olflow/seal"
 	"github.com/olflow/olflow/workflows"
 )
@@ -70,7 +71,7 @@ func (s *Starter) Act(ctx context.Context, workflowType string, req Request) (Ac
 		return ActionResult{}, err
 	}
 	if res.Action != workflowType {
-		return ActionResult{}, &Error{Code: activities.CodeInvalidInput, Field: "request_id",
+		return ActionResult{}, &Error{Code: errcode.InvalidInput, Field: "request_id",
 			Message: "already used for a " + res.Action + " request; every request needs its own id"}
 	}
 	return res, s.openLinks(&res)

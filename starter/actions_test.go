@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/olflow/olflow/activities"
+	"github.com/olflow/olflow/errcode"
 	"github.com/olflow/olflow/seal"
 	"github.com/olflow/olflow/workflows"
 )
@@ -62,7 +63,7 @@ func TestActionRefusalsNameTheField(t *testing.T) {
 		var se *Error
 		require.True(t, errors.As(err, &se), "%s: %v", tc.field, err)
 		assert.Equal(t, tc.field, se.Field)
-		assert.Equal(t, activities.CodeInvalidInput, Code(err))
+		assert.Equal(t, errcode.InvalidInput, errcode.Of(err))
 	}
 }
 

@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 
-	"github.com/olflow/olflow/temporalclient"
 	"github.com/olflow/olflow/directory"
 	"github.com/olflow/olflow/seal"
+	"github.com/olflow/olflow/temporalclient"
 )
 
 // Config is how a program reaches olflow's workflows.

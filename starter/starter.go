@@ -17,8 +17,9 @@ import (
 
 	"github.com/olflow/olflow/activities"
 	"github.com/olflow/olflow/directory"
-	"github.com/olflow/olflow/seal"
+	"github.com/olflow/olflow/errcode"
 	"github.com/olflow/olflow/onelogin"
+	"github.com/olflow/olflow/seal"
 	"github.com/olflow/olflow/workflows"
 )
 
@@ -41,22 +42,19 @@ type Starter struct {
 // Error is a request refused before anything started. Code is
 // invalid_input; Field names the input.
 type Error struct {
-	Code    string
+	Code    errcode.Code
 	Field   string
 	Message string
 }
 
-func (e *Error) Error() string { return "olflow: " + e.Code + ": " + e.Field + ": " + e.Message }
-
-// Code is the error code of any error this package returns: a refusal at
-// the edge, or the code a workflow failed with ("" for none).
-func Code(err error) string {
-	var se *Error
-	if errors.As(err, &se) {
-		return se.Code
-	}
-	return workflows.ErrorCode(err)
+func (e *Error) Error() string {
+	return "olflow: " + string(e.Code) + ": " + e.Field + ": " + e.Message
 }
+
+// ErrorCode makes errcode.Of read the code: errcode.Of(err) is the code of
+// any error this package returns, a refusal at the edge or the code a
+// workflow failed with.
+func (e *Error) ErrorCode() errcode.Code { return e.Code }
 
 // Message is the human message of any error this package returns: what a
 // refused input needs, or the message a workflow failed with (which says
@@ -77,7 +75,7 @@ func Message(err error) string {
 }
 
 func refuse(field, msg string) error {
-	return &Error{Code: activities.CodeInvalidInput, Field: field, Message: msg}
+	return &Error{Code: errcode.InvalidInput, Field: field, Message: msg}
 }
 
 func (s *Starter) taskQueue() string {

@@ -12,8 +12,8 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/converter"
 
-	"github.com/olflow/olflow/activities"
 	"github.com/olflow/olflow/directory"
+	"github.com/olflow/olflow/errcode"
 	"github.com/olflow/olflow/workflows"
 )
 
@@ -107,7 +107,7 @@ func (s *Starter) Status(ctx context.Context, integration string, runs int) (Sta
 	switch {
 	case err == nil:
 		st.Schedule = &sched
-	case Code(err) != activities.CodeNotFound:
+	case errcode.Of(err) != errcode.NotFound:
 		return st, err
 	}
 	if st.Runs, err = s.ListRuns(ctx, IntegrationQuery(integration), runs); err != nil {
@@ -122,7 +122,7 @@ func (s *Starter) Status(ctx context.Context, integration string, runs int) (Sta
 		}
 	}
 	if st.Integration == nil && st.Schedule == nil && len(st.Runs) == 0 {
-		return st, &Error{Code: activities.CodeNotFound, Field: "integration_id", Message: "no integration " + integration + " (no record, schedule or runs)"}
+		return st, &Error{Code: errcode.NotFound, Field: "integration_id", Message: "no integration " + integration + " (no record, schedule or runs)"}
 	}
 	return st, nil
 }
@@ -142,7 +142,7 @@ func statusName(s enumspb.WorkflowExecutionStatus) string {
 func notFound(err error, what string) error {
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
-		return &Error{Code: activities.CodeNotFound, Field: "integration_id", Message: what}
+		return &Error{Code: errcode.NotFound, Field: "integration_id", Message: what}
 	}
 	return err
 }

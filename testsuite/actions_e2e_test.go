@@ -16,11 +16,11 @@ import (
 	"go.temporal.io/api/proxy"
 	"go.temporal.io/api/temporalproto"
 
-	"github.com/olflow/olflow/activities"
 	"github.com/olflow/olflow/codec"
 	"github.com/olflow/olflow/directory"
-	"github.com/olflow/olflow/seal"
+	"github.com/olflow/olflow/errcode"
 	"github.com/olflow/olflow/onelogin/olsim"
+	"github.com/olflow/olflow/seal"
 	"github.com/olflow/olflow/starter"
 	"github.com/olflow/olflow/workflows"
 )
@@ -114,7 +114,7 @@ func outcomes(res starter.ActionResult) []string {
 	for i, u := range res.Users {
 		out[i] = u.Outcome
 		if u.Code != "" {
-			out[i] += "/" + u.Code
+			out[i] += "/" + string(u.Code)
 		}
 	}
 	return out
@@ -192,7 +192,7 @@ func TestOnboardUserFailsAtActivation(t *testing.T) {
 	require.NoError(t, err)
 	u := res.Users[0]
 	assert.Equal(t, workflows.OutcomeFailed, u.Outcome)
-	assert.Equal(t, activities.CodeInvalidInput, u.Code)
+	assert.Equal(t, errcode.InvalidInput, u.Code)
 	assert.Contains(t, u.Message, "without a password")
 	assert.Equal(t, []string{workflows.OutcomeFailed, workflows.StepSkipped, workflows.StepSkipped}, stepOutcomes(u.Steps))
 	assert.Zero(t, h.simUser(hire.ID).GroupID, "no step after the failed one ran")
@@ -341,7 +341,7 @@ func TestActionWorkflows(t *testing.T) {
 			return h.starter.SuspendUsers(ctx, actionReq(reader, r, workflows.UserRef{ID: pick(3).ID}))
 		}, check: func(_ starter.ActionResult, err error) {
 			require.Error(t, err)
-			assert.Equal(t, activities.CodeInsufficientScope, starter.Code(err))
+			assert.Equal(t, errcode.InsufficientScope, errcode.Of(err))
 			assert.Contains(t, err.Error(), "Manage All")
 		}},
 		{name: "add-users-to-group", do: func(r string) (starter.ActionResult, error) {
@@ -359,7 +359,7 @@ func TestActionWorkflows(t *testing.T) {
 		{name: "add-users-to-group-unknown-group", do: func(r string) (starter.ActionResult, error) {
 			return h.starter.AddUsersToGroup(ctx, workflows.GroupRequest{GroupID: 31337, ActionRequest: actionReq(id, r, workflows.UserRef{ID: pick(4).ID})})
 		}, check: func(_ starter.ActionResult, err error) {
-			assert.Equal(t, activities.CodeNotFound, starter.Code(err))
+			assert.Equal(t, errcode.NotFound, errcode.Of(err))
 		}},
 		{name: "remove-users-from-group", do: func(r string) (starter.ActionResult, error) {
 			return h.starter.RemoveUsersFromGroup(ctx, workflows.GroupRequest{GroupID: groups[3].ID,
@@ -390,7 +390,7 @@ func TestActionWorkflows(t *testing.T) {
 		{name: "add-users-to-role-unknown-role", do: func(r string) (starter.ActionResult, error) {
 			return h.starter.AddUsersToRole(ctx, workflows.RoleRequest{RoleID: 31337, ActionRequest: actionReq(id, r, workflows.UserRef{ID: pick(7).ID})})
 		}, check: func(_ starter.ActionResult, err error) {
-			assert.Equal(t, activities.CodeNotFound, starter.Code(err))
+			assert.Equal(t, errcode.NotFound, errcode.Of(err))
 		}},
 		{name: "remove-users-from-role", do: func(r string) (starter.ActionResult, error) {
 			return h.starter.RemoveUsersFromRole(ctx, workflows.RoleRequest{RoleID: roles[2].ID, ActionRequest: actionReq(id, r, workflows.UserRef{ID: pick(7).ID})})
@@ -500,7 +500,7 @@ func TestActionWorkflows(t *testing.T) {
 	// A request id names one request: reusing it for another action is
 	// refused, and repeating it returns the first result without acting.
 	_, err := h.starter.ActivateUsers(ctx, actionReq(id, "req-suspend-users", workflows.UserRef{ID: pick(2).ID}))
-	assert.Equal(t, activities.CodeInvalidInput, starter.Code(err))
+	assert.Equal(t, errcode.InvalidInput, errcode.Of(err))
 	assert.Contains(t, err.Error(), "SuspendUsers")
 	assert.Equal(t, 2, h.simUser(pick(2).ID).Status, "nothing was activated")
 	setStatus(pick(2), 1)

@@ -14,11 +14,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/olflow/olflow/activities"
-	"github.com/olflow/olflow/temporalclient"
+	"github.com/olflow/olflow/errcode"
 	"github.com/olflow/olflow/internal/cli"
 	"github.com/olflow/olflow/onelogin/olsim"
 	"github.com/olflow/olflow/starter"
+	"github.com/olflow/olflow/temporalclient"
 	"github.com/olflow/olflow/workflows"
 )
 
@@ -93,7 +93,7 @@ func TestCLIConnectSyncScheduleStatusReplay(t *testing.T) {
 		Error struct{ Code, Message string }
 	}
 	r.decode(t, &fail)
-	assert.Equal(t, activities.CodeInvalidCredentials, fail.Error.Code)
+	assert.Equal(t, errcode.InvalidCredentials, fail.Error.Code)
 	assert.NotEmpty(t, fail.Error.Message)
 	r = h.olflow("wrong-secret", nil, "connect", "-i", "cli-bad", "--subdomain", "acme",
 		"--client-id", olsim.DefaultClientID, "--client-secret-file", "-")
@@ -105,7 +105,7 @@ func TestCLIConnectSyncScheduleStatusReplay(t *testing.T) {
 	assert.Equal(t, 1, r.code)
 	var refused struct{ Error struct{ Code, Field string } }
 	r.decode(t, &refused)
-	assert.Equal(t, activities.CodeInvalidInput, refused.Error.Code)
+	assert.Equal(t, errcode.InvalidInput, refused.Error.Code)
 	assert.Equal(t, "subdomain", refused.Error.Field)
 
 	// On-demand full sync with a live progress bar.
@@ -248,7 +248,7 @@ func TestGoAPIForOperators(t *testing.T) {
 	assert.Equal(t, workflows.SyncWorkflow, rr.WorkflowType)
 
 	_, err = st.Status(ctx, "api-nobody", 5)
-	assert.Equal(t, activities.CodeNotFound, starter.Code(err))
+	assert.Equal(t, errcode.NotFound, errcode.Of(err))
 
 	noKeys := &starter.Starter{Client: st.Client, TaskQueue: h.queue}
 	_, err = noKeys.StartConnect(ctx, h.connectInput("api-nokeys"))
@@ -322,6 +322,6 @@ func TestCLIActions(t *testing.T) {
 	assert.Equal(t, 1, r.code)
 	var refused struct{ Error struct{ Code, Field string } }
 	r.decode(t, &refused)
-	assert.Equal(t, activities.CodeInvalidInput, refused.Error.Code)
+	assert.Equal(t, errcode.InvalidInput, refused.Error.Code)
 	assert.NotEmpty(t, refused.Error.Field)
 }

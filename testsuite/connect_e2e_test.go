@@ -13,10 +13,10 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
-	"github.com/olflow/olflow/activities"
 	"github.com/olflow/olflow/directory"
-	"github.com/olflow/olflow/seal"
+	"github.com/olflow/olflow/errcode"
 	"github.com/olflow/olflow/onelogin/olsim"
+	"github.com/olflow/olflow/seal"
 	"github.com/olflow/olflow/starter"
 	"github.com/olflow/olflow/workflows"
 )
@@ -111,41 +111,41 @@ func TestConnectFailuresReachTheCallerAsCodes(t *testing.T) {
 		{ClientID: "orphan", ClientSecret: "orphan-secret", Scope: olsim.ScopeManageAll, OwnerDeleted: true},
 	}})
 	cases := []struct {
-		code   string
+		code   errcode.Code
 		mutate func(*starter.ConnectInput)
 	}{
-		{activities.CodeInvalidCredentials, func(in *starter.ConnectInput) { in.ClientSecret = secret("wrong") }},
-		{activities.CodeInsufficientScope, func(in *starter.ConnectInput) {
+		{errcode.InvalidCredentials, func(in *starter.ConnectInput) { in.ClientSecret = secret("wrong") }},
+		{errcode.InsufficientScope, func(in *starter.ConnectInput) {
 			in.ClientID, in.ClientSecret = "reader", secret("reader-secret")
 		}},
-		{activities.CodeSubdomainNotFound, func(in *starter.ConnectInput) { in.Subdomain = "acme-typo" }},
-		{activities.CodeCredentialOwnerDeleted, func(in *starter.ConnectInput) {
+		{errcode.SubdomainNotFound, func(in *starter.ConnectInput) { in.Subdomain = "acme-typo" }},
+		{errcode.CredentialOwnerDeleted, func(in *starter.ConnectInput) {
 			in.ClientID, in.ClientSecret = "orphan", secret("orphan-secret")
 		}},
 	}
 	for _, tc := range cases {
-		t.Run(tc.code, func(t *testing.T) {
+		t.Run(string(tc.code), func(t *testing.T) {
 			ctx := ctxT(t, time.Minute)
-			id := "e2e-fail-" + tc.code
+			id := "e2e-fail-" + string(tc.code)
 			in := h.connectInput(id)
 			tc.mutate(&in)
 			run, err := h.starter.StartConnect(ctx, in)
 			require.NoError(t, err)
 			err = run.Get(ctx, nil)
 			require.Error(t, err)
-			assert.Equal(t, tc.code, starter.Code(err))
+			assert.Equal(t, tc.code, errcode.Of(err))
 			st, err := h.store.GetIntegration(ctx, id)
 			require.NoError(t, err)
 			assert.Equal(t, directory.IntegrationStatus(tc.code), st.Status)
 			assert.NotEmpty(t, st.StatusMessage)
-			h.record("connect-fails-"+tc.code, run.GetID(), run.GetRunID())
+			h.record("connect-fails-"+string(tc.code), run.GetID(), run.GetRunID())
 		})
 	}
 	t.Run("bad input is refused before starting", func(t *testing.T) {
 		in := h.connectInput("e2e-bad")
 		in.Subdomain = "acme.example.com"
 		_, err := h.starter.StartConnect(ctxT(t, 10*time.Second), in)
-		assert.Equal(t, activities.CodeInvalidInput, starter.Code(err))
+		assert.Equal(t, errcode.InvalidInput, errcode.Of(err))
 		var se *starter.Error
 		require.True(t, errors.As(err, &se))
 		assert.Equal(t, "subdomain", se.Field)
@@ -238,7 +238,7 @@ func TestDisconnect(t *testing.T) {
 	assert.Equal(t, directory.StatusDisconnected, in.Status)
 	assert.Equal(t, 1, h.sim.RequestCount("POST /auth/oauth2/revoke"))
 	_, err = h.starter.Sync(ctx, id, "")
-	assert.Equal(t, activities.CodeNotFound, starter.Code(err))
+	assert.Equal(t, errcode.NotFound, errcode.Of(err))
 	h.record("disconnect", workflows.DisconnectWorkflowID(id), "")
 	h.record("sync-fails-disconnected", workflows.SyncWorkflowID(id), "")
 }
@@ -257,14 +257,14 @@ func TestSyncWithScopeLostMidwayIsPartialAndDeletesNothing(t *testing.T) {
 
 	_, err = h.starter.Sync(ctx, id, workflows.ModeFull)
 	require.Error(t, err)
-	assert.Equal(t, activities.CodeInsufficientScope, starter.Code(err))
+	assert.Equal(t, errcode.InsufficientScope, errcode.Of(err))
 	_, err = h.store.GetUser(ctx, id, gone)
 	assert.NoError(t, err, "a partial run deletes nothing")
 	runs, err := h.store.ListSyncRuns(ctx, id, 1)
 	require.NoError(t, err)
 	require.Len(t, runs, 1)
 	assert.Equal(t, directory.RunPartial, runs[0].Status)
-	assert.Equal(t, activities.CodeInsufficientScope, runs[0].ErrorCode)
+	assert.Equal(t, errcode.InsufficientScope, runs[0].ErrorCode)
 	h.record("sync-fails-partial-scope-lost", workflows.SyncWorkflowID(id), "")
 
 	require.Eventually(t, func() bool {

@@ -12,8 +12,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/olflow/olflow/activities"
-	"github.com/olflow/olflow/seal"
 	"github.com/olflow/olflow/onelogin/olsim"
+	"github.com/olflow/olflow/seal"
 	"github.com/olflow/olflow/starter"
 	"github.com/olflow/olflow/workflows"
 )

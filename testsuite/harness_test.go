@@ -27,12 +27,12 @@ import (
 
 	"github.com/olflow/olflow/activities"
 	"github.com/olflow/olflow/codec"
-	"github.com/olflow/olflow/temporalclient"
 	"github.com/olflow/olflow/directory"
-	"github.com/olflow/olflow/seal"
 	"github.com/olflow/olflow/onelogin"
 	"github.com/olflow/olflow/onelogin/olsim"
+	"github.com/olflow/olflow/seal"
 	"github.com/olflow/olflow/starter"
+	"github.com/olflow/olflow/temporalclient"
 	"github.com/olflow/olflow/worker"
 	"github.com/olflow/olflow/workflows"
 )

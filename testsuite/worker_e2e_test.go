@@ -20,11 +20,11 @@ import (
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
 
-	"github.com/olflow/olflow/temporalclient"
-	"github.com/olflow/olflow/seal"
 	"github.com/olflow/olflow/internal/cli"
 	"github.com/olflow/olflow/onelogin/olsim"
+	"github.com/olflow/olflow/seal"
 	"github.com/olflow/olflow/starter"
+	"github.com/olflow/olflow/temporalclient"
 	"github.com/olflow/olflow/workflows"
 )
 

@@ -15,11 +15,11 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/olflow/olflow/activities"
-	"github.com/olflow/olflow/temporalclient"
 	"github.com/olflow/olflow/directory"
-	"github.com/olflow/olflow/seal"
 	"github.com/olflow/olflow/internal/serve"
 	"github.com/olflow/olflow/onelogin"
+	"github.com/olflow/olflow/seal"
+	"github.com/olflow/olflow/temporalclient"
 	"github.com/olflow/olflow/workflows"
 )
 

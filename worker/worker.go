@@ -11,8 +11,8 @@ import (
 
 	"github.com/olflow/olflow/activities"
 	"github.com/olflow/olflow/directory"
-	"github.com/olflow/olflow/seal"
 	"github.com/olflow/olflow/onelogin"
+	"github.com/olflow/olflow/seal"
 	"github.com/olflow/olflow/workflows"
 )
 

@@ -15,8 +15,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/log"
 
-	"github.com/olflow/olflow/seal"
+	"github.com/olflow/olflow/errcode"
 	"github.com/olflow/olflow/onelogin"
+	"github.com/olflow/olflow/seal"
 )
 
 func TestIntegrationFromWorkflowID(t *testing.T) {
@@ -96,8 +97,8 @@ func TestMetricsFromOneLoginCalls(t *testing.T) {
 	defer m.Close()
 	m.OnCall(onelogin.CallInfo{Endpoint: "GET /api/2/users", Status: 200, Duration: 30 * time.Millisecond,
 		Subdomain: "acme", RateLimit: &onelogin.RateLimit{Limit: 5000, Remaining: 4321}})
-	m.OnCall(onelogin.CallInfo{Endpoint: "POST /auth/oauth2/v2/token", Status: 401, Code: onelogin.CodeInvalidCredentials, Subdomain: "acme"})
-	m.OnCall(onelogin.CallInfo{Endpoint: "GET /api/2/users", Code: onelogin.CodeNetwork, Subdomain: "acme"})
+	m.OnCall(onelogin.CallInfo{Endpoint: "POST /auth/oauth2/v2/token", Status: 401, Code: errcode.InvalidCredentials, Subdomain: "acme"})
+	m.OnCall(onelogin.CallInfo{Endpoint: "GET /api/2/users", Code: errcode.Network, Subdomain: "acme"})
 	require.NoError(t, m.Close(), "closing flushes")
 	rec := httptest.NewRecorder()
 	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))

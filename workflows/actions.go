@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/olflow/olflow/activities"
+	"github.com/olflow/olflow/errcode"
 	"github.com/olflow/olflow/seal"
 )
 
@@ -131,8 +133,8 @@ type UserResult struct {
 	Outcome string
 	// Code and Message say why it failed; Message is OneLogin's own words
 	// where OneLogin refused (a password policy, say).
-	Code    string `json:",omitempty"`
-	Message string `json:",omitempty"`
+	Code    errcode.Code `json:",omitempty"`
+	Message string       `json:",omitempty"`
 	// ReplacedGroupID is the group AddUsersToGroup (or onboarding) replaced;
 	// 0 when the user had none.
 	ReplacedGroupID int64 `json:",omitempty"`
@@ -149,9 +151,9 @@ type UserResult struct {
 // StepResult is one step of onboarding or offboarding.
 type StepResult struct {
 	Step    string
-	Outcome string // changed, already_done, failed or skipped
-	Code    string `json:",omitempty"`
-	Message string `json:",omitempty"`
+	Outcome string       // changed, already_done, failed or skipped
+	Code    errcode.Code `json:",omitempty"`
+	Message string       `json:",omitempty"`
 }
 
 // InputError is a request refused for one field.
@@ -415,4 +417,10 @@ func SetUserPassword(ctx workflow.Context, req SetPasswordRequest) (ActionResult
 }
 
 // refused fails a workflow whose request does not validate.
-func refused(err error) (ActionResult, error) { return ActionResult{}, invalidInput(err.Error()) }
+func refused(err error) (ActionResult, error) {
+	var ie *InputError
+	if errors.As(err, &ie) {
+		return ActionResult{}, invalidInput(ie.Field, ie.Message)
+	}
+	return ActionResult{}, invalidInput("request", err.Error())
+}

@@ -3,7 +3,6 @@ package workflows
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/olflow/olflow/activities"
 	"github.com/olflow/olflow/directory"
+	"github.com/olflow/olflow/errcode"
 )
 
 // AuditAction is the audit log's name for an action workflow: its type in
@@ -145,8 +145,8 @@ func (w *actionWorkflow) begin(ctx workflow.Context, check activities.BeginActio
 	// the reset OneLogin announced, which can be most of an hour away.
 	err := workflow.ExecuteActivity(userStepOptions(ctx, "check the integration may act"), a.BeginAction, check).Get(ctx, &res)
 	if err != nil {
-		w.log.Warn("action refused", "code", ErrorCode(err))
-		return res, fail(codeOr(ErrorCode(err)), errorMessage(err))
+		w.log.Warn("action refused", "code", errcode.Of(err))
+		return res, fail(codeOr(errcode.Of(err)), errorMessage(err))
 	}
 	return res, nil
 }
@@ -184,7 +184,7 @@ func (w *actionWorkflow) forEachUser(ctx workflow.Context, work func(workflow.Co
 			defer sem.Release(1)
 			r := work(ctx, ref)
 			running--
-			if r.Outcome == OutcomeFailed && slices.Contains(activities.ConnectFailureCodes, r.Code) && w.stop == nil {
+			if r.Outcome == OutcomeFailed && r.Code.CredentialProblem() && w.stop == nil {
 				w.log.Warn("the credential stopped working; the remaining users are not attempted", "code", r.Code)
 				w.stop = &r
 			}
@@ -260,7 +260,7 @@ func (w *actionWorkflow) finish(ctx workflow.Context) (ActionResult, error) {
 		}
 		t := directory.AuditTarget{UserID: u.UserID, Outcome: directory.Outcome(u.Outcome)}
 		if u.Outcome == OutcomeFailed {
-			t.ErrorCode = u.Code
+			t.ErrorCode = string(u.Code)
 		}
 		targets = append(targets, t)
 	}
@@ -272,7 +272,7 @@ func (w *actionWorkflow) finish(ctx workflow.Context) (ActionResult, error) {
 		// OneLogin has changed: the result goes with the failure so the
 		// caller still learns what happened to each user.
 		return w.result, temporal.NewNonRetryableApplicationError("the action ran but the audit log could not record it: "+errorMessage(err),
-			codeOr(ErrorCode(err)), err, w.result)
+			string(codeOr(errcode.Of(err))), err, w.result)
 	}
 	w.log.Info("action finished", "changed", w.result.Changed, "already_done", w.result.AlreadyDone, "failed", w.result.Failed)
 	return w.result, nil
@@ -281,7 +281,7 @@ func (w *actionWorkflow) finish(ctx workflow.Context) (ActionResult, error) {
 // failedUser is a user whose step failed for good: a code a retry cannot
 // fix, or transient trouble that outlasted the retries.
 func failedUser(ref UserRef, err error) UserResult {
-	r := UserResult{User: ref, Outcome: OutcomeFailed, Code: codeOr(ErrorCode(err)), Message: errorMessage(err)}
+	r := UserResult{User: ref, Outcome: OutcomeFailed, Code: codeOr(errcode.Of(err)), Message: errorMessage(err)}
 	var ae *temporal.ApplicationError
 	if errors.As(err, &ae) && ae.HasDetails() {
 		var d activities.UserStepResult

@@ -17,6 +17,7 @@ import (
 
 	"github.com/olflow/olflow/activities"
 	"github.com/olflow/olflow/directory"
+	"github.com/olflow/olflow/errcode"
 )
 
 // actionEnv is a test env where the integration may act and the audit
@@ -69,8 +70,8 @@ func ok(id int64, outcome string) (activities.UserStepResult, error) {
 	return activities.UserStepResult{UserID: id, Outcome: outcome}, nil
 }
 
-func refusedUser(code, msg string, id int64) error {
-	return temporal.NewNonRetryableApplicationError(msg, code, nil, activities.UserStepResult{UserID: id})
+func refusedUser(code errcode.Code, msg string, id int64) error {
+	return temporal.NewNonRetryableApplicationError(msg, string(code), nil, activities.UserStepResult{UserID: id})
 }
 
 func bulk(users ...UserRef) ActionRequest {
@@ -87,14 +88,14 @@ func TestSuspendUsersPartialFailure(t *testing.T) {
 		case UserRef{ID: 11}:
 			return ok(11, OutcomeChanged)
 		case UserRef{Email: "ghost@acme.com"}:
-			return activities.UserStepResult{}, temporal.NewNonRetryableApplicationError("no OneLogin user has email ghost@acme.com", activities.CodeNotFound, nil)
+			return activities.UserStepResult{}, temporal.NewNonRetryableApplicationError("no OneLogin user has email ghost@acme.com", string(errcode.NotFound), nil)
 		case UserRef{Username: "flaky"}:
 			if flaky++; flaky < 3 {
-				return activities.UserStepResult{}, temporal.NewApplicationError("502 from OneLogin", activities.CodeServerError)
+				return activities.UserStepResult{}, temporal.NewApplicationError("502 from OneLogin", string(errcode.ServerError))
 			}
 			return ok(13, OutcomeAlreadyDone)
 		case UserRef{Email: "bob@acme.com"}:
-			return activities.UserStepResult{}, refusedUser(activities.CodeInvalidInput, "Validation failed: Status is not included in the list", 14)
+			return activities.UserStepResult{}, refusedUser(errcode.InvalidInput, "Validation failed: Status is not included in the list", 14)
 		}
 		return activities.UserStepResult{}, temporal.NewNonRetryableApplicationError("unexpected", "test", nil)
 	})
@@ -104,12 +105,12 @@ func TestSuspendUsersPartialFailure(t *testing.T) {
 	require.Len(t, res.Users, 4)
 	assert.Equal(t, SuspendUsersWorkflow, res.Action)
 	assert.Equal(t, UserResult{User: UserRef{ID: 11}, UserID: 11, Outcome: OutcomeChanged}, res.Users[0])
-	assert.Equal(t, UserResult{User: UserRef{Email: "ghost@acme.com"}, Outcome: OutcomeFailed, Code: activities.CodeNotFound,
+	assert.Equal(t, UserResult{User: UserRef{Email: "ghost@acme.com"}, Outcome: OutcomeFailed, Code: errcode.NotFound,
 		Message: "no OneLogin user has email ghost@acme.com"}, res.Users[1], "an unknown user fails alone, trimmed ref kept")
 	assert.Equal(t, UserResult{User: UserRef{Username: "flaky"}, UserID: 13, Outcome: OutcomeAlreadyDone}, res.Users[2])
 	assert.Equal(t, 3, flaky, "a transient failure retries")
 	assert.Equal(t, OutcomeFailed, res.Users[3].Outcome)
-	assert.Equal(t, activities.CodeInvalidInput, res.Users[3].Code)
+	assert.Equal(t, errcode.InvalidInput, res.Users[3].Code)
 	assert.EqualValues(t, 14, res.Users[3].UserID, "a refused user still names its OneLogin id")
 	assert.Equal(t, []int{1, 1, 2}, []int{res.Changed, res.AlreadyDone, res.Failed})
 
@@ -118,20 +119,20 @@ func TestSuspendUsersPartialFailure(t *testing.T) {
 	assert.Equal(t, activities.AuditInput{IntegrationID: "acme-tenant", RequestID: "req-1", Actor: "agent@acme", Action: "suspend_users",
 		Targets: []directory.AuditTarget{
 			{UserID: 11, Outcome: directory.OutcomeChanged},
-			{UserID: 0, Outcome: directory.OutcomeFailed, ErrorCode: activities.CodeNotFound},
+			{UserID: 0, Outcome: directory.OutcomeFailed, ErrorCode: string(errcode.NotFound)},
 			{UserID: 13, Outcome: directory.OutcomeAlreadyDone},
-			{UserID: 14, Outcome: directory.OutcomeFailed, ErrorCode: activities.CodeInvalidInput},
+			{UserID: 14, Outcome: directory.OutcomeFailed, ErrorCode: string(errcode.InvalidInput)},
 		}}, au)
 }
 
 func TestActionRefusedWithoutManageAll(t *testing.T) {
 	env := newEnv(t)
 	env.OnActivity(a.BeginAction, mock.Anything, activities.BeginActionInput{IntegrationID: "acme-tenant"}).Return(activities.BeginActionResult{},
-		temporal.NewNonRetryableApplicationError("The API credential's scope is too narrow (it has read_all).", activities.CodeInsufficientScope, nil)).Once()
+		temporal.NewNonRetryableApplicationError("The API credential's scope is too narrow (it has read_all).", string(errcode.InsufficientScope), nil)).Once()
 	env.ExecuteWorkflow(SuspendUsers, bulk(UserRef{ID: 1}, UserRef{ID: 2}))
 	err := env.GetWorkflowError()
 	require.Error(t, err)
-	assert.Equal(t, activities.CodeInsufficientScope, ErrorCode(err))
+	assert.Equal(t, errcode.InsufficientScope, errcode.Of(err))
 	assert.Contains(t, err.Error(), "it has read_all")
 	env.AssertExpectations(t)
 	env.AssertNotCalled(t, "SuspendUser", mock.Anything, mock.Anything)
@@ -157,14 +158,14 @@ func TestActionRefusesBadInput(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			env := newEnv(t)
 			env.ExecuteWorkflow(ActivateUsers, req)
-			assert.Equal(t, activities.CodeInvalidInput, ErrorCode(env.GetWorkflowError()))
+			assert.Equal(t, errcode.InvalidInput, errcode.Of(env.GetWorkflowError()))
 			env.AssertNotCalled(t, "BeginAction", mock.Anything, mock.Anything)
 		})
 	}
 	t.Run("group id", func(t *testing.T) {
 		env := newEnv(t)
 		env.ExecuteWorkflow(AddUsersToGroup, GroupRequest{ActionRequest: bulk(UserRef{ID: 1})})
-		assert.Equal(t, activities.CodeInvalidInput, ErrorCode(env.GetWorkflowError()))
+		assert.Equal(t, errcode.InvalidInput, errcode.Of(env.GetWorkflowError()))
 		assert.Contains(t, env.GetWorkflowError().Error(), "group_id")
 	})
 }
@@ -227,7 +228,7 @@ func TestActionStopsWhenTheCredentialFails(t *testing.T) {
 		if in.User.ID == 1 {
 			return ok(1, OutcomeChanged)
 		}
-		return activities.UserStepResult{}, temporal.NewNonRetryableApplicationError("Insufficient Permission", activities.CodeInsufficientScope, nil)
+		return activities.UserStepResult{}, temporal.NewNonRetryableApplicationError("Insufficient Permission", string(errcode.InsufficientScope), nil)
 	})
 	req := bulk(UserRef{ID: 1}, UserRef{ID: 2}, UserRef{ID: 3}, UserRef{ID: 4})
 	req.Parallelism = 1
@@ -237,7 +238,7 @@ func TestActionStopsWhenTheCredentialFails(t *testing.T) {
 	assert.Equal(t, OutcomeChanged, res.Users[0].Outcome)
 	for _, u := range res.Users[1:] {
 		assert.Equal(t, OutcomeFailed, u.Outcome)
-		assert.Equal(t, activities.CodeInsufficientScope, u.Code)
+		assert.Equal(t, errcode.InsufficientScope, u.Code)
 	}
 	assert.Contains(t, res.Users[3].Message, "not attempted")
 }
@@ -280,17 +281,17 @@ func TestSetUserPasswordPolicyFailure(t *testing.T) {
 	sealed := testSealed(t)
 	env.step(a.SetPassword, "password", func(in activities.UserStepInput) (activities.UserStepResult, error) {
 		assert.Equal(t, sealed.String(), in.Password.String(), "the password travels sealed")
-		return activities.UserStepResult{}, refusedUser(activities.CodeInvalidInput, "Validation failed: Password must contain a number", 21)
+		return activities.UserStepResult{}, refusedUser(errcode.InvalidInput, "Validation failed: Password must contain a number", 21)
 	})
 	env.ExecuteWorkflow(SetUserPassword, SetPasswordRequest{IntegrationID: "acme-tenant", RequestID: "pw-1", User: UserRef{Username: "jane"}, Password: sealed})
 	res := env.result(t)
 	require.Len(t, res.Users, 1)
-	assert.Equal(t, UserResult{User: UserRef{Username: "jane"}, UserID: 21, Outcome: OutcomeFailed, Code: activities.CodeInvalidInput,
+	assert.Equal(t, UserResult{User: UserRef{Username: "jane"}, UserID: 21, Outcome: OutcomeFailed, Code: errcode.InvalidInput,
 		Message: "Validation failed: Password must contain a number"}, res.Users[0])
 
 	env2 := newEnv(t)
 	env2.ExecuteWorkflow(SetUserPassword, SetPasswordRequest{IntegrationID: "acme-tenant", RequestID: "pw-1", User: UserRef{Username: "jane"}})
-	assert.Equal(t, activities.CodeInvalidInput, ErrorCode(env2.GetWorkflowError()), "no password, no start")
+	assert.Equal(t, errcode.InvalidInput, errcode.Of(env2.GetWorkflowError()), "no password, no start")
 }
 
 func TestGeneratePasswordResetLinkReturnsItSealed(t *testing.T) {
@@ -317,7 +318,7 @@ func TestOnboardUserRunsEachStepOnce(t *testing.T) {
 	groupAttempts := 0
 	env.step(a.SetUserGroup, "group", func(in activities.UserStepInput) (activities.UserStepResult, error) {
 		if groupAttempts++; groupAttempts == 1 {
-			return activities.UserStepResult{}, temporal.NewApplicationError("connection reset", activities.CodeNetwork)
+			return activities.UserStepResult{}, temporal.NewApplicationError("connection reset", string(errcode.Network))
 		}
 		return activities.UserStepResult{UserID: 42, Outcome: OutcomeChanged, PreviousGroupID: 3}, nil
 	})
@@ -355,27 +356,27 @@ func TestOnboardUserStopsAtAFailedStep(t *testing.T) {
 	env := newActionEnv(t)
 	env.step(a.ResolveUser, "resolve", func(activities.UserStepInput) (activities.UserStepResult, error) { return ok(42, OutcomeAlreadyDone) })
 	env.step(a.ActivateUser, "activate", func(activities.UserStepInput) (activities.UserStepResult, error) {
-		return activities.UserStepResult{}, refusedUser(activities.CodeInvalidInput, "Status cannot be Active for a user without a password", 42)
+		return activities.UserStepResult{}, refusedUser(errcode.InvalidInput, "Status cannot be Active for a user without a password", 42)
 	})
 	env.ExecuteWorkflow(OnboardUser, onboardRequest())
 	res := env.result(t)
 	u := res.Users[0]
 	assert.Equal(t, OutcomeFailed, u.Outcome)
-	assert.Equal(t, activities.CodeInvalidInput, u.Code)
+	assert.Equal(t, errcode.InvalidInput, u.Code)
 	assert.Equal(t, "activate: Status cannot be Active for a user without a password", u.Message)
 	assert.Equal(t, []string{OutcomeFailed, StepSkipped, StepSkipped, StepSkipped, StepSkipped}, stepOutcomes(u.Steps))
 	env.AssertNotCalled(t, "SetUserGroup", mock.Anything, mock.Anything)
-	assert.Equal(t, []directory.AuditTarget{{UserID: 42, Outcome: directory.OutcomeFailed, ErrorCode: activities.CodeInvalidInput}}, env.audits[0].Targets)
+	assert.Equal(t, []directory.AuditTarget{{UserID: 42, Outcome: directory.OutcomeFailed, ErrorCode: string(errcode.InvalidInput)}}, env.audits[0].Targets)
 }
 
 func TestOnboardUnknownUser(t *testing.T) {
 	env := newActionEnv(t)
 	env.step(a.ResolveUser, "resolve", func(activities.UserStepInput) (activities.UserStepResult, error) {
-		return activities.UserStepResult{}, temporal.NewNonRetryableApplicationError("no OneLogin user has email new@acme.com", activities.CodeNotFound, nil)
+		return activities.UserStepResult{}, temporal.NewNonRetryableApplicationError("no OneLogin user has email new@acme.com", string(errcode.NotFound), nil)
 	})
 	env.ExecuteWorkflow(OnboardUser, onboardRequest())
 	res := env.result(t)
-	assert.Equal(t, activities.CodeNotFound, res.Users[0].Code)
+	assert.Equal(t, errcode.NotFound, res.Users[0].Code)
 	assert.Equal(t, 1, res.Failed)
 }
 
@@ -414,7 +415,7 @@ func TestOffboardUserTakesAccessFirst(t *testing.T) {
 func TestOffboardNeedsAStep(t *testing.T) {
 	env := newEnv(t)
 	env.ExecuteWorkflow(OffboardUser, OffboardRequest{IntegrationID: "acme-tenant", RequestID: "off-1", User: UserRef{ID: 3}})
-	assert.Equal(t, activities.CodeInvalidInput, ErrorCode(env.GetWorkflowError()))
+	assert.Equal(t, errcode.InvalidInput, errcode.Of(env.GetWorkflowError()))
 }
 
 // The audit entry is the last step; if it cannot be written the failure
@@ -424,7 +425,7 @@ func TestActionAuditFailureKeepsTheResult(t *testing.T) {
 	env.OnActivity(a.BeginAction, mock.Anything, mock.Anything).Return(activities.BeginActionResult{}, nil)
 	env.OnActivity(a.SuspendUser, mock.Anything, mock.Anything).Return(activities.UserStepResult{UserID: 1, Outcome: OutcomeChanged}, nil)
 	env.OnActivity(a.RecordAction, mock.Anything, mock.Anything).Return(int64(0),
-		temporal.NewNonRetryableApplicationError("directory: integration not found", activities.CodeNotFound, nil))
+		temporal.NewNonRetryableApplicationError("directory: integration not found", string(errcode.NotFound), nil))
 	env.ExecuteWorkflow(SuspendUsers, bulk(UserRef{ID: 1}))
 	err := env.GetWorkflowError()
 	require.Error(t, err)
@@ -475,7 +476,7 @@ func TestActionRateLimitWaitsForAnnouncedReset(t *testing.T) {
 		defer mu.Unlock()
 		attempts = append(attempts, env.Now())
 		if len(attempts) == 1 {
-			return activities.UserStepResult{}, temporal.NewApplicationErrorWithOptions("429", activities.CodeRateLimited,
+			return activities.UserStepResult{}, temporal.NewApplicationErrorWithOptions("429", string(errcode.RateLimited),
 				temporal.ApplicationErrorOptions{NextRetryDelay: 40 * time.Minute})
 		}
 		return ok(1, OutcomeChanged)
@@ -502,7 +503,7 @@ func TestActionBeginWaitsForAnnouncedReset(t *testing.T) {
 		attempts = append(attempts, env.Now())
 		if len(attempts) == 1 {
 			return activities.BeginActionResult{}, temporal.NewApplicationErrorWithOptions("the account's OneLogin rate budget is spent",
-				activities.CodeRateLimited, temporal.ApplicationErrorOptions{NextRetryDelay: 50 * time.Minute})
+				string(errcode.RateLimited), temporal.ApplicationErrorOptions{NextRetryDelay: 50 * time.Minute})
 		}
 		return activities.BeginActionResult{Scope: "manage_all", GroupName: "Sales"}, nil
 	})

@@ -13,6 +13,7 @@ import (
 
 	"github.com/olflow/olflow/activities"
 	"github.com/olflow/olflow/directory"
+	"github.com/olflow/olflow/errcode"
 	"github.com/olflow/olflow/seal"
 )
 
@@ -73,13 +74,13 @@ func (w *connectWorkflow) setup(ctx workflow.Context) error {
 		return err
 	}
 	if w.req.ClientSecret.IsZero() {
-		return invalidInput("client_secret is empty")
+		return invalidInput("client_secret", "is empty")
 	}
 	if w.req.SyncInterval == 0 {
 		w.req.SyncInterval = DefaultSyncInterval
 	}
 	if w.req.SyncInterval < time.Minute {
-		return invalidInput("sync interval must be at least a minute")
+		return invalidInput("sync_interval", "must be at least a minute")
 	}
 	w.cred = activities.Credential{Subdomain: w.req.Subdomain, Region: w.req.Region, ClientID: w.req.ClientID, ClientSecret: w.req.ClientSecret}
 	w.log = log.With(workflow.GetLogger(ctx), "integration", w.req.IntegrationID)
@@ -135,7 +136,7 @@ func (w *connectWorkflow) run(ctx workflow.Context) (ConnectResult, error) {
 // refused records why a credential failed and fails with its code. Other
 // failures (retries exhausted on a transient error) fail as they are.
 func (w *connectWorkflow) refused(ctx workflow.Context, err error) error {
-	code := ErrorCode(err)
+	code := errcode.Of(err)
 	if !isConnectFailure(code) {
 		return err
 	}
@@ -164,10 +165,11 @@ func (w *connectWorkflow) initialSync(ctx workflow.Context) (SyncResult, error) 
 // syncFailed keeps the admin informed when the credential validated but the
 // first sync did not finish, then fails with the sync's code.
 func (w *connectWorkflow) syncFailed(ctx workflow.Context, err error) error {
-	code := ErrorCode(err)
-	status, msg := directory.StatusConnecting, "The first sync failed ("+codeOr(code)+"); fix the cause and connect again."
-	if isConnectFailure(code) && code != activities.CodeInvalidInput {
-		status, msg = directory.IntegrationStatus(code), activities.StatusMessage(code, "", w.req.Subdomain)
+	code := errcode.Of(err)
+	status, msg := directory.StatusConnecting, "The first sync failed ("+string(codeOr(code))+"); fix the cause and connect again."
+	if isConnectFailure(code) && code != errcode.InvalidInput {
+		status, _ = activities.StatusOfCode(code)
+		msg = activities.StatusMessage(code, "", w.req.Subdomain)
 	}
 	if serr := w.setIntegrationStatus(ctx, status, msg); serr != nil {
 		w.log.Error("could not record the sync failure", "error", serr)
@@ -204,9 +206,9 @@ func byWhom(what, who string) string {
 	return what + " by " + who + "."
 }
 
-func codeOr(code string) string {
+func codeOr(code errcode.Code) errcode.Code {
 	if code == "" {
-		return activities.CodeServerError
+		return errcode.ServerError
 	}
 	return code
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/olflow/olflow/activities"
 	"github.com/olflow/olflow/directory"
+	"github.com/olflow/olflow/errcode"
 	"github.com/olflow/olflow/seal"
 )
 
@@ -86,23 +87,23 @@ func TestConnectSuccess(t *testing.T) {
 }
 
 func TestConnectFailureCodes(t *testing.T) {
-	for _, code := range []string{activities.CodeInvalidCredentials, activities.CodeInsufficientScope,
-		activities.CodeSubdomainNotFound, activities.CodeCredentialOwnerDeleted, activities.CodeInvalidInput} {
-		t.Run(code, func(t *testing.T) {
+	for _, code := range []errcode.Code{errcode.InvalidCredentials, errcode.InsufficientScope,
+		errcode.SubdomainNotFound, errcode.CredentialOwnerDeleted, errcode.InvalidInput} {
+		t.Run(string(code), func(t *testing.T) {
 			env := newEnv(t)
 			env.OnActivity(a.ValidateCredential, mock.Anything, mock.Anything).
-				Return(activities.ValidateResult{}, temporal.NewNonRetryableApplicationError("refused", code, nil)).Once()
+				Return(activities.ValidateResult{}, temporal.NewNonRetryableApplicationError("refused", string(code), nil)).Once()
 			env.OnActivity(a.RecordConnectFailure, mock.Anything, mock.MatchedBy(func(in activities.ConnectFailure) bool {
 				return in.Code == code && in.IntegrationID == "acme-tenant"
-			})).Return("what to do about "+code, nil).Once()
+			})).Return("what to do about "+string(code), nil).Once()
 
 			env.ExecuteWorkflow(ConnectIntegration, connectRequest(t))
 			err := env.GetWorkflowError()
 			require.Error(t, err)
-			assert.Equal(t, code, ErrorCode(err))
+			assert.Equal(t, code, errcode.Of(err))
 			var ae *temporal.ApplicationError
 			require.True(t, errors.As(err, &ae))
-			assert.Contains(t, ae.Message(), "what to do about "+code)
+			assert.Contains(t, ae.Message(), "what to do about "+string(code))
 			env.AssertExpectations(t)
 			env.AssertNotCalled(t, "SaveIntegration", mock.Anything, mock.Anything)
 		})
@@ -116,7 +117,7 @@ func TestConnectRetriesTransientValidation(t *testing.T) {
 		func(_ context.Context, _ activities.ValidateInput) (activities.ValidateResult, error) {
 			calls++
 			if calls < 3 {
-				return activities.ValidateResult{}, temporal.NewApplicationError("502 from OneLogin", activities.CodeServerError)
+				return activities.ValidateResult{}, temporal.NewApplicationError("502 from OneLogin", string(errcode.ServerError))
 			}
 			return activities.ValidateResult{Scope: "read_all", Subdomain: "acme"}, nil
 		})
@@ -139,11 +140,11 @@ func TestConnectRetriesTransientValidation(t *testing.T) {
 func TestConnectTransientGivesUpWithoutRecordingACause(t *testing.T) {
 	env := newEnv(t)
 	env.OnActivity(a.ValidateCredential, mock.Anything, mock.Anything).
-		Return(activities.ValidateResult{}, temporal.NewApplicationError("connection reset", activities.CodeNetwork))
+		Return(activities.ValidateResult{}, temporal.NewApplicationError("connection reset", string(errcode.Network)))
 	env.ExecuteWorkflow(ConnectIntegration, connectRequest(t))
 	err := env.GetWorkflowError()
 	require.Error(t, err)
-	assert.Equal(t, activities.CodeNetwork, ErrorCode(err))
+	assert.Equal(t, errcode.Network, errcode.Of(err))
 	env.AssertNotCalled(t, "RecordConnectFailure", mock.Anything, mock.Anything)
 }
 
@@ -152,13 +153,13 @@ func TestConnectInitialSyncFailureIsRecorded(t *testing.T) {
 	env.OnActivity(a.ValidateCredential, mock.Anything, mock.Anything).Return(activities.ValidateResult{Scope: "read_all"}, nil)
 	env.OnActivity(a.SaveIntegration, mock.Anything, mock.Anything).Return(nil)
 	env.OnWorkflow(SyncWorkflow, mock.Anything, mock.Anything).
-		Return(SyncResult{}, temporal.NewNonRetryableApplicationError("apps refused", activities.CodeInsufficientScope, nil))
+		Return(SyncResult{}, temporal.NewNonRetryableApplicationError("apps refused", string(errcode.InsufficientScope), nil))
 	env.OnActivity(a.SetIntegrationStatus, mock.Anything, mock.MatchedBy(func(in activities.StatusInput) bool {
 		return in.Status == directory.StatusInsufficientScope
 	})).Return(nil).Once()
 
 	env.ExecuteWorkflow(ConnectIntegration, connectRequest(t))
-	assert.Equal(t, activities.CodeInsufficientScope, ErrorCode(env.GetWorkflowError()))
+	assert.Equal(t, errcode.InsufficientScope, errcode.Of(env.GetWorkflowError()))
 	env.AssertExpectations(t)
 	env.AssertNotCalled(t, "EnsureSchedule", mock.Anything, mock.Anything)
 }
@@ -177,7 +178,7 @@ func TestConnectBadInput(t *testing.T) {
 			req := connectRequest(t)
 			mutate(&req)
 			env.ExecuteWorkflow(ConnectIntegration, req)
-			assert.Equal(t, activities.CodeInvalidInput, ErrorCode(env.GetWorkflowError()))
+			assert.Equal(t, errcode.InvalidInput, errcode.Of(env.GetWorkflowError()))
 		})
 	}
 }

@@ -1,15 +1,13 @@
 package workflows
 
 import (
-	"errors"
 	"regexp"
-	"slices"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/olflow/olflow/activities"
+	"github.com/olflow/olflow/errcode"
 )
 
 // integrationIDPattern keeps integration ids readable inside workflow and
@@ -19,7 +17,7 @@ var integrationIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:@-]{0,12
 // ValidateIntegrationID refuses ids that cannot name workflows cleanly.
 func ValidateIntegrationID(id string) error {
 	if !integrationIDPattern.MatchString(id) {
-		return invalidInput("integration_id must be 1-128 letters, digits or . _ : @ -, starting with a letter or digit")
+		return invalidInput("integration_id", "must be 1-128 letters, digits or . _ : @ -, starting with a letter or digit")
 	}
 	return nil
 }
@@ -29,24 +27,15 @@ func ValidateIntegrationID(id string) error {
 // slugs fit.
 func ValidateRequestID(id string) error {
 	if !integrationIDPattern.MatchString(id) {
-		return invalidInput("request_id must be 1-128 letters, digits or . _ : @ -, starting with a letter or digit")
+		return invalidInput("request_id", "must be 1-128 letters, digits or . _ : @ -, starting with a letter or digit")
 	}
 	return nil
 }
 
-func invalidInput(msg string) error {
-	return temporal.NewNonRetryableApplicationError(msg, activities.CodeInvalidInput, nil)
-}
-
-// ErrorCode returns the error code of a workflow or activity failure: the
-// Type of the ApplicationError in its chain, or "" for other failures
-// (timeouts, cancellation).
-func ErrorCode(err error) string {
-	var ae *temporal.ApplicationError
-	if errors.As(err, &ae) {
-		return ae.Type()
-	}
-	return ""
+// invalidInput refuses a request, naming the field in the message and, for
+// callers in any language, in the error's details (errcode.Details).
+func invalidInput(field, msg string) error {
+	return temporal.NewNonRetryableApplicationError(field+": "+msg, string(errcode.InvalidInput), nil, errcode.Details{Field: field})
 }
 
 // retryPolicy retries transient failures with backoff and never retries a
@@ -56,7 +45,7 @@ func retryPolicy(maxInterval time.Duration) *temporal.RetryPolicy {
 		InitialInterval:        time.Second,
 		BackoffCoefficient:     2,
 		MaximumInterval:        maxInterval,
-		NonRetryableErrorTypes: activities.NonRetryableCodes,
+		NonRetryableErrorTypes: errcode.NonRetryable(),
 	}
 }
 
@@ -70,11 +59,11 @@ func shortActivity(ctx workflow.Context, summary string) workflow.Context {
 	})
 }
 
-func isConnectFailure(code string) bool {
-	return slices.Contains(activities.ConnectFailureCodes, code) || code == activities.CodeInvalidInput
+func isConnectFailure(code errcode.Code) bool {
+	return code.CredentialProblem() || code == errcode.InvalidInput
 }
 
 // fail ends a workflow with a non-retryable error carrying code.
-func fail(code, msg string) error {
-	return temporal.NewNonRetryableApplicationError(msg, code, nil)
+func fail(code errcode.Code, msg string) error {
+	return temporal.NewNonRetryableApplicationError(msg, string(code), nil)
 }

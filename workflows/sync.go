@@ -11,6 +11,7 @@ import (
 
 	"github.com/olflow/olflow/activities"
 	"github.com/olflow/olflow/directory"
+	"github.com/olflow/olflow/errcode"
 )
 
 // Sync modes.
@@ -126,7 +127,7 @@ func (w *syncWorkflow) setup(ctx workflow.Context) error {
 		return err
 	}
 	if w.req.Mode != ModeFull && w.req.Mode != ModeIncremental {
-		return invalidInput("mode must be full or incremental")
+		return invalidInput("mode", "must be full or incremental")
 	}
 	w.log = log.With(workflow.GetLogger(ctx), "integration", w.req.IntegrationID)
 	w.progress = SyncProgress{IntegrationID: w.req.IntegrationID, Phase: PhaseStarting, Mode: w.req.Mode,
@@ -181,7 +182,7 @@ func (w *syncWorkflow) run(ctx workflow.Context) (SyncResult, error) {
 	})
 	err = workflow.ExecuteActivity(finishCtx, a.FinishSyncRun, activities.FinishInput{
 		IntegrationID: w.req.IntegrationID, RunID: begin.RunID, Mode: begin.Mode, Status: status,
-		ErrorCode: ErrorCode(firstErr), Calls: w.progress.Calls, Watermark: watermark,
+		ErrorCode: string(errcode.Of(firstErr)), Calls: w.progress.Calls, Watermark: watermark,
 	}).Get(ctx, &fin)
 	if err != nil {
 		w.progress.Phase = PhaseFailed
@@ -202,7 +203,7 @@ func (w *syncWorkflow) run(ctx workflow.Context) (SyncResult, error) {
 		// The kinds that were read are stored; the run failed as a whole and
 		// deleted nothing.
 		return res, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("sync %s: %v", status, firstErr), codeOr(ErrorCode(firstErr)), firstErr, res)
+			fmt.Sprintf("sync %s: %v", status, firstErr), string(codeOr(errcode.Of(firstErr))), firstErr, res)
 	}
 	w.progress.Phase = PhaseDone
 	w.details(ctx)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/olflow/olflow/activities"
 	"github.com/olflow/olflow/directory"
+	"github.com/olflow/olflow/errcode"
 )
 
 var watermark = time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
@@ -88,17 +89,17 @@ func TestSyncDefaultsToIncremental(t *testing.T) {
 
 func TestSyncPartialFailureDeletesNothing(t *testing.T) {
 	env := newEnv(t)
-	mockSync(env, ModeFull, temporal.NewNonRetryableApplicationError("apps need Read All", activities.CodeInsufficientScope, nil))
+	mockSync(env, ModeFull, temporal.NewNonRetryableApplicationError("apps need Read All", string(errcode.InsufficientScope), nil))
 	env.OnActivity(a.FinishSyncRun, mock.Anything, mock.MatchedBy(func(in activities.FinishInput) bool {
 		// partial: the activity sweeps only completed runs, and the
 		// watermark is passed but only moves on completion.
-		return in.Status == SyncStatusPartial && in.ErrorCode == activities.CodeInsufficientScope
+		return in.Status == SyncStatusPartial && in.ErrorCode == string(errcode.InsufficientScope)
 	})).Return(activities.FinishResult{Run: directory.SyncRun{ID: 7, Status: directory.RunPartial}}, nil).Once()
 
 	env.ExecuteWorkflow(SyncDirectory, SyncRequest{IntegrationID: "acme-tenant", Mode: ModeFull})
 	err := env.GetWorkflowError()
 	require.Error(t, err)
-	assert.Equal(t, activities.CodeInsufficientScope, ErrorCode(err))
+	assert.Equal(t, errcode.InsufficientScope, errcode.Of(err))
 	env.AssertExpectations(t)
 
 	q, qerr := env.QueryWorkflow(ProgressQuery)
@@ -118,7 +119,7 @@ func TestSyncRateLimitWaitsForAnnouncedReset(t *testing.T) {
 		func(_ context.Context, _ activities.SyncKindInput) (activities.KindResult, error) {
 			attempts = append(attempts, env.Now())
 			if len(attempts) == 1 {
-				return activities.KindResult{}, temporal.NewApplicationErrorWithOptions("429", activities.CodeRateLimited,
+				return activities.KindResult{}, temporal.NewApplicationErrorWithOptions("429", string(errcode.RateLimited),
 					temporal.ApplicationErrorOptions{NextRetryDelay: 17 * time.Minute})
 			}
 			return kindResult("users", 10), nil
@@ -139,16 +140,16 @@ func TestSyncRateLimitWaitsForAnnouncedReset(t *testing.T) {
 func TestSyncBeginFailure(t *testing.T) {
 	env := newEnv(t)
 	env.OnActivity(a.BeginSync, mock.Anything, mock.Anything).
-		Return(activities.BeginSyncResult{}, temporal.NewNonRetryableApplicationError("no such integration", activities.CodeNotFound, nil))
+		Return(activities.BeginSyncResult{}, temporal.NewNonRetryableApplicationError("no such integration", string(errcode.NotFound), nil))
 	env.ExecuteWorkflow(SyncDirectory, SyncRequest{IntegrationID: "acme-tenant"})
-	assert.Equal(t, activities.CodeNotFound, ErrorCode(env.GetWorkflowError()))
+	assert.Equal(t, errcode.NotFound, errcode.Of(env.GetWorkflowError()))
 	env.AssertNotCalled(t, "SyncUsers", mock.Anything, mock.Anything)
 }
 
 func TestSyncBadInput(t *testing.T) {
 	env := newEnv(t)
 	env.ExecuteWorkflow(SyncDirectory, SyncRequest{IntegrationID: "acme-tenant", Mode: "sometimes"})
-	assert.Equal(t, activities.CodeInvalidInput, ErrorCode(env.GetWorkflowError()))
+	assert.Equal(t, errcode.InvalidInput, errcode.Of(env.GetWorkflowError()))
 }
 
 // TestSyncResumesFromHeartbeat shows the kind activities' options carry a
@@ -161,7 +162,7 @@ func TestSyncResumesFromHeartbeat(t *testing.T) {
 		func(ctx context.Context, _ activities.SyncKindInput) (activities.KindResult, error) {
 			if !activity.HasHeartbeatDetails(ctx) {
 				activity.RecordHeartbeat(ctx, activities.KindProgress{Kind: "users", DonePages: []int{1, 2, 3}, Pages: 3, Items: 150})
-				return activities.KindResult{}, temporal.NewApplicationError("connection reset", activities.CodeNetwork)
+				return activities.KindResult{}, temporal.NewApplicationError("connection reset", string(errcode.Network))
 			}
 			var p activities.KindProgress
 			require.NoError(t, activity.GetHeartbeatDetails(ctx, &p))

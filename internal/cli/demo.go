@@ -21,11 +21,11 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/olflow/olflow/codec"
-	"github.com/olflow/olflow/temporalclient"
-	"github.com/olflow/olflow/seal"
 	"github.com/olflow/olflow/internal/serve"
 	"github.com/olflow/olflow/onelogin/olsim"
+	"github.com/olflow/olflow/seal"
 	"github.com/olflow/olflow/starter"
+	"github.com/olflow/olflow/temporalclient"
 	"github.com/olflow/olflow/worker"
 	"github.com/olflow/olflow/workflows"
 )

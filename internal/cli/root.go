@@ -14,10 +14,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/olflow/olflow/activities"
-	"github.com/olflow/olflow/temporalclient"
+	"github.com/olflow/olflow/errcode"
 	"github.com/olflow/olflow/seal"
 	"github.com/olflow/olflow/starter"
+	"github.com/olflow/olflow/temporalclient"
 )
 
 // Env is what a command run sees of its process.
@@ -181,12 +181,12 @@ func (a *app) report(err error) int {
 	case errors.As(err, &ue):
 		code, exit, usage = "usage", 2, true
 	case errors.As(err, &se):
-		code, field, msg = se.Code, se.Field, se.Message
-		if code == activities.CodeInvalidInput {
+		code, field, msg = string(se.Code), se.Field, se.Message
+		if se.Code == errcode.InvalidInput {
 			exit = 2 // the caller's input, like a usage error: retrying cannot help
 		}
-	case starter.Code(err) != "":
-		code, msg = starter.Code(err), starter.Message(err)
+	case errcode.Of(err) != "":
+		code, msg = string(errcode.Of(err)), starter.Message(err)
 	case errors.Is(err, context.Canceled):
 		code, msg = "canceled", "interrupted"
 	}
