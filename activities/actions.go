@@ -12,78 +12,16 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/olflow/olflow/api"
 	"github.com/olflow/olflow/directory"
 	"github.com/olflow/olflow/errcode"
 	"github.com/olflow/olflow/onelogin"
 	"github.com/olflow/olflow/seal"
 )
 
-// Per-user outcomes of an action, as the audit log stores them.
-const (
-	OutcomeChanged     = string(directory.OutcomeChanged)
-	OutcomeAlreadyDone = string(directory.OutcomeAlreadyDone)
-	OutcomeFailed      = string(directory.OutcomeFailed)
-)
-
-// PasswordAAD binds a sealed user password to the request that carries it,
-// so a ciphertext lifted from one request's history opens for no other.
-func PasswordAAD(integration, requestID string) string {
-	return "onelogin-user-password/" + integration + "/" + requestID
-}
-
-// ResetLinkAAD binds a sealed password reset link to the request that
-// generated it.
-func ResetLinkAAD(integration, requestID string) string {
-	return "onelogin-reset-link/" + integration + "/" + requestID
-}
-
-// UserRef names a user the way the product knows them: exactly one of a
-// OneLogin id, an email or a username.
-type UserRef struct {
-	ID       int64  `json:",omitempty"`
-	Email    string `json:",omitempty"`
-	Username string `json:",omitempty"`
-}
-
-// String is the reference as a person would type it.
-func (r UserRef) String() string {
-	switch {
-	case r.ID != 0:
-		return "user " + strconv.FormatInt(r.ID, 10)
-	case r.Email != "":
-		return r.Email
-	}
-	return r.Username
-}
-
-// Normalize trims the reference and checks that it names exactly one way to
-// find a user. Wildcards are refused: OneLogin's list filters treat * and a
-// leading ! as patterns, and an action must never fan out to users nobody
-// named.
-func (r UserRef) Normalize() (UserRef, error) {
-	r.Email, r.Username = strings.TrimSpace(r.Email), strings.TrimSpace(r.Username)
-	set := 0
-	for _, ok := range []bool{r.ID != 0, r.Email != "", r.Username != ""} {
-		if ok {
-			set++
-		}
-	}
-	switch {
-	case set != 1:
-		return r, errors.New("give exactly one of id, email or username")
-	case r.ID < 0:
-		return r, errors.New("id must be positive")
-	case r.Email != "" && !strings.Contains(r.Email, "@"):
-		return r, errors.New("email must contain @")
-	case strings.ContainsAny(r.Email+r.Username, "*\r\n") || strings.HasPrefix(r.Email+r.Username, "!"):
-		return r, errors.New("patterns (* or a leading !) are not allowed")
-	}
-	return r, nil
-}
-
-// matches reports whether u is the user an email or username names;
-// OneLogin compares both without regard to case.
-func (r UserRef) matches(u onelogin.User) bool {
+// refMatches reports whether u is the user r names; OneLogin compares
+// emails and usernames without regard to case.
+func refMatches(r api.UserRef, u onelogin.User) bool {
 	switch {
 	case r.ID != 0:
 		return u.ID == r.ID
@@ -188,7 +126,7 @@ func (a *Activities) RecordAction(ctx context.Context, in AuditInput) (int64, er
 type UserStepInput struct {
 	IntegrationID string
 	RequestID     string
-	User          UserRef
+	User          api.UserRef
 	// Since is when the action began (the workflow's start). A password or
 	// reset email OneLogin records at or after it is this request's own,
 	// sent by an attempt that did not live to report it.
@@ -218,7 +156,7 @@ type UserStepResult struct {
 // nothing. Multi-step actions resolve once and then name the user by id.
 func (a *Activities) ResolveUser(ctx context.Context, in UserStepInput) (UserStepResult, error) {
 	return a.runStep(ctx, in, func(_ context.Context, s *userStep) (UserStepResult, error) {
-		return UserStepResult{Outcome: OutcomeAlreadyDone, GroupID: deref(s.user.GroupID), RoleIDs: s.user.RoleIDs}, nil
+		return UserStepResult{Outcome: api.OutcomeAlreadyDone, GroupID: deref(s.user.GroupID), RoleIDs: s.user.RoleIDs}, nil
 	})
 }
 
@@ -298,7 +236,7 @@ func (a *Activities) RemoveUserFromGroup(ctx context.Context, in UserStepInput) 
 func (a *Activities) CheckUserGroup(ctx context.Context, in UserStepInput) (UserStepResult, error) {
 	return a.runStep(ctx, in, func(_ context.Context, s *userStep) (UserStepResult, error) {
 		g := deref(s.user.GroupID)
-		return UserStepResult{Outcome: OutcomeAlreadyDone, GroupID: g, InGroup: g != 0 && g == in.GroupID}, nil
+		return UserStepResult{Outcome: api.OutcomeAlreadyDone, GroupID: g, InGroup: g != 0 && g == in.GroupID}, nil
 	})
 }
 
@@ -363,11 +301,11 @@ func (a *Activities) GenerateResetLink(ctx context.Context, in UserStepInput) (U
 		if err != nil {
 			return UserStepResult{}, err
 		}
-		sealed, err := a.Clients.Keys.Seal(seal.NewSecret(link), ResetLinkAAD(in.IntegrationID, in.RequestID))
+		sealed, err := a.Clients.Keys.Seal(seal.NewSecret(link), api.ResetLinkAAD(in.IntegrationID, in.RequestID))
 		if err != nil {
 			return UserStepResult{}, appError(err)
 		}
-		return UserStepResult{Outcome: OutcomeChanged, ResetLink: sealed}, nil
+		return UserStepResult{Outcome: api.OutcomeChanged, ResetLink: sealed}, nil
 	})
 }
 
@@ -377,7 +315,7 @@ func (a *Activities) GenerateResetLink(ctx context.Context, in UserStepInput) (U
 func (a *Activities) SendResetEmail(ctx context.Context, in UserStepInput) (UserStepResult, error) {
 	return a.runStep(ctx, in, func(ctx context.Context, s *userStep) (UserStepResult, error) {
 		if s.since(s.user.InvitationSentAt) {
-			return UserStepResult{Outcome: OutcomeAlreadyDone}, nil
+			return UserStepResult{Outcome: api.OutcomeAlreadyDone}, nil
 		}
 		if err := s.needEmail(); err != nil {
 			return UserStepResult{}, err
@@ -401,7 +339,7 @@ func (a *Activities) SetPassword(ctx context.Context, in UserStepInput) (UserSte
 	if in.Password.IsZero() {
 		return UserStepResult{}, failure(errcode.InvalidInput, "password is empty")
 	}
-	pw, err := a.Clients.Keys.Open(in.Password, PasswordAAD(in.IntegrationID, in.RequestID))
+	pw, err := a.Clients.Keys.Open(in.Password, api.PasswordAAD(in.IntegrationID, in.RequestID))
 	if err != nil {
 		// Retryable, like a client secret: a worker with the right keys opens it.
 		return UserStepResult{}, appError(errors.New("cannot open the sealed password: check the worker's sealing keys"))
@@ -411,7 +349,7 @@ func (a *Activities) SetPassword(ctx context.Context, in UserStepInput) (UserSte
 	}
 	return a.runStep(ctx, in, func(ctx context.Context, s *userStep) (UserStepResult, error) {
 		if s.since(s.user.PasswordChangedAt) {
-			return UserStepResult{Outcome: OutcomeAlreadyDone}, nil
+			return UserStepResult{Outcome: api.OutcomeAlreadyDone}, nil
 		}
 		text := pw.Reveal()
 		u, err := s.c.UpdateUser(ctx, s.user.ID, onelogin.UserUpdate{Password: &text})
@@ -433,7 +371,7 @@ func (a *Activities) LogoutUser(ctx context.Context, in UserStepInput) (UserStep
 		if err := s.c.LogoutUser(ctx, s.user.ID); err != nil {
 			return UserStepResult{}, err
 		}
-		return UserStepResult{Outcome: OutcomeChanged}, nil
+		return UserStepResult{Outcome: api.OutcomeChanged}, nil
 	})
 }
 
@@ -503,9 +441,9 @@ func (s *userStep) done(ctx context.Context, changed bool, fresh onelogin.User) 
 		return UserStepResult{}, appError(err)
 	}
 	if changed || s.ownEarlierAttempt(ctx) {
-		return UserStepResult{Outcome: OutcomeChanged}, nil
+		return UserStepResult{Outcome: api.OutcomeChanged}, nil
 	}
-	return UserStepResult{Outcome: OutcomeAlreadyDone}, nil
+	return UserStepResult{Outcome: api.OutcomeAlreadyDone}, nil
 }
 
 // ownEarlierAttempt reports whether a user already in the wanted state was
@@ -558,7 +496,7 @@ func withUser(err error, id int64) error {
 // id is read directly. An email or username is looked up in the directory
 // first (no list call), then read fresh; a stale mapping (the user renamed
 // or deleted since the last sync) falls back to asking OneLogin.
-func (a *Activities) resolve(ctx context.Context, c *onelogin.Client, integration string, ref UserRef) (onelogin.User, error) {
+func (a *Activities) resolve(ctx context.Context, c *onelogin.Client, integration string, ref api.UserRef) (onelogin.User, error) {
 	ref, err := ref.Normalize()
 	if err != nil {
 		return onelogin.User{}, failure(errcode.InvalidInput, "user: "+err.Error())
@@ -578,7 +516,7 @@ func (a *Activities) resolve(ctx context.Context, c *onelogin.Client, integratio
 	switch {
 	case err == nil:
 		u, err := c.GetUser(ctx, known.OneLoginID)
-		if err == nil && ref.matches(u) {
+		if err == nil && refMatches(ref, u) {
 			return u, nil
 		}
 		if err != nil && onelogin.CodeOf(err) != errcode.NotFound {
@@ -592,13 +530,13 @@ func (a *Activities) resolve(ctx context.Context, c *onelogin.Client, integratio
 
 // lookup asks OneLogin for the user with an email or username. The filter
 // is exact but case-blind; matches are checked again here all the same.
-func lookup(ctx context.Context, c *onelogin.Client, ref UserRef) (onelogin.User, error) {
+func lookup(ctx context.Context, c *onelogin.Client, ref api.UserRef) (onelogin.User, error) {
 	var found []onelogin.User
 	for u, err := range c.Users(ctx, onelogin.UserQuery{Email: ref.Email, Username: ref.Username}) {
 		if err != nil {
 			return onelogin.User{}, err
 		}
-		if ref.matches(u) {
+		if refMatches(ref, u) {
 			found = append(found, u)
 		}
 	}

@@ -23,6 +23,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/olflow/olflow/api"
 	"github.com/olflow/olflow/directory"
 	"github.com/olflow/olflow/errcode"
 	"github.com/olflow/olflow/onelogin"
@@ -83,7 +84,7 @@ func newActionFixture(t *testing.T, opts olsim.Options) *actionFixture {
 }
 
 func (f *actionFixture) integration(id, clientID, secret string, scope directory.ScopeLevel) {
-	sealed, err := f.keys.Seal(seal.NewSecret(secret), ClientSecretAAD(id))
+	sealed, err := f.keys.Seal(seal.NewSecret(secret), api.ClientSecretAAD(id))
 	require.NoError(f.t, err)
 	require.NoError(f.t, f.store.PutIntegration(f.ctx, directory.Integration{ID: id, Subdomain: olsim.DefaultSubdomain,
 		ClientID: clientID, ClientSecret: sealed, ScopeLevel: scope, Status: directory.StatusConnected}))
@@ -113,7 +114,7 @@ func (f *actionFixture) mustStep(fn any, in UserStepInput) UserStepResult {
 	return r
 }
 
-func (f *actionFixture) in(ref UserRef) UserStepInput {
+func (f *actionFixture) in(ref api.UserRef) UserStepInput {
 	return UserStepInput{IntegrationID: actInteg, RequestID: actRequest, User: ref, Since: f.clock.Now()}
 }
 
@@ -165,24 +166,24 @@ func requireFailure(t *testing.T, err error, code errcode.Code, retryable bool) 
 func TestActionStatusSteps(t *testing.T) {
 	f := newActionFixture(t, olsim.Options{})
 	u := f.userWith(func(u olsim.User) bool { return u.Status == 1 && u.Email != "" })
-	in := f.in(UserRef{Email: strings.ToUpper(u.Email)})
+	in := f.in(api.UserRef{Email: strings.ToUpper(u.Email)})
 
 	r := f.mustStep(f.acts.SuspendUser, in)
-	assert.Equal(t, UserStepResult{UserID: u.ID, Outcome: OutcomeChanged}, r)
+	assert.Equal(t, UserStepResult{UserID: u.ID, Outcome: api.OutcomeChanged}, r)
 	assert.Equal(t, 2, f.simUser(u.ID).Status)
 	assert.Equal(t, directory.UserSuspended, f.stored(u.ID).Status, "the store shows the change before any sync")
 	assert.Equal(t, 1, f.sim.RequestCount("PUT /api/2/users/:id"))
 
 	r = f.mustStep(f.acts.SuspendUser, in)
-	assert.Equal(t, OutcomeAlreadyDone, r.Outcome)
+	assert.Equal(t, api.OutcomeAlreadyDone, r.Outcome)
 	assert.Equal(t, 1, f.sim.RequestCount("PUT /api/2/users/:id"), "a second run changes nothing")
 
-	r = f.mustStep(f.acts.ActivateUser, f.in(UserRef{ID: u.ID}))
-	assert.Equal(t, OutcomeChanged, r.Outcome)
+	r = f.mustStep(f.acts.ActivateUser, f.in(api.UserRef{ID: u.ID}))
+	assert.Equal(t, api.OutcomeChanged, r.Outcome)
 	assert.Equal(t, 1, f.simUser(u.ID).Status)
 	assert.Equal(t, directory.UserActive, f.stored(u.ID).Status)
-	r = f.mustStep(f.acts.ActivateUser, f.in(UserRef{ID: u.ID}))
-	assert.Equal(t, OutcomeAlreadyDone, r.Outcome)
+	r = f.mustStep(f.acts.ActivateUser, f.in(api.UserRef{ID: u.ID}))
+	assert.Equal(t, api.OutcomeAlreadyDone, r.Outcome)
 	assert.Equal(t, 2, f.sim.RequestCount("PUT /api/2/users/:id"))
 }
 
@@ -190,7 +191,7 @@ func TestActionActivationOneLoginIgnores(t *testing.T) {
 	f := newActionFixture(t, olsim.Options{ActivateWithoutPassword: olsim.ActivateIgnore})
 	u, err := f.sim.CreateUser(olsim.Fields{"email": "fresh@acme.com", "username": "fresh"})
 	require.NoError(t, err)
-	_, err = f.step(f.acts.ActivateUser, f.in(UserRef{ID: u.ID}))
+	_, err = f.step(f.acts.ActivateUser, f.in(api.UserRef{ID: u.ID}))
 	ae := requireFailure(t, err, errcode.InvalidInput, false)
 	assert.Contains(t, ae.Message(), "password_pending")
 }
@@ -202,18 +203,18 @@ func TestActionGroupSteps(t *testing.T) {
 	u := f.userWith(func(u olsim.User) bool { return u.Username != "" })
 	require.NoError(t, f.sim.SetUserGroup(u.ID, from))
 	f.sim.ResetCounters()
-	in := f.in(UserRef{Username: u.Username})
+	in := f.in(api.UserRef{Username: u.Username})
 	in.GroupID = to
 
 	r := f.mustStep(f.acts.SetUserGroup, in)
-	assert.Equal(t, UserStepResult{UserID: u.ID, Outcome: OutcomeChanged, PreviousGroupID: from}, r, "the replaced group is reported")
+	assert.Equal(t, UserStepResult{UserID: u.ID, Outcome: api.OutcomeChanged, PreviousGroupID: from}, r, "the replaced group is reported")
 	assert.Equal(t, to, f.simUser(u.ID).GroupID)
 	assert.Equal(t, to, f.stored(u.ID).GroupID)
 	r = f.mustStep(f.acts.SetUserGroup, in)
-	assert.Equal(t, UserStepResult{UserID: u.ID, Outcome: OutcomeAlreadyDone}, r)
+	assert.Equal(t, UserStepResult{UserID: u.ID, Outcome: api.OutcomeAlreadyDone}, r)
 	assert.Equal(t, 1, f.writes())
 
-	check := f.in(UserRef{ID: u.ID})
+	check := f.in(api.UserRef{ID: u.ID})
 	check.GroupID = to
 	r = f.mustStep(f.acts.CheckUserGroup, check)
 	assert.True(t, r.InGroup)
@@ -224,28 +225,28 @@ func TestActionGroupSteps(t *testing.T) {
 	assert.Equal(t, 1, f.writes(), "checking writes nothing")
 
 	// Removing from a group the user is not in leaves them alone.
-	other := f.in(UserRef{ID: u.ID})
+	other := f.in(api.UserRef{ID: u.ID})
 	other.GroupID = from
 	r = f.mustStep(f.acts.RemoveUserFromGroup, other)
-	assert.Equal(t, OutcomeAlreadyDone, r.Outcome)
+	assert.Equal(t, api.OutcomeAlreadyDone, r.Outcome)
 	assert.Equal(t, to, f.simUser(u.ID).GroupID)
 
 	in.GroupID = to
 	r = f.mustStep(f.acts.RemoveUserFromGroup, in)
-	assert.Equal(t, UserStepResult{UserID: u.ID, Outcome: OutcomeChanged, PreviousGroupID: to}, r)
+	assert.Equal(t, UserStepResult{UserID: u.ID, Outcome: api.OutcomeChanged, PreviousGroupID: to}, r)
 	assert.Zero(t, f.simUser(u.ID).GroupID)
 	assert.Zero(t, f.stored(u.ID).GroupID)
 	r = f.mustStep(f.acts.RemoveUserFromGroup, in)
-	assert.Equal(t, OutcomeAlreadyDone, r.Outcome)
+	assert.Equal(t, api.OutcomeAlreadyDone, r.Outcome)
 	assert.Equal(t, 2, f.writes())
 
 	// Group 0 clears whatever group the user has, as offboarding does.
 	require.NoError(t, f.sim.SetUserGroup(u.ID, from))
-	r = f.mustStep(f.acts.RemoveUserFromGroup, f.in(UserRef{ID: u.ID}))
+	r = f.mustStep(f.acts.RemoveUserFromGroup, f.in(api.UserRef{ID: u.ID}))
 	assert.Equal(t, from, r.PreviousGroupID)
 	assert.Zero(t, f.simUser(u.ID).GroupID)
 
-	bad := f.in(UserRef{ID: u.ID})
+	bad := f.in(api.UserRef{ID: u.ID})
 	bad.GroupID = 999999
 	_, err := f.step(f.acts.SetUserGroup, bad)
 	ae := requireFailure(t, err, errcode.InvalidInput, false)
@@ -257,23 +258,23 @@ func TestActionRoleSteps(t *testing.T) {
 	f := newActionFixture(t, olsim.Options{Roles: 5})
 	u := f.userWith(func(u olsim.User) bool { return u.Email != "" })
 	role := f.userRoleNot(u)
-	in := f.in(UserRef{ID: u.ID})
+	in := f.in(api.UserRef{ID: u.ID})
 	in.RoleID = role
 
 	r := f.mustStep(f.acts.AddUserToRole, in)
-	assert.Equal(t, OutcomeChanged, r.Outcome)
+	assert.Equal(t, api.OutcomeChanged, r.Outcome)
 	assert.Contains(t, f.roleMembers(role), u.ID)
 	assert.Contains(t, f.stored(u.ID).RoleIDs, role)
 	r = f.mustStep(f.acts.AddUserToRole, in)
-	assert.Equal(t, OutcomeAlreadyDone, r.Outcome)
+	assert.Equal(t, api.OutcomeAlreadyDone, r.Outcome)
 	assert.Equal(t, 1, f.sim.RequestCount("POST /api/2/roles/:id/users"))
 
 	r = f.mustStep(f.acts.RemoveUserFromRole, in)
-	assert.Equal(t, OutcomeChanged, r.Outcome)
+	assert.Equal(t, api.OutcomeChanged, r.Outcome)
 	assert.NotContains(t, f.roleMembers(role), u.ID)
 	assert.NotContains(t, f.stored(u.ID).RoleIDs, role)
 	r = f.mustStep(f.acts.RemoveUserFromRole, in)
-	assert.Equal(t, OutcomeAlreadyDone, r.Outcome)
+	assert.Equal(t, api.OutcomeAlreadyDone, r.Outcome)
 	assert.Equal(t, 1, f.sim.RequestCount("DELETE /api/2/roles/:id/users"))
 
 	in.RoleID = 987654
@@ -311,28 +312,28 @@ func TestActionResolve(t *testing.T) {
 	require.NoError(t, err)
 	f.sim.ResetCounters()
 
-	r := f.mustStep(f.acts.ResolveUser, f.in(UserRef{Email: known.Email}))
+	r := f.mustStep(f.acts.ResolveUser, f.in(api.UserRef{Email: known.Email}))
 	assert.Equal(t, known.ID, r.UserID)
 	assert.Equal(t, known.RoleIDs, r.RoleIDs)
 	assert.Zero(t, f.sim.RequestCount("GET /api/2/users"), "a synced user resolves without a list call")
 
 	unsynced := users[len(users)-1]
-	r = f.mustStep(f.acts.ResolveUser, f.in(UserRef{Username: strings.ToUpper(unsynced.Username)}))
+	r = f.mustStep(f.acts.ResolveUser, f.in(api.UserRef{Username: strings.ToUpper(unsynced.Username)}))
 	assert.Equal(t, unsynced.ID, r.UserID, "a user the directory lacks is looked up in OneLogin")
 	assert.Equal(t, 1, f.sim.RequestCount("GET /api/2/users"))
 
 	// The directory is stale: OneLogin renamed the user since the sync.
 	_, err = f.sim.UpdateUser(known.ID, olsim.Fields{"email": "renamed@acme.com"})
 	require.NoError(t, err)
-	_, err = f.step(f.acts.ResolveUser, f.in(UserRef{Email: known.Email}))
+	_, err = f.step(f.acts.ResolveUser, f.in(api.UserRef{Email: known.Email}))
 	ae := requireFailure(t, err, errcode.NotFound, false)
 	assert.Contains(t, ae.Message(), known.Email)
-	r = f.mustStep(f.acts.ResolveUser, f.in(UserRef{Email: "renamed@acme.com"}))
+	r = f.mustStep(f.acts.ResolveUser, f.in(api.UserRef{Email: "renamed@acme.com"}))
 	assert.Equal(t, known.ID, r.UserID)
 
-	_, err = f.step(f.acts.ResolveUser, f.in(UserRef{ID: 1}))
+	_, err = f.step(f.acts.ResolveUser, f.in(api.UserRef{ID: 1}))
 	requireFailure(t, err, errcode.NotFound, false)
-	_, err = f.step(f.acts.SuspendUser, f.in(UserRef{Email: "*@acme.com"}))
+	_, err = f.step(f.acts.SuspendUser, f.in(api.UserRef{Email: "*@acme.com"}))
 	requireFailure(t, err, errcode.InvalidInput, false)
 }
 
@@ -346,20 +347,20 @@ func TestActionSetPassword(t *testing.T) {
 	f := newActionFixture(t, olsim.Options{})
 	u := f.userWith(func(u olsim.User) bool { return u.Status == 1 })
 	const good, weak = "Correct-Horse-9", "tiny7"
-	in := f.in(UserRef{ID: u.ID})
+	in := f.in(api.UserRef{ID: u.ID})
 	in.Password = f.sealPassword(good, actRequest)
 
 	r := f.mustStep(f.acts.SetPassword, in)
-	assert.Equal(t, OutcomeChanged, r.Outcome)
+	assert.Equal(t, api.OutcomeChanged, r.Outcome)
 	assert.True(t, f.sim.CheckPassword(u.ID, good))
 	puts := f.sim.RequestCount("PUT /api/2/users/:id")
 	// A retry after the password was set does not set it again.
 	r = f.mustStep(f.acts.SetPassword, in)
-	assert.Equal(t, OutcomeAlreadyDone, r.Outcome)
+	assert.Equal(t, api.OutcomeAlreadyDone, r.Outcome)
 	assert.Equal(t, puts, f.sim.RequestCount("PUT /api/2/users/:id"))
 
 	f.clock.Advance(time.Minute)
-	in = f.in(UserRef{ID: u.ID})
+	in = f.in(api.UserRef{ID: u.ID})
 	in.Password = f.sealPassword(weak, actRequest)
 	_, err := f.step(f.acts.SetPassword, in)
 	ae := requireFailure(t, err, errcode.InvalidInput, false)
@@ -374,7 +375,7 @@ func TestActionSetPassword(t *testing.T) {
 }
 
 func (f *actionFixture) sealPassword(pw, request string) seal.Sealed {
-	s, err := f.keys.Seal(seal.NewSecret(pw), PasswordAAD(actInteg, request))
+	s, err := f.keys.Seal(seal.NewSecret(pw), api.PasswordAAD(actInteg, request))
 	require.NoError(f.t, err)
 	return s
 }
@@ -382,37 +383,37 @@ func (f *actionFixture) sealPassword(pw, request string) seal.Sealed {
 func TestActionResetLinkAndEmail(t *testing.T) {
 	f := newActionFixture(t, olsim.Options{})
 	u := f.userWith(func(u olsim.User) bool { return u.Email != "" && u.InvitationSentAt == nil })
-	in := f.in(UserRef{ID: u.ID})
+	in := f.in(api.UserRef{ID: u.ID})
 
 	var raw json.RawMessage
 	require.NoError(t, f.exec(f.acts.GenerateResetLink, in, &raw))
 	assert.NotContains(t, string(raw), "token=", "the link never leaves the activity in clear")
 	var r UserStepResult
 	require.NoError(t, json.Unmarshal(raw, &r))
-	link, err := f.keys.Open(r.ResetLink, ResetLinkAAD(actInteg, actRequest))
+	link, err := f.keys.Open(r.ResetLink, api.ResetLinkAAD(actInteg, actRequest))
 	require.NoError(t, err)
 	assert.True(t, strings.HasPrefix(link.Reveal(), "https://acme.onelogin.com/password/reset?token="), "got a reset link")
 	assert.Empty(t, f.sim.SentInvites(), "generating a link sends no email")
 
 	r = f.mustStep(f.acts.SendResetEmail, in)
-	assert.Equal(t, OutcomeChanged, r.Outcome)
+	assert.Equal(t, api.OutcomeChanged, r.Outcome)
 	require.Len(t, f.sim.SentInvites(), 1)
 	assert.Equal(t, u.Email, f.sim.SentInvites()[0].To)
 	r = f.mustStep(f.acts.SendResetEmail, in)
-	assert.Equal(t, OutcomeAlreadyDone, r.Outcome, "a retry sends no second email")
+	assert.Equal(t, api.OutcomeAlreadyDone, r.Outcome, "a retry sends no second email")
 	assert.Len(t, f.sim.SentInvites(), 1)
 
 	noMail, err := f.sim.CreateUser(olsim.Fields{"username": "no-mail"})
 	require.NoError(t, err)
-	_, err = f.step(f.acts.SendResetEmail, f.in(UserRef{ID: noMail.ID}))
+	_, err = f.step(f.acts.SendResetEmail, f.in(api.UserRef{ID: noMail.ID}))
 	requireFailure(t, err, errcode.InvalidInput, false)
 }
 
 func TestActionLogout(t *testing.T) {
 	f := newActionFixture(t, olsim.Options{})
 	u := f.sim.Users()[3]
-	r := f.mustStep(f.acts.LogoutUser, f.in(UserRef{ID: u.ID}))
-	assert.Equal(t, OutcomeChanged, r.Outcome)
+	r := f.mustStep(f.acts.LogoutUser, f.in(api.UserRef{ID: u.ID}))
+	assert.Equal(t, api.OutcomeChanged, r.Outcome)
 	require.Len(t, f.sim.LoggedOut(), 1)
 	assert.Equal(t, u.ID, f.sim.LoggedOut()[0].UserID)
 }
@@ -421,18 +422,18 @@ func TestActionLogout(t *testing.T) {
 func TestActionWaitsForTheRateBudget(t *testing.T) {
 	f := newActionFixture(t, olsim.Options{RateLimit: 2})
 	u := f.sim.Users()[0]
-	f.mustStep(f.acts.LogoutUser, f.in(UserRef{ID: u.ID}))
+	f.mustStep(f.acts.LogoutUser, f.in(api.UserRef{ID: u.ID}))
 	f.clock.Advance(10 * time.Minute)
-	f.mustStep(f.acts.LogoutUser, f.in(UserRef{ID: u.ID}))
-	_, err := f.step(f.acts.LogoutUser, f.in(UserRef{ID: u.ID}))
+	f.mustStep(f.acts.LogoutUser, f.in(api.UserRef{ID: u.ID}))
+	_, err := f.step(f.acts.LogoutUser, f.in(api.UserRef{ID: u.ID}))
 	ae := requireFailure(t, err, errcode.RateLimited, true)
 	assert.Equal(t, 50*time.Minute, ae.NextRetryDelay(), "retry when the window resets")
 	assert.Equal(t, 2, f.sim.RequestCount("PUT /api/1/users/:id/logout"), "no request spent on a known-empty budget")
 	// v2 steps do not spend the v1 budget, so they do not wait.
-	f.mustStep(f.acts.SuspendUser, f.in(UserRef{ID: u.ID}))
+	f.mustStep(f.acts.SuspendUser, f.in(api.UserRef{ID: u.ID}))
 
 	f.clock.Advance(51 * time.Minute)
-	f.mustStep(f.acts.LogoutUser, f.in(UserRef{ID: u.ID}))
+	f.mustStep(f.acts.LogoutUser, f.in(api.UserRef{ID: u.ID}))
 	assert.Len(t, f.sim.LoggedOut(), 3)
 }
 
@@ -476,10 +477,10 @@ func TestRecordActionOncePerRequest(t *testing.T) {
 }
 
 func TestUserRefNormalize(t *testing.T) {
-	r, err := UserRef{Email: "  jane@acme.com "}.Normalize()
+	r, err := api.UserRef{Email: "  jane@acme.com "}.Normalize()
 	require.NoError(t, err)
-	assert.Equal(t, UserRef{Email: "jane@acme.com"}, r)
-	for _, bad := range []UserRef{{}, {ID: 1, Username: "x"}, {Email: "x"}, {Username: "a*"}, {Username: "!x"}, {ID: -1}} {
+	assert.Equal(t, api.UserRef{Email: "jane@acme.com"}, r)
+	for _, bad := range []api.UserRef{{}, {ID: 1, Username: "x"}, {Email: "x"}, {Username: "a*"}, {Username: "!x"}, {ID: -1}} {
 		_, err := bad.Normalize()
 		assert.Error(t, err, "%+v", bad)
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/olflow/olflow/activities"
+	"github.com/olflow/olflow/api"
 	"github.com/olflow/olflow/directory"
 	"github.com/olflow/olflow/errcode"
 	"github.com/olflow/olflow/onelogin/olsim"
@@ -19,8 +20,8 @@ func TestBeginSyncChoosesMode(t *testing.T) {
 	h.saveIntegration("acme-1", adminClientID)
 
 	// No watermark yet: an incremental request becomes full.
-	first := h.begin("acme-1", activities.ModeIncremental)
-	require.Equal(t, activities.ModeFull, first.Mode)
+	first := h.begin("acme-1", api.ModeIncremental)
+	require.Equal(t, api.ModeFull, first.Mode)
 	require.Equal(t, "no watermark yet", first.Upgraded)
 	require.True(t, first.UsersSince.IsZero())
 	require.True(t, first.Watermark.IsZero())
@@ -42,18 +43,18 @@ func TestBeginSyncChoosesMode(t *testing.T) {
 		wantMode string
 		upgraded string
 	}{
-		{"incremental right after a full sync", time.Minute, activities.ModeIncremental, activities.ModeIncremental, ""},
-		{"incremental at exactly the full-sync interval", 24 * time.Hour, activities.ModeIncremental, activities.ModeIncremental, ""},
-		{"incremental past the full-sync interval", 24*time.Hour + time.Second, activities.ModeIncremental, activities.ModeFull,
+		{"incremental right after a full sync", time.Minute, api.ModeIncremental, api.ModeIncremental, ""},
+		{"incremental at exactly the full-sync interval", 24 * time.Hour, api.ModeIncremental, api.ModeIncremental, ""},
+		{"incremental past the full-sync interval", 24*time.Hour + time.Second, api.ModeIncremental, api.ModeFull,
 			"last full sync older than 24h0m0s"},
-		{"full asked for", time.Minute, activities.ModeFull, activities.ModeFull, ""},
+		{"full asked for", time.Minute, api.ModeFull, api.ModeFull, ""},
 	} {
 		h.clock.Set(lastFull.Add(tc.at))
 		b := h.begin("acme-1", tc.mode)
 		require.Equal(t, tc.wantMode, b.Mode, tc.name)
 		require.Equal(t, tc.upgraded, b.Upgraded, tc.name)
 		require.True(t, b.Watermark.Equal(wm), "%s: watermark %v, want %v", tc.name, b.Watermark, wm)
-		if tc.wantMode == activities.ModeIncremental {
+		if tc.wantMode == api.ModeIncremental {
 			require.True(t, b.UsersSince.Equal(wm.Add(-overlap)), "%s: UsersSince %v, want watermark - overlap", tc.name, b.UsersSince)
 		} else {
 			require.True(t, b.UsersSince.IsZero(), tc.name)
@@ -71,27 +72,27 @@ func TestBeginSyncIsIdempotent(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, olsim.Options{Users: 20}, activities.Config{})
 	h.saveIntegration("acme-1", adminClientID)
-	h.sync("acme-1", activities.ModeFull)
+	h.sync("acme-1", api.ModeFull)
 	lastFull := h.clock.Now()
 
 	begin := func(mode, key string) activities.BeginSyncResult {
 		return must[activities.BeginSyncResult](h, h.acts.BeginSync, activities.BeginSyncInput{IntegrationID: "acme-1", Mode: mode, Key: key})
 	}
-	a, b := begin(activities.ModeIncremental, "wf-A"), begin(activities.ModeIncremental, "wf-A")
+	a, b := begin(api.ModeIncremental, "wf-A"), begin(api.ModeIncremental, "wf-A")
 	require.Equal(t, a, b)
-	c := begin(activities.ModeIncremental, "wf-B")
+	c := begin(api.ModeIncremental, "wf-B")
 	require.NotEqual(t, a.RunID, c.RunID)
 
 	// First attempt one second before the full-sync interval runs out, the
 	// retry one second after: the retry gets the run the key names.
 	h.clock.Set(lastFull.Add(24*time.Hour - time.Second))
-	first := begin(activities.ModeIncremental, "wf-C")
-	require.Equal(t, activities.ModeIncremental, first.Mode)
+	first := begin(api.ModeIncremental, "wf-C")
+	require.Equal(t, api.ModeIncremental, first.Mode)
 	h.clock.Advance(2 * time.Second)
-	again := begin(activities.ModeIncremental, "wf-C")
+	again := begin(api.ModeIncremental, "wf-C")
 	require.Equal(t, first, again)
 	// A fresh run is full now.
-	require.Equal(t, activities.ModeFull, begin(activities.ModeIncremental, "wf-D").Mode)
+	require.Equal(t, api.ModeFull, begin(api.ModeIncremental, "wf-D").Mode)
 }
 
 func TestBeginSyncRefuses(t *testing.T) {
@@ -105,8 +106,8 @@ func TestBeginSyncRefuses(t *testing.T) {
 		name, integration, mode string
 		code                    errcode.Code
 	}{
-		{"unknown integration", "nobody", activities.ModeFull, errcode.NotFound},
-		{"disconnected integration", "gone", activities.ModeIncremental, errcode.NotFound},
+		{"unknown integration", "nobody", api.ModeFull, errcode.NotFound},
+		{"disconnected integration", "gone", api.ModeIncremental, errcode.NotFound},
 		{"bad mode", "acme-1", "sometimes", errcode.InvalidInput},
 		{"empty mode", "acme-1", "", errcode.InvalidInput},
 	} {

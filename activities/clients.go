@@ -5,15 +5,12 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/olflow/olflow/api"
 	"github.com/olflow/olflow/directory"
 	"github.com/olflow/olflow/errcode"
 	"github.com/olflow/olflow/onelogin"
 	"github.com/olflow/olflow/seal"
 )
-
-// ClientSecretAAD binds a sealed client secret to its integration, so a
-// ciphertext copied to another tenant's record does not open.
-func ClientSecretAAD(integration string) string { return "onelogin-client-secret/" + integration }
 
 // Credential is what an admin entered, with the secret sealed.
 type Credential struct {
@@ -56,7 +53,7 @@ func (c *Clients) For(integration string, cred Credential) (*onelogin.Client, er
 	if e, ok := c.m[integration]; ok && e.fingerprint == fp {
 		return e.client, nil
 	}
-	secret, err := c.Keys.Open(cred.ClientSecret, ClientSecretAAD(integration))
+	secret, err := c.Keys.Open(cred.ClientSecret, api.ClientSecretAAD(integration))
 	if err != nil {
 		// Retryable: a worker deployed with the right keys will open it.
 		return nil, temporal.NewApplicationError("cannot open the sealed client secret: check the worker's sealing keys", string(errcode.ServerError))

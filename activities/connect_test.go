@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/olflow/olflow/activities"
+	"github.com/olflow/olflow/api"
 	"github.com/olflow/olflow/directory"
 	"github.com/olflow/olflow/errcode"
 	"github.com/olflow/olflow/onelogin/olsim"
@@ -121,7 +122,7 @@ func TestSaveIntegration(t *testing.T) {
 		require.Equal(t, cred.ClientSecret, in.ClientSecret)
 		require.NotContains(t, in.ClientSecret.String(), testSecret)
 		// The stored integration works: a sync can use it.
-		run := h.sync(id, activities.ModeFull)
+		run := h.sync(id, api.ModeFull)
 		require.Equal(t, 5, run.kinds[directory.KindUsers].Items)
 	}
 	// A region that is neither us nor eu is refused, not retried.

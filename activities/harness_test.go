@@ -34,6 +34,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/olflow/olflow/activities"
+	"github.com/olflow/olflow/api"
 	"github.com/olflow/olflow/directory"
 	"github.com/olflow/olflow/errcode"
 	"github.com/olflow/olflow/onelogin"
@@ -169,7 +170,7 @@ func (h *harness) checkNoSecretSaid() {
 // seal seals a client secret for an integration, as the starter does.
 func (h *harness) seal(integration, secret string) seal.Sealed {
 	h.t.Helper()
-	s, err := h.keys.Seal(seal.NewSecret(secret), activities.ClientSecretAAD(integration))
+	s, err := h.keys.Seal(seal.NewSecret(secret), api.ClientSecretAAD(integration))
 	require.NoError(h.t, err)
 	h.mustNotSay(secret)
 	return s

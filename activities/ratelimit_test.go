@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/olflow/olflow/activities"
+	"github.com/olflow/olflow/api"
 	"github.com/olflow/olflow/directory"
 	"github.com/olflow/olflow/errcode"
 	"github.com/olflow/olflow/onelogin"
@@ -25,7 +26,7 @@ func TestRateLimited429RetriesAfterAnnouncedReset(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t, olsim.Options{Users: 60, Groups: 60}, activities.Config{})
 			h.saveIntegration("acme-1", adminClientID)
-			b := h.begin("acme-1", activities.ModeFull)
+			b := h.begin("acme-1", api.ModeFull)
 			// A v1 call opens the account's hourly window; the burst comes 15
 			// minutes later, so the reset is 45 minutes away.
 			must[activities.KindResult](h, h.acts.SyncGroups, kindInput("acme-1", b))
@@ -65,7 +66,7 @@ func TestSyncsYieldTheBudgetReserve(t *testing.T) {
 				activities.Config{MaxInlineBudgetWait: time.Minute})
 			h.saveIntegration("acme-1", adminClientID)
 			fn := h.kindFns()[tc.kind]
-			b := h.begin("acme-1", activities.ModeFull)
+			b := h.begin("acme-1", api.ModeFull)
 
 			// Something else (an action, another process) spends 19 of the
 			// 20 calls at the start of the window.
@@ -115,7 +116,7 @@ func TestFullUserReadKeepsReserveToTheEnd(t *testing.T) {
 	h := newHarness(t, olsim.Options{Users: 120, RateLimitV2: true, RateLimit: 20},
 		activities.Config{MaxInlineBudgetWait: time.Minute, FullReadParallelism: 1})
 	h.saveIntegration("acme-1", adminClientID)
-	b := h.begin("acme-1", activities.ModeFull)
+	b := h.begin("acme-1", api.ModeFull)
 	c := h.client("acme-1")
 	for range 16 { // 4 left: pages 1-3 may go, the 4th call would leave 0
 		_, err := c.GetUser(h.ctx, h.sim.Users()[0].ID)

@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"github.com/olflow/olflow/activities"
+	"github.com/olflow/olflow/api"
 	"github.com/olflow/olflow/directory"
 	"github.com/olflow/olflow/errcode"
 	"github.com/olflow/olflow/onelogin/olsim"
@@ -57,10 +58,10 @@ func TestFullUserReadResumesFromHeartbeat(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, olsim.Options{}, activities.Config{FullReadParallelism: 1})
 	h.saveIntegration("acme-1", adminClientID)
-	h.sync("acme-1", activities.ModeFull) // the store already has everyone
+	h.sync("acme-1", api.ModeFull) // the store already has everyone
 	log := &pageLog{}
 	h.wrap(log.middleware)
-	b := h.begin("acme-1", activities.ModeFull)
+	b := h.begin("acme-1", api.ModeFull)
 
 	// Attempt 1 writes pages 1 and 2, then page 3 fails.
 	h.sim.SetFaults(olsim.Faults{FailAfter: []olsim.FailAfter{{Endpoint: usersList, Count: 2, Status: 500}}})
@@ -127,7 +128,7 @@ func TestFullUserReadFetchesOnlyMissingPages(t *testing.T) {
 		h.saveIntegration("acme-1", adminClientID)
 		log := &pageLog{}
 		h.wrap(log.middleware)
-		b := h.begin("acme-1", activities.ModeFull)
+		b := h.begin("acme-1", api.ModeFull)
 		var resume any
 		if tc.done != nil {
 			items := 0
@@ -151,7 +152,7 @@ func TestHeartbeatAfterEveryPage(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, olsim.Options{}, activities.Config{FullReadParallelism: 1})
 	h.saveIntegration("acme-1", adminClientID)
-	b := h.begin("acme-1", activities.ModeFull)
+	b := h.begin("acme-1", api.ModeFull)
 	var resume any
 	var seen [][]int
 	for attempt := 1; ; attempt++ {
@@ -180,7 +181,7 @@ func TestCursorReadResumesFromHeartbeat(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, olsim.Options{Users: 10, Groups: 120}, activities.Config{})
 	h.saveIntegration("acme-1", adminClientID)
-	b := h.begin("acme-1", activities.ModeFull)
+	b := h.begin("acme-1", api.ModeFull)
 
 	h.sim.SetFaults(olsim.Faults{FailAfter: []olsim.FailAfter{{Endpoint: groupsList, Count: 1, Status: 500}}})
 	_, r := call[activities.KindResult](h, nil, h.acts.SyncGroups, kindInput("acme-1", b))
@@ -264,7 +265,7 @@ func TestSyncConvergesUnderErrors(t *testing.T) {
 		_, n := retry[activities.FinishResult](h, h.acts.FinishSyncRun, h.finishInput("flaky", b, directory.RunCompleted, users.MaxUpdatedAt))
 		failures += n
 	}
-	flakySync(activities.ModeFull)
+	flakySync(api.ModeFull)
 
 	h.clock.Advance(time.Hour)
 	users := h.sim.Users()
@@ -278,13 +279,13 @@ func TestSyncConvergesUnderErrors(t *testing.T) {
 	_, err := h.sim.CreateUser(olsim.Fields{"email": "late@acme.com", "firstname": "Late"})
 	require.NoError(t, err)
 	h.clock.Advance(time.Minute)
-	flakySync(activities.ModeIncremental)
-	flakySync(activities.ModeFull)
+	flakySync(api.ModeIncremental)
+	flakySync(api.ModeFull)
 	require.Positive(t, failures, "the injected errors must have failed some attempts")
 	t.Logf("%d failed attempts retried", failures)
 
 	h.sim.SetFaults(olsim.Faults{})
-	h.sync("clean", activities.ModeFull)
+	h.sync("clean", api.ModeFull)
 
 	h.requireMirrors("flaky")
 	h.requireMirrors("clean")

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/olflow/olflow/activities"
+	"github.com/olflow/olflow/api"
 	"github.com/olflow/olflow/directory"
 	"github.com/olflow/olflow/errcode"
 	"github.com/olflow/olflow/onelogin/olsim"
@@ -64,7 +65,7 @@ func TestSecretsNeverInErrorsOrHeartbeats(t *testing.T) {
 	// A sync whose credential OneLogin stops accepting mid-read, with cut
 	// connections and 5xx on the way.
 	h.saveIntegration("acme-1", adminClientID)
-	b := h.begin("acme-1", activities.ModeFull)
+	b := h.begin("acme-1", api.ModeFull)
 	h.sim.SetFaults(olsim.Faults{ConnResets: 1})
 	_, r = call[activities.KindResult](h, nil, h.acts.SyncUsers, kindInput("acme-1", b))
 	require.Error(t, r.err)

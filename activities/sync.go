@@ -11,15 +11,10 @@ import (
 
 	"go.temporal.io/sdk/activity"
 
+	"github.com/olflow/olflow/api"
 	"github.com/olflow/olflow/directory"
 	"github.com/olflow/olflow/errcode"
 	"github.com/olflow/olflow/onelogin"
-)
-
-// Sync modes.
-const (
-	ModeFull        = string(directory.SyncFull)
-	ModeIncremental = string(directory.SyncIncremental)
 )
 
 // BeginSyncInput asks for a sync run.
@@ -59,12 +54,12 @@ func (a *Activities) BeginSync(ctx context.Context, in BeginSyncInput) (BeginSyn
 	cfg := a.config()
 	res := BeginSyncResult{Mode: in.Mode, Watermark: in0.UsersWatermark}
 	switch {
-	case in.Mode != ModeFull && in.Mode != ModeIncremental:
+	case in.Mode != api.ModeFull && in.Mode != api.ModeIncremental:
 		return BeginSyncResult{}, failure(errcode.InvalidInput, "mode must be full or incremental")
-	case in.Mode == ModeIncremental && in0.UsersWatermark.IsZero():
-		res.Mode, res.Upgraded = ModeFull, "no watermark yet"
-	case in.Mode == ModeIncremental && a.now().Sub(in0.LastFullSyncAt) > cfg.FullSyncInterval:
-		res.Mode, res.Upgraded = ModeFull, "last full sync older than "+cfg.FullSyncInterval.String()
+	case in.Mode == api.ModeIncremental && in0.UsersWatermark.IsZero():
+		res.Mode, res.Upgraded = api.ModeFull, "no watermark yet"
+	case in.Mode == api.ModeIncremental && a.now().Sub(in0.LastFullSyncAt) > cfg.FullSyncInterval:
+		res.Mode, res.Upgraded = api.ModeFull, "last full sync older than "+cfg.FullSyncInterval.String()
 	}
 	res.RunID, err = a.Store.StartSyncRun(ctx, in.IntegrationID, directory.SyncMode(res.Mode), in.Key)
 	if errors.Is(err, directory.ErrInvalid) && in.Key != "" {
@@ -74,14 +69,14 @@ func (a *Activities) BeginSync(ctx context.Context, in BeginSyncInput) (BeginSyn
 		if run, ok := a.runWithKey(ctx, in.IntegrationID, in.Key); ok {
 			res.RunID, res.Mode, err = run.ID, string(run.Mode), nil
 			switch {
-			case res.Mode == ModeIncremental:
+			case res.Mode == api.ModeIncremental:
 				res.Upgraded = ""
-			case in.Mode == ModeIncremental && res.Upgraded == "":
+			case in.Mode == api.ModeIncremental && res.Upgraded == "":
 				res.Upgraded = "opened as full by an earlier attempt"
 			}
 		}
 	}
-	if res.Mode == ModeIncremental {
+	if res.Mode == api.ModeIncremental {
 		res.UsersSince = in0.UsersWatermark.Add(-cfg.UsersOverlap)
 	}
 	return res, appError(err)
@@ -231,7 +226,7 @@ func (a *Activities) SyncUsers(ctx context.Context, in SyncKindInput) (KindResul
 		pr.seenUpdatedAt(users)
 		return a.Store.UpsertUsers(ctx, in.IntegrationID, in.RunID, toDirectoryUsers(users))
 	}
-	if in.Mode == ModeIncremental {
+	if in.Mode == api.ModeIncremental {
 		q := onelogin.UserQuery{UpdatedSince: in.UsersSince, Sort: "id"}
 		err = byCursor(ctx, a, c, pr, func(cur string) iter.Seq2[onelogin.Page[onelogin.User], error] {
 			return c.UserPages(ctx, q, cur)
@@ -506,7 +501,7 @@ type FinishResult struct {
 // the read is deleted only after GET /api/2/users/:id answers 404.
 func (a *Activities) FinishSyncRun(ctx context.Context, in FinishInput) (FinishResult, error) {
 	var res FinishResult
-	if in.Mode == ModeFull && in.Status == string(directory.RunCompleted) {
+	if in.Mode == api.ModeFull && in.Status == string(directory.RunCompleted) {
 		c, err := a.client(ctx, in.IntegrationID)
 		if err != nil {
 			return res, err

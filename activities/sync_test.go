@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/olflow/olflow/activities"
+	"github.com/olflow/olflow/api"
 	"github.com/olflow/olflow/directory"
 	"github.com/olflow/olflow/errcode"
 	"github.com/olflow/olflow/onelogin/olsim"
@@ -31,8 +32,8 @@ func TestSyncMirrorsOrgThroughIncrementalChanges(t *testing.T) {
 	}
 	require.Positive(t, hidden, "the org needs hidden apps to check that only visible ones are listed")
 
-	full := h.sync("acme-1", activities.ModeIncremental)
-	require.Equal(t, activities.ModeFull, full.begin.Mode, "the first sync has no watermark, so it is full")
+	full := h.sync("acme-1", api.ModeIncremental)
+	require.Equal(t, api.ModeFull, full.begin.Mode, "the first sync has no watermark, so it is full")
 	require.Equal(t, 120, full.kinds[directory.KindUsers].Items)
 	require.Equal(t, len(h.sim.Groups()), full.kinds[directory.KindGroups].Items)
 	require.Equal(t, directory.RunCompleted, full.finish.Run.Status)
@@ -77,8 +78,8 @@ func TestSyncMirrorsOrgThroughIncrementalChanges(t *testing.T) {
 	require.NoError(t, err)
 	h.clock.Advance(time.Minute)
 
-	inc := h.sync("acme-1", activities.ModeIncremental)
-	require.Equal(t, activities.ModeIncremental, inc.begin.Mode)
+	inc := h.sync("acme-1", api.ModeIncremental)
+	require.Equal(t, api.ModeIncremental, inc.begin.Mode)
 	require.Empty(t, inc.begin.Upgraded)
 	require.True(t, inc.begin.UsersSince.Equal(full.kinds[directory.KindUsers].MaxUpdatedAt.Add(-activities.DefaultUsersOverlap)),
 		"UsersSince %v, full read's newest updated_at %v", inc.begin.UsersSince, full.kinds[directory.KindUsers].MaxUpdatedAt)
@@ -107,7 +108,7 @@ func TestDeletionsOnlyOnFullSync(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, olsim.Options{}, activities.Config{})
 	h.saveIntegration("acme-1", adminClientID)
-	h.sync("acme-1", activities.ModeFull)
+	h.sync("acme-1", api.ModeFull)
 
 	users := h.sim.Users()
 	gone := []int64{users[0].ID, users[57].ID, users[119].ID} // first page, middle, last page
@@ -116,13 +117,13 @@ func TestDeletionsOnlyOnFullSync(t *testing.T) {
 	}
 	h.clock.Advance(time.Hour)
 
-	inc := h.sync("acme-1", activities.ModeIncremental)
-	require.Equal(t, activities.ModeIncremental, inc.begin.Mode)
+	inc := h.sync("acme-1", api.ModeIncremental)
+	require.Equal(t, api.ModeIncremental, inc.begin.Mode)
 	require.Zero(t, inc.finish.Run.Users.Deleted)
 	h.requirePresent("acme-1", gone...)
 	require.EqualValues(t, 120, h.liveUsers("acme-1"))
 
-	full := h.sync("acme-1", activities.ModeFull)
+	full := h.sync("acme-1", api.ModeFull)
 	require.EqualValues(t, len(gone), full.finish.Run.Users.Deleted)
 	require.Zero(t, full.finish.Confirmed)
 	h.requireGone("acme-1", gone...)
@@ -156,7 +157,7 @@ func TestFailedFullReadDeletesNothing(t *testing.T) {
 				// One page at a time, so "the third request" is the last page.
 				h := newHarness(t, olsim.Options{}, activities.Config{FullReadParallelism: 1})
 				h.saveIntegration("acme-1", adminClientID)
-				h.sync("acme-1", activities.ModeFull)
+				h.sync("acme-1", api.ModeFull)
 
 				users := h.sim.Users()
 				deleted := []int64{users[5].ID, users[110].ID}
@@ -166,7 +167,7 @@ func TestFailedFullReadDeletesNothing(t *testing.T) {
 				h.sim.ResetCounters()
 				h.sim.SetFaults(olsim.Faults{FailAfter: []olsim.FailAfter{fault.rule}})
 
-				b := h.begin("acme-1", activities.ModeFull)
+				b := h.begin("acme-1", api.ModeFull)
 				_, r := call[activities.KindResult](h, nil, h.acts.SyncUsers, kindInput("acme-1", b))
 				ae := appErr(t, r.err)
 				require.Contains(t, fault.codes, errcode.Code(ae.Type()), "error: %v", r.err)
@@ -200,7 +201,7 @@ func TestDeletionsDuringFullReadCauseNoFalseDeletion(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, olsim.Options{}, activities.Config{})
 	h.saveIntegration("acme-1", adminClientID)
-	h.sync("acme-1", activities.ModeFull)
+	h.sync("acme-1", api.ModeFull)
 
 	users := h.sim.Users()
 	h.sim.ResetCounters()
@@ -224,7 +225,7 @@ func TestDeletionsDuringFullReadCauseNoFalseDeletion(t *testing.T) {
 		})
 	})
 
-	b := h.begin("acme-1", activities.ModeFull)
+	b := h.begin("acme-1", api.ModeFull)
 	kinds := map[directory.Kind]activities.KindResult{}
 	for kind, fn := range h.kindFns() {
 		kinds[kind] = must[activities.KindResult](h, fn, kindInput("acme-1", b))
@@ -253,7 +254,7 @@ func TestDeletionsDuringFullReadCauseNoFalseDeletion(t *testing.T) {
 	// next full sync removes them.
 	h.requirePresent("acme-1", readThenDeleted...)
 	h.wrap(func(next http.Handler) http.Handler { return next })
-	next := h.sync("acme-1", activities.ModeFull)
+	next := h.sync("acme-1", api.ModeFull)
 	require.EqualValues(t, len(readThenDeleted), next.finish.Run.Users.Deleted)
 	h.requireGone("acme-1", readThenDeleted...)
 	h.requireMirrors("acme-1")

@@ -10,13 +10,12 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/olflow/olflow/activities"
+	"github.com/olflow/olflow/api"
 	"github.com/olflow/olflow/errcode"
 	"github.com/olflow/olflow/seal"
-	"github.com/olflow/olflow/workflows"
 )
 
-// Request is any action workflow's request: workflows.ActionRequest,
+// Request is any action workflow's request: api.ActionRequest,
 // GroupRequest, RoleRequest, SetPasswordRequest, OnboardRequest or
 // OffboardRequest, passed by pointer.
 type Request interface {
@@ -27,7 +26,7 @@ type Request interface {
 // ActionResult is a finished action: the workflow's result, with any
 // password reset links opened for the caller.
 type ActionResult struct {
-	workflows.ActionResult
+	api.ActionResult
 	// Links holds the opened reset link of Users[i] at index i
 	// (GeneratePasswordResetLink, OnboardUser with reset link); a zero
 	// Secret where there is none; nil when no user has one. A link lets
@@ -37,7 +36,7 @@ type ActionResult struct {
 }
 
 // StartAction checks req and starts the action workflow named
-// workflowType, with the ID workflows.ActionWorkflowID(integration, request
+// workflowType, with the ID api.ActionWorkflowID(integration, request
 // id). The request id is the idempotency key: while a run for it is open
 // the start joins that run, and once it has closed the start returns that
 // run, so a repeated request returns the first run's result and never acts
@@ -47,7 +46,7 @@ func (s *Starter) StartAction(ctx context.Context, workflowType string, req Requ
 		return nil, refusal(err)
 	}
 	integration, requestID := req.Key()
-	id := workflows.ActionWorkflowID(integration, requestID)
+	id := api.ActionWorkflowID(integration, requestID)
 	opts := s.options(id, integration, workflowType+" on "+integration+", request "+requestID)
 	opts.WorkflowIDReusePolicy = enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE
 	opts.WorkflowExecutionErrorWhenAlreadyStarted = true
@@ -84,7 +83,7 @@ func (s *Starter) openLinks(res *ActionResult) error {
 		if u.ResetLink.IsZero() {
 			continue
 		}
-		link, err := s.Keys.Open(u.ResetLink, activities.ResetLinkAAD(res.IntegrationID, res.RequestID))
+		link, err := s.Keys.Open(u.ResetLink, api.ResetLinkAAD(res.IntegrationID, res.RequestID))
 		if err != nil {
 			return fmt.Errorf("olflow: open the reset link of %s: %w", u.User, err)
 		}
@@ -98,7 +97,7 @@ func (s *Starter) openLinks(res *ActionResult) error {
 
 // refusal turns a request's validation error into an *Error.
 func refusal(err error) error {
-	var ie *workflows.InputError
+	var ie *api.InputError
 	if errors.As(err, &ie) {
 		return refuse(ie.Field, ie.Message)
 	}
@@ -106,62 +105,62 @@ func refusal(err error) error {
 }
 
 // ActivateUsers sets each user's status to active and waits for the result.
-func (s *Starter) ActivateUsers(ctx context.Context, req workflows.ActionRequest) (ActionResult, error) {
-	return s.Act(ctx, workflows.ActivateUsersWorkflow, &req)
+func (s *Starter) ActivateUsers(ctx context.Context, req api.ActionRequest) (ActionResult, error) {
+	return s.Act(ctx, api.ActivateUsersWorkflow, &req)
 }
 
 // SuspendUsers sets each user's status to suspended.
-func (s *Starter) SuspendUsers(ctx context.Context, req workflows.ActionRequest) (ActionResult, error) {
-	return s.Act(ctx, workflows.SuspendUsersWorkflow, &req)
+func (s *Starter) SuspendUsers(ctx context.Context, req api.ActionRequest) (ActionResult, error) {
+	return s.Act(ctx, api.SuspendUsersWorkflow, &req)
 }
 
 // AddUsersToGroup moves each user into the group, replacing their current
 // group (UserResult.ReplacedGroupID).
-func (s *Starter) AddUsersToGroup(ctx context.Context, req workflows.GroupRequest) (ActionResult, error) {
-	return s.Act(ctx, workflows.AddUsersToGroupWorkflow, &req)
+func (s *Starter) AddUsersToGroup(ctx context.Context, req api.GroupRequest) (ActionResult, error) {
+	return s.Act(ctx, api.AddUsersToGroupWorkflow, &req)
 }
 
 // RemoveUsersFromGroup clears the group of each user who is in it.
-func (s *Starter) RemoveUsersFromGroup(ctx context.Context, req workflows.GroupRequest) (ActionResult, error) {
-	return s.Act(ctx, workflows.RemoveUsersFromGroupWorkflow, &req)
+func (s *Starter) RemoveUsersFromGroup(ctx context.Context, req api.GroupRequest) (ActionResult, error) {
+	return s.Act(ctx, api.RemoveUsersFromGroupWorkflow, &req)
 }
 
 // CheckGroupMembership answers per user whether they are in the group.
-func (s *Starter) CheckGroupMembership(ctx context.Context, req workflows.GroupRequest) (ActionResult, error) {
-	return s.Act(ctx, workflows.CheckGroupMembershipWorkflow, &req)
+func (s *Starter) CheckGroupMembership(ctx context.Context, req api.GroupRequest) (ActionResult, error) {
+	return s.Act(ctx, api.CheckGroupMembershipWorkflow, &req)
 }
 
 // AddUsersToRole assigns the role to each user.
-func (s *Starter) AddUsersToRole(ctx context.Context, req workflows.RoleRequest) (ActionResult, error) {
-	return s.Act(ctx, workflows.AddUsersToRoleWorkflow, &req)
+func (s *Starter) AddUsersToRole(ctx context.Context, req api.RoleRequest) (ActionResult, error) {
+	return s.Act(ctx, api.AddUsersToRoleWorkflow, &req)
 }
 
 // RemoveUsersFromRole removes the role from each user.
-func (s *Starter) RemoveUsersFromRole(ctx context.Context, req workflows.RoleRequest) (ActionResult, error) {
-	return s.Act(ctx, workflows.RemoveUsersFromRoleWorkflow, &req)
+func (s *Starter) RemoveUsersFromRole(ctx context.Context, req api.RoleRequest) (ActionResult, error) {
+	return s.Act(ctx, api.RemoveUsersFromRoleWorkflow, &req)
 }
 
 // GeneratePasswordResetLink gets a reset link for each user; the links are
 // in ActionResult.Links, opened.
-func (s *Starter) GeneratePasswordResetLink(ctx context.Context, req workflows.ActionRequest) (ActionResult, error) {
-	return s.Act(ctx, workflows.GeneratePasswordResetLinkWorkflow, &req)
+func (s *Starter) GeneratePasswordResetLink(ctx context.Context, req api.ActionRequest) (ActionResult, error) {
+	return s.Act(ctx, api.GeneratePasswordResetLinkWorkflow, &req)
 }
 
 // SendPasswordResetEmail has OneLogin email each user a reset link.
-func (s *Starter) SendPasswordResetEmail(ctx context.Context, req workflows.ActionRequest) (ActionResult, error) {
-	return s.Act(ctx, workflows.SendPasswordResetEmailWorkflow, &req)
+func (s *Starter) SendPasswordResetEmail(ctx context.Context, req api.ActionRequest) (ActionResult, error) {
+	return s.Act(ctx, api.SendPasswordResetEmailWorkflow, &req)
 }
 
 // OnboardUser activates, sets the group, adds roles and sends or returns a
 // reset link, as asked.
-func (s *Starter) OnboardUser(ctx context.Context, req workflows.OnboardRequest) (ActionResult, error) {
-	return s.Act(ctx, workflows.OnboardUserWorkflow, &req)
+func (s *Starter) OnboardUser(ctx context.Context, req api.OnboardRequest) (ActionResult, error) {
+	return s.Act(ctx, api.OnboardUserWorkflow, &req)
 }
 
 // OffboardUser suspends, logs out, removes roles and clears the group, as
 // asked.
-func (s *Starter) OffboardUser(ctx context.Context, req workflows.OffboardRequest) (ActionResult, error) {
-	return s.Act(ctx, workflows.OffboardUserWorkflow, &req)
+func (s *Starter) OffboardUser(ctx context.Context, req api.OffboardRequest) (ActionResult, error) {
+	return s.Act(ctx, api.OffboardUserWorkflow, &req)
 }
 
 // SetPasswordInput asks to set one user's password. The password is
@@ -170,7 +169,7 @@ type SetPasswordInput struct {
 	IntegrationID string
 	RequestID     string
 	RequestedBy   string
-	User          workflows.UserRef
+	User          api.UserRef
 	Password      seal.Secret
 }
 
@@ -181,12 +180,12 @@ func (s *Starter) SetUserPassword(ctx context.Context, in SetPasswordInput) (Act
 	if in.Password.IsZero() {
 		return ActionResult{}, refuse("password", "is empty")
 	}
-	req := workflows.SetPasswordRequest{IntegrationID: strings.TrimSpace(in.IntegrationID), RequestID: strings.TrimSpace(in.RequestID),
+	req := api.SetPasswordRequest{IntegrationID: strings.TrimSpace(in.IntegrationID), RequestID: strings.TrimSpace(in.RequestID),
 		RequestedBy: in.RequestedBy, User: in.User}
-	sealed, err := s.Keys.Seal(in.Password, activities.PasswordAAD(req.IntegrationID, req.RequestID))
+	sealed, err := s.Keys.Seal(in.Password, api.PasswordAAD(req.IntegrationID, req.RequestID))
 	if err != nil {
 		return ActionResult{}, fmt.Errorf("olflow: seal the password: %w", err)
 	}
 	req.Password = sealed
-	return s.Act(ctx, workflows.SetUserPasswordWorkflow, &req)
+	return s.Act(ctx, api.SetUserPasswordWorkflow, &req)
 }

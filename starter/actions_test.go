@@ -8,10 +8,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/olflow/olflow/activities"
+	"github.com/olflow/olflow/api"
 	"github.com/olflow/olflow/errcode"
 	"github.com/olflow/olflow/seal"
-	"github.com/olflow/olflow/workflows"
 )
 
 // Bad requests are refused at the edge, naming the field, before Temporal
@@ -19,8 +18,8 @@ import (
 func TestActionRefusalsNameTheField(t *testing.T) {
 	s := &Starter{}
 	ctx := context.Background()
-	users := func(refs ...workflows.UserRef) workflows.ActionRequest {
-		return workflows.ActionRequest{IntegrationID: "acme", RequestID: "r-1", Users: refs}
+	users := func(refs ...api.UserRef) api.ActionRequest {
+		return api.ActionRequest{IntegrationID: "acme", RequestID: "r-1", Users: refs}
 	}
 	cases := []struct {
 		field string
@@ -28,33 +27,33 @@ func TestActionRefusalsNameTheField(t *testing.T) {
 	}{
 		{"users", func() error { _, err := s.SuspendUsers(ctx, users()); return err }},
 		{"users[1]", func() error {
-			_, err := s.ActivateUsers(ctx, users(workflows.UserRef{ID: 1}, workflows.UserRef{Email: "nobody"}))
+			_, err := s.ActivateUsers(ctx, users(api.UserRef{ID: 1}, api.UserRef{Email: "nobody"}))
 			return err
 		}},
 		{"request_id", func() error {
-			r := users(workflows.UserRef{ID: 1})
+			r := users(api.UserRef{ID: 1})
 			r.RequestID = "has space"
 			_, err := s.SuspendUsers(ctx, r)
 			return err
 		}},
 		{"group_id", func() error {
-			_, err := s.AddUsersToGroup(ctx, workflows.GroupRequest{ActionRequest: users(workflows.UserRef{ID: 1})})
+			_, err := s.AddUsersToGroup(ctx, api.GroupRequest{ActionRequest: users(api.UserRef{ID: 1})})
 			return err
 		}},
 		{"role_id", func() error {
-			_, err := s.RemoveUsersFromRole(ctx, workflows.RoleRequest{ActionRequest: users(workflows.UserRef{ID: 1}), RoleID: -2})
+			_, err := s.RemoveUsersFromRole(ctx, api.RoleRequest{ActionRequest: users(api.UserRef{ID: 1}), RoleID: -2})
 			return err
 		}},
 		{"reset", func() error {
-			_, err := s.OnboardUser(ctx, workflows.OnboardRequest{IntegrationID: "acme", RequestID: "r", User: workflows.UserRef{ID: 1}, Reset: "sms"})
+			_, err := s.OnboardUser(ctx, api.OnboardRequest{IntegrationID: "acme", RequestID: "r", User: api.UserRef{ID: 1}, Reset: "sms"})
 			return err
 		}},
 		{"steps", func() error {
-			_, err := s.OffboardUser(ctx, workflows.OffboardRequest{IntegrationID: "acme", RequestID: "r", User: workflows.UserRef{ID: 1}})
+			_, err := s.OffboardUser(ctx, api.OffboardRequest{IntegrationID: "acme", RequestID: "r", User: api.UserRef{ID: 1}})
 			return err
 		}},
 		{"password", func() error {
-			_, err := s.SetUserPassword(ctx, SetPasswordInput{IntegrationID: "acme", RequestID: "r", User: workflows.UserRef{ID: 1}})
+			_, err := s.SetUserPassword(ctx, SetPasswordInput{IntegrationID: "acme", RequestID: "r", User: api.UserRef{ID: 1}})
 			return err
 		}},
 	}
@@ -72,10 +71,10 @@ func TestOpenLinksWithTheWorkersKeys(t *testing.T) {
 	require.NoError(t, err)
 	keys, err := seal.ParseKeyring("k1:" + key)
 	require.NoError(t, err)
-	link, err := keys.Seal(seal.NewSecret("https://acme.onelogin.com/password/reset?token=abc"), activities.ResetLinkAAD("acme", "r-1"))
+	link, err := keys.Seal(seal.NewSecret("https://acme.onelogin.com/password/reset?token=abc"), api.ResetLinkAAD("acme", "r-1"))
 	require.NoError(t, err)
-	res := ActionResult{ActionResult: workflows.ActionResult{IntegrationID: "acme", RequestID: "r-1",
-		Users: []workflows.UserResult{{Outcome: workflows.OutcomeFailed}, {ResetLink: link}}}}
+	res := ActionResult{ActionResult: api.ActionResult{IntegrationID: "acme", RequestID: "r-1",
+		Users: []api.UserResult{{Outcome: api.OutcomeFailed}, {ResetLink: link}}}}
 	require.NoError(t, (&Starter{Keys: keys}).openLinks(&res))
 	require.Len(t, res.Links, 2)
 	assert.True(t, res.Links[0].IsZero())

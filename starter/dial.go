@@ -16,7 +16,7 @@ type Config struct {
 	Temporal temporalclient.Options
 	// SealKeys seal client secrets for connect (the workers' keys).
 	SealKeys *seal.Keyring
-	// TaskQueue defaults to workflows.TaskQueue.
+	// TaskQueue defaults to api.TaskQueue.
 	TaskQueue string
 	// Store, when set, adds the integration's record and sync runs to Status.
 	Store directory.Store

@@ -7,13 +7,13 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"github.com/olflow/olflow/activities"
-	"github.com/olflow/olflow/workflows"
+	"github.com/olflow/olflow/api"
 )
 
 // LiveProgress is a sync's progress with what only its running activities
 // know.
 type LiveProgress struct {
-	workflows.SyncProgress
+	api.SyncProgress
 	// TotalPages are the page counts of kinds whose read knows them ahead
 	// (a full read of users); a progress bar can use them.
 	TotalPages map[string]int `json:",omitempty"`
@@ -23,7 +23,7 @@ type LiveProgress struct {
 // progress query, with live page and item counts of running kinds taken
 // from their activities' heartbeat details (kept out of the workflow so
 // history stays small).
-func (s *Starter) Progress(ctx context.Context, workflowID, runID string) (workflows.SyncProgress, error) {
+func (s *Starter) Progress(ctx context.Context, workflowID, runID string) (api.SyncProgress, error) {
 	p, err := s.LiveProgress(ctx, workflowID, runID)
 	return p.SyncProgress, err
 }
@@ -31,7 +31,7 @@ func (s *Starter) Progress(ctx context.Context, workflowID, runID string) (workf
 // LiveProgress is Progress with the known page totals.
 func (s *Starter) LiveProgress(ctx context.Context, workflowID, runID string) (LiveProgress, error) {
 	var p LiveProgress
-	v, err := s.Client.QueryWorkflow(ctx, workflowID, runID, workflows.ProgressQuery)
+	v, err := s.Client.QueryWorkflow(ctx, workflowID, runID, api.ProgressQuery)
 	if err != nil {
 		return p, err
 	}
@@ -49,7 +49,7 @@ func (s *Starter) LiveProgress(ctx context.Context, workflowID, runID string) (L
 	for _, pa := range desc.RawResponse.GetPendingActivities() {
 		kind := kindOfActivity(pa.GetActivityType().GetName())
 		st, ok := p.Kinds[kind]
-		if !ok || st.State != workflows.KindRunning || pa.GetHeartbeatDetails() == nil {
+		if !ok || st.State != api.KindRunning || pa.GetHeartbeatDetails() == nil {
 			continue
 		}
 		var kp activities.KindProgress

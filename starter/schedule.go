@@ -6,9 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/olflow/olflow/api"
 	"go.temporal.io/sdk/client"
-
-	"github.com/olflow/olflow/workflows"
 )
 
 // ScheduleInfo describes an integration's periodic sync.
@@ -36,10 +35,10 @@ type ScheduledRun struct {
 }
 
 func (s *Starter) schedule(integration string) (client.ScheduleHandle, error) {
-	if err := workflows.ValidateIntegrationID(integration); err != nil {
+	if err := api.ValidateIntegrationID(integration); err != nil {
 		return nil, refuse("integration_id", "must be 1-128 letters, digits or . _ : @ -")
 	}
-	return s.Client.ScheduleClient().GetHandle(context.Background(), workflows.ScheduleID(integration)), nil
+	return s.Client.ScheduleClient().GetHandle(context.Background(), api.ScheduleID(integration)), nil
 }
 
 // Schedule describes the integration's periodic sync.

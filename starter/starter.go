@@ -15,12 +15,11 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/olflow/olflow/activities"
+	"github.com/olflow/olflow/api"
 	"github.com/olflow/olflow/directory"
 	"github.com/olflow/olflow/errcode"
 	"github.com/olflow/olflow/onelogin"
 	"github.com/olflow/olflow/seal"
-	"github.com/olflow/olflow/workflows"
 )
 
 // Starter starts olflow workflows.
@@ -29,7 +28,7 @@ type Starter struct {
 	// Keys seal client secrets before they enter a workflow; the workers
 	// need the same keys to open them.
 	Keys *seal.Keyring
-	// TaskQueue defaults to workflows.TaskQueue.
+	// TaskQueue defaults to api.TaskQueue.
 	TaskQueue string
 	// DataConverter decodes heartbeat details for Progress; it must match
 	// the client's (default: Temporal's default converter).
@@ -82,7 +81,7 @@ func (s *Starter) taskQueue() string {
 	if s.TaskQueue != "" {
 		return s.TaskQueue
 	}
-	return workflows.TaskQueue
+	return api.TaskQueue
 }
 
 // options are the start options every olflow workflow uses: a duplicate
@@ -94,7 +93,7 @@ func (s *Starter) options(id, integration, summary string) client.StartWorkflowO
 		TaskQueue:                s.taskQueue(),
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-		TypedSearchAttributes:    temporal.NewSearchAttributes(workflows.IntegrationAttribute.ValueSet(integration)),
+		TypedSearchAttributes:    temporal.NewSearchAttributes(api.IntegrationAttribute.ValueSet(integration)),
 		StaticSummary:            summary,
 	}
 }
@@ -117,7 +116,7 @@ type ConnectInput struct {
 // returned instead (it keeps the credential it started with).
 func (s *Starter) StartConnect(ctx context.Context, in ConnectInput) (client.WorkflowRun, error) {
 	id := strings.TrimSpace(in.IntegrationID)
-	if err := workflows.ValidateIntegrationID(id); err != nil {
+	if err := api.ValidateIntegrationID(id); err != nil {
 		return nil, refuse("integration_id", "must be 1-128 letters, digits or . _ : @ -")
 	}
 	sub, err := onelogin.NormalizeSubdomain(in.Subdomain)
@@ -142,19 +141,19 @@ func (s *Starter) StartConnect(ctx context.Context, in ConnectInput) (client.Wor
 	if s.Keys.NewestID() == "" {
 		return nil, errNoSealKeys
 	}
-	sealed, err := s.Keys.Seal(seal.NewSecret(secret), activities.ClientSecretAAD(id))
+	sealed, err := s.Keys.Seal(seal.NewSecret(secret), api.ClientSecretAAD(id))
 	if err != nil {
 		return nil, fmt.Errorf("olflow: seal the client secret: %w", err)
 	}
-	req := workflows.ConnectRequest{IntegrationID: id, Subdomain: sub, Region: string(region), ClientID: clientID,
+	req := api.ConnectRequest{IntegrationID: id, Subdomain: sub, Region: string(region), ClientID: clientID,
 		ClientSecret: sealed, RequestedBy: strings.TrimSpace(in.RequestedBy), SyncInterval: in.SyncInterval}
-	return s.Client.ExecuteWorkflow(ctx, s.options(workflows.ConnectWorkflowID(id), id, "Connect OneLogin "+sub+" for "+id),
-		workflows.ConnectWorkflow, req)
+	return s.Client.ExecuteWorkflow(ctx, s.options(api.ConnectWorkflowID(id), id, "Connect OneLogin "+sub+" for "+id),
+		api.ConnectWorkflow, req)
 }
 
 // Connect starts (or joins) a connect and waits for its result.
-func (s *Starter) Connect(ctx context.Context, in ConnectInput) (workflows.ConnectResult, error) {
-	var res workflows.ConnectResult
+func (s *Starter) Connect(ctx context.Context, in ConnectInput) (api.ConnectResult, error) {
+	var res api.ConnectResult
 	run, err := s.StartConnect(ctx, in)
 	if err != nil {
 		return res, err
@@ -164,21 +163,21 @@ func (s *Starter) Connect(ctx context.Context, in ConnectInput) (workflows.Conne
 
 // StartSync starts an on-demand SyncDirectory, or returns the one running.
 func (s *Starter) StartSync(ctx context.Context, integration, mode string) (client.WorkflowRun, error) {
-	if err := workflows.ValidateIntegrationID(integration); err != nil {
+	if err := api.ValidateIntegrationID(integration); err != nil {
 		return nil, refuse("integration_id", "must be 1-128 letters, digits or . _ : @ -")
 	}
 	switch mode {
-	case "", workflows.ModeIncremental, workflows.ModeFull:
+	case "", api.ModeIncremental, api.ModeFull:
 	default:
 		return nil, refuse("mode", "must be full or incremental")
 	}
-	return s.Client.ExecuteWorkflow(ctx, s.options(workflows.SyncWorkflowID(integration), integration, mode+" sync of "+integration),
-		workflows.SyncWorkflow, workflows.SyncRequest{IntegrationID: integration, Mode: mode})
+	return s.Client.ExecuteWorkflow(ctx, s.options(api.SyncWorkflowID(integration), integration, mode+" sync of "+integration),
+		api.SyncWorkflow, api.SyncRequest{IntegrationID: integration, Mode: mode})
 }
 
 // Sync starts (or joins) an on-demand sync and waits for its result.
-func (s *Starter) Sync(ctx context.Context, integration, mode string) (workflows.SyncResult, error) {
-	var res workflows.SyncResult
+func (s *Starter) Sync(ctx context.Context, integration, mode string) (api.SyncResult, error) {
+	var res api.SyncResult
 	run, err := s.StartSync(ctx, integration, mode)
 	if err != nil {
 		return res, err
@@ -189,11 +188,11 @@ func (s *Starter) Sync(ctx context.Context, integration, mode string) (workflows
 // Disconnect deletes the periodic sync, revokes the token and marks the
 // integration disconnected, and waits for it.
 func (s *Starter) Disconnect(ctx context.Context, integration, requestedBy string) error {
-	if err := workflows.ValidateIntegrationID(integration); err != nil {
+	if err := api.ValidateIntegrationID(integration); err != nil {
 		return refuse("integration_id", "must be 1-128 letters, digits or . _ : @ -")
 	}
-	run, err := s.Client.ExecuteWorkflow(ctx, s.options(workflows.DisconnectWorkflowID(integration), integration, "Disconnect "+integration),
-		workflows.DisconnectWorkflow, workflows.DisconnectRequest{IntegrationID: integration, RequestedBy: requestedBy})
+	run, err := s.Client.ExecuteWorkflow(ctx, s.options(api.DisconnectWorkflowID(integration), integration, "Disconnect "+integration),
+		api.DisconnectWorkflow, api.DisconnectRequest{IntegrationID: integration, RequestedBy: requestedBy})
 	if err != nil {
 		return err
 	}

@@ -12,9 +12,9 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/converter"
 
+	"github.com/olflow/olflow/api"
 	"github.com/olflow/olflow/directory"
 	"github.com/olflow/olflow/errcode"
-	"github.com/olflow/olflow/workflows"
 )
 
 // Run is one workflow run of an integration, as Temporal's visibility
@@ -67,7 +67,7 @@ func (s *Starter) ListRuns(ctx context.Context, query string, limit int) ([]Run,
 			if e.GetCloseTime() != nil {
 				r.Close = e.GetCloseTime().AsTime()
 			}
-			if p, ok := e.GetSearchAttributes().GetIndexedFields()[workflows.SyncStatusAttribute.GetName()]; ok {
+			if p, ok := e.GetSearchAttributes().GetIndexedFields()[api.SyncStatusAttribute.GetName()]; ok {
 				_ = converter.GetDefaultDataConverter().FromPayload(p, &r.SyncStatus)
 			}
 			runs = append(runs, r)
@@ -84,13 +84,13 @@ func (s *Starter) ListRuns(ctx context.Context, query string, limit int) ([]Run,
 
 // IntegrationQuery is the visibility query for an integration's runs.
 func IntegrationQuery(integration string) string {
-	return fmt.Sprintf("%s = '%s'", workflows.IntegrationAttribute.GetName(), integration)
+	return fmt.Sprintf("%s = '%s'", api.IntegrationAttribute.GetName(), integration)
 }
 
 // Status returns the integration's record (with a Store), its schedule,
 // its last runs and the progress of a sync running now.
 func (s *Starter) Status(ctx context.Context, integration string, runs int) (Status, error) {
-	if err := workflows.ValidateIntegrationID(integration); err != nil {
+	if err := api.ValidateIntegrationID(integration); err != nil {
 		return Status{}, refuse("integration_id", "must be 1-128 letters, digits or . _ : @ -")
 	}
 	st := Status{IntegrationID: integration}
@@ -114,7 +114,7 @@ func (s *Starter) Status(ctx context.Context, integration string, runs int) (Sta
 		return st, err
 	}
 	for _, r := range st.Runs {
-		if r.Type == workflows.SyncWorkflow && r.Status == "Running" {
+		if r.Type == api.SyncWorkflow && r.Status == "Running" {
 			if p, err := s.LiveProgress(ctx, r.WorkflowID, r.RunID); err == nil {
 				st.Sync = &p
 			}

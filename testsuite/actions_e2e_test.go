@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/api/proxy"
 	"go.temporal.io/api/temporalproto"
 
+	"github.com/olflow/olflow/api"
 	"github.com/olflow/olflow/codec"
 	"github.com/olflow/olflow/directory"
 	"github.com/olflow/olflow/errcode"
@@ -105,8 +106,8 @@ func (h *harness) simUser(id int64) olsim.User {
 	return u
 }
 
-func actionReq(integration, requestID string, users ...workflows.UserRef) workflows.ActionRequest {
-	return workflows.ActionRequest{IntegrationID: integration, RequestID: requestID, RequestedBy: "agent@acme", Users: users}
+func actionReq(integration, requestID string, users ...api.UserRef) api.ActionRequest {
+	return api.ActionRequest{IntegrationID: integration, RequestID: requestID, RequestedBy: "agent@acme", Users: users}
 }
 
 func outcomes(res starter.ActionResult) []string {
@@ -128,14 +129,14 @@ func TestOnboardUser(t *testing.T) {
 	hire, err := h.sim.CreateUser(olsim.Fields{"email": "new.hire@acme.com", "username": "new.hire", "firstname": "New", "lastname": "Hire"})
 	require.NoError(t, err)
 	group, roles := h.sim.Groups()[2].ID, []int64{h.sim.Roles()[1].ID, h.sim.Roles()[4].ID}
-	req := workflows.OnboardRequest{IntegrationID: id, RequestID: "onboard-1", RequestedBy: "hr@acme",
-		User: workflows.UserRef{Email: "New.Hire@acme.com"}, Activate: true, GroupID: group, RoleIDs: roles, Reset: workflows.ResetLink}
+	req := api.OnboardRequest{IntegrationID: id, RequestID: "onboard-1", RequestedBy: "hr@acme",
+		User: api.UserRef{Email: "New.Hire@acme.com"}, Activate: true, GroupID: group, RoleIDs: roles, Reset: api.ResetLink}
 
 	res, err := h.starter.OnboardUser(ctx, req)
 	require.NoError(t, err)
 	require.Len(t, res.Users, 1)
 	u := res.Users[0]
-	assert.Equal(t, workflows.OutcomeChanged, u.Outcome, "%+v", u)
+	assert.Equal(t, api.OutcomeChanged, u.Outcome, "%+v", u)
 	assert.Equal(t, hire.ID, u.UserID)
 	assert.Equal(t, []string{"activate", "set_group", fmt.Sprintf("add_role:%d", roles[0]), fmt.Sprintf("add_role:%d", roles[1]), "reset_link"},
 		stepNames(u.Steps))
@@ -156,7 +157,7 @@ func TestOnboardUser(t *testing.T) {
 	assert.Equal(t, "hr@acme", au.Actor)
 	assert.Equal(t, []directory.AuditTarget{{UserID: hire.ID, Outcome: directory.OutcomeChanged}}, au.Targets)
 
-	wfID := workflows.ActionWorkflowID(id, "onboard-1")
+	wfID := api.ActionWorkflowID(id, "onboard-1")
 	token := link[strings.Index(link, "token=")+len("token="):]
 	assert.NotContains(t, h.historyText(wfID), token, "the reset link never enters history in clear")
 
@@ -171,7 +172,7 @@ func TestOnboardUser(t *testing.T) {
 	h.record("action-onboard-user", wfID, "")
 }
 
-func stepNames(steps []workflows.StepResult) []string {
+func stepNames(steps []api.StepResult) []string {
 	out := make([]string, len(steps))
 	for i, s := range steps {
 		out[i] = s.Step
@@ -187,21 +188,21 @@ func TestOnboardUserFailsAtActivation(t *testing.T) {
 	h := connected(t, olsim.Options{Users: 20, Groups: 3, ActivateWithoutPassword: olsim.ActivateReject}, id, "")
 	hire, err := h.sim.CreateUser(olsim.Fields{"email": "no.password@acme.com"})
 	require.NoError(t, err)
-	res, err := h.starter.OnboardUser(ctxT(t, time.Minute), workflows.OnboardRequest{IntegrationID: id, RequestID: "onboard-2",
-		User: workflows.UserRef{ID: hire.ID}, Activate: true, GroupID: h.sim.Groups()[0].ID, Reset: workflows.ResetEmail})
+	res, err := h.starter.OnboardUser(ctxT(t, time.Minute), api.OnboardRequest{IntegrationID: id, RequestID: "onboard-2",
+		User: api.UserRef{ID: hire.ID}, Activate: true, GroupID: h.sim.Groups()[0].ID, Reset: api.ResetEmail})
 	require.NoError(t, err)
 	u := res.Users[0]
-	assert.Equal(t, workflows.OutcomeFailed, u.Outcome)
+	assert.Equal(t, api.OutcomeFailed, u.Outcome)
 	assert.Equal(t, errcode.InvalidInput, u.Code)
 	assert.Contains(t, u.Message, "without a password")
-	assert.Equal(t, []string{workflows.OutcomeFailed, workflows.StepSkipped, workflows.StepSkipped}, stepOutcomes(u.Steps))
+	assert.Equal(t, []string{api.OutcomeFailed, api.StepSkipped, api.StepSkipped}, stepOutcomes(u.Steps))
 	assert.Zero(t, h.simUser(hire.ID).GroupID, "no step after the failed one ran")
 	assert.Empty(t, h.sim.SentInvites())
 	assert.Equal(t, directory.OutcomeFailed, h.audit(id, "onboard-2").Targets[0].Outcome)
-	h.record("action-onboard-user-fails-activation", workflows.ActionWorkflowID(id, "onboard-2"), "")
+	h.record("action-onboard-user-fails-activation", api.ActionWorkflowID(id, "onboard-2"), "")
 }
 
-func stepOutcomes(steps []workflows.StepResult) []string {
+func stepOutcomes(steps []api.StepResult) []string {
 	out := make([]string, len(steps))
 	for i, s := range steps {
 		out[i] = s.Outcome
@@ -220,11 +221,11 @@ func TestOffboardUser(t *testing.T) {
 	require.NoError(t, err)
 	roles := h.simUser(leaver.ID).RoleIDs
 
-	res, err := h.starter.OffboardUser(ctx, workflows.OffboardRequest{IntegrationID: id, RequestID: "offboard-1", RequestedBy: "it@acme",
-		User: workflows.UserRef{Username: leaver.Username}, Suspend: true, Logout: true, RemoveRoles: true, ClearGroup: true})
+	res, err := h.starter.OffboardUser(ctx, api.OffboardRequest{IntegrationID: id, RequestID: "offboard-1", RequestedBy: "it@acme",
+		User: api.UserRef{Username: leaver.Username}, Suspend: true, Logout: true, RemoveRoles: true, ClearGroup: true})
 	require.NoError(t, err)
 	u := res.Users[0]
-	assert.Equal(t, workflows.OutcomeChanged, u.Outcome, "%+v", u)
+	assert.Equal(t, api.OutcomeChanged, u.Outcome, "%+v", u)
 	assert.Len(t, u.Steps, 3+len(roles))
 	assert.Equal(t, h.sim.Groups()[1].ID, u.ReplacedGroupID)
 
@@ -239,17 +240,17 @@ func TestOffboardUser(t *testing.T) {
 	assert.Zero(t, st.GroupID)
 	assert.Empty(t, st.RoleIDs)
 	assert.Equal(t, "offboard_user", h.audit(id, "offboard-1").Action)
-	h.record("action-offboard-user", workflows.ActionWorkflowID(id, "offboard-1"), "")
+	h.record("action-offboard-user", api.ActionWorkflowID(id, "offboard-1"), "")
 
 	// Deleted in OneLogin since the sync: the directory still maps the
 	// email, OneLogin does not know the user, and the result says so.
 	gone := h.sim.Users()[7]
 	require.NoError(t, h.sim.DeleteUser(gone.ID))
-	res, err = h.starter.OffboardUser(ctx, workflows.OffboardRequest{IntegrationID: id, RequestID: "offboard-2",
-		User: workflows.UserRef{Email: gone.Email}, Suspend: true, Logout: true})
+	res, err = h.starter.OffboardUser(ctx, api.OffboardRequest{IntegrationID: id, RequestID: "offboard-2",
+		User: api.UserRef{Email: gone.Email}, Suspend: true, Logout: true})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"failed/not_found"}, outcomes(res))
-	h.record("action-offboard-user-not-found", workflows.ActionWorkflowID(id, "offboard-2"), "")
+	h.record("action-offboard-user-not-found", api.ActionWorkflowID(id, "offboard-2"), "")
 }
 
 // A bulk suspend of 200 users, named by id, email and username in turn,
@@ -258,17 +259,17 @@ func TestSuspendUsers200(t *testing.T) {
 	const id = "e2e-bulk"
 	h := connected(t, olsim.Options{Users: 220, Groups: 5, Roles: 5}, id, "")
 	ctx := ctxT(t, 3*time.Minute)
-	var refs []workflows.UserRef
+	var refs []api.UserRef
 	var ids []int64
 	for i, u := range h.sim.Users()[:200] {
 		ids = append(ids, u.ID)
 		switch i % 3 {
 		case 0:
-			refs = append(refs, workflows.UserRef{ID: u.ID})
+			refs = append(refs, api.UserRef{ID: u.ID})
 		case 1:
-			refs = append(refs, workflows.UserRef{Email: u.Email})
+			refs = append(refs, api.UserRef{Email: u.Email})
 		default:
-			refs = append(refs, workflows.UserRef{Username: u.Username})
+			refs = append(refs, api.UserRef{Username: u.Username})
 		}
 	}
 	wasSuspended := 0
@@ -301,7 +302,7 @@ func TestActionWorkflows(t *testing.T) {
 	ctx := ctxT(t, 3*time.Minute)
 	users := h.sim.Users()
 	pick := func(i int) olsim.User { return users[i] }
-	ghost := workflows.UserRef{Email: "ghost@acme.com"}
+	ghost := api.UserRef{Email: "ghost@acme.com"}
 	setStatus := func(u olsim.User, status int) {
 		_, err := h.sim.UpdateUser(u.ID, olsim.Fields{"status": status})
 		require.NoError(t, err)
@@ -317,28 +318,28 @@ func TestActionWorkflows(t *testing.T) {
 		{name: "activate-users", do: func(r string) (starter.ActionResult, error) {
 			setStatus(pick(0), 2)
 			setStatus(pick(1), 1)
-			return h.starter.ActivateUsers(ctx, actionReq(id, r, workflows.UserRef{ID: pick(0).ID}, workflows.UserRef{Username: pick(1).Username}))
+			return h.starter.ActivateUsers(ctx, actionReq(id, r, api.UserRef{ID: pick(0).ID}, api.UserRef{Username: pick(1).Username}))
 		}, check: func(res starter.ActionResult, err error) {
 			require.NoError(t, err)
 			assert.Equal(t, []string{"changed", "already_done"}, outcomes(res))
 			assert.Equal(t, 1, h.simUser(pick(0).ID).Status)
 		}},
 		{name: "activate-users-unknown-user", do: func(r string) (starter.ActionResult, error) {
-			return h.starter.ActivateUsers(ctx, actionReq(id, r, ghost, workflows.UserRef{ID: pick(0).ID}))
+			return h.starter.ActivateUsers(ctx, actionReq(id, r, ghost, api.UserRef{ID: pick(0).ID}))
 		}, check: func(res starter.ActionResult, err error) {
 			require.NoError(t, err)
 			assert.Equal(t, []string{"failed/not_found", "already_done"}, outcomes(res))
 		}},
 		{name: "suspend-users", do: func(r string) (starter.ActionResult, error) {
 			setStatus(pick(2), 1)
-			return h.starter.SuspendUsers(ctx, actionReq(id, r, workflows.UserRef{Email: pick(2).Email}))
+			return h.starter.SuspendUsers(ctx, actionReq(id, r, api.UserRef{Email: pick(2).Email}))
 		}, check: func(res starter.ActionResult, err error) {
 			require.NoError(t, err)
 			assert.Equal(t, []string{"changed"}, outcomes(res))
 			assert.Equal(t, 2, h.simUser(pick(2).ID).Status)
 		}},
 		{name: "suspend-users-refused-scope", do: func(r string) (starter.ActionResult, error) {
-			return h.starter.SuspendUsers(ctx, actionReq(reader, r, workflows.UserRef{ID: pick(3).ID}))
+			return h.starter.SuspendUsers(ctx, actionReq(reader, r, api.UserRef{ID: pick(3).ID}))
 		}, check: func(_ starter.ActionResult, err error) {
 			require.Error(t, err)
 			assert.Equal(t, errcode.InsufficientScope, errcode.Of(err))
@@ -347,8 +348,8 @@ func TestActionWorkflows(t *testing.T) {
 		{name: "add-users-to-group", do: func(r string) (starter.ActionResult, error) {
 			require.NoError(t, h.sim.SetUserGroup(pick(4).ID, groups[0].ID))
 			require.NoError(t, h.sim.SetUserGroup(pick(5).ID, groups[3].ID))
-			return h.starter.AddUsersToGroup(ctx, workflows.GroupRequest{GroupID: groups[3].ID,
-				ActionRequest: actionReq(id, r, workflows.UserRef{ID: pick(4).ID}, workflows.UserRef{ID: pick(5).ID})})
+			return h.starter.AddUsersToGroup(ctx, api.GroupRequest{GroupID: groups[3].ID,
+				ActionRequest: actionReq(id, r, api.UserRef{ID: pick(4).ID}, api.UserRef{ID: pick(5).ID})})
 		}, check: func(res starter.ActionResult, err error) {
 			require.NoError(t, err)
 			assert.Equal(t, []string{"changed", "already_done"}, outcomes(res))
@@ -357,13 +358,13 @@ func TestActionWorkflows(t *testing.T) {
 			assert.Equal(t, groups[3].ID, h.stored(id, pick(4).ID).GroupID)
 		}},
 		{name: "add-users-to-group-unknown-group", do: func(r string) (starter.ActionResult, error) {
-			return h.starter.AddUsersToGroup(ctx, workflows.GroupRequest{GroupID: 31337, ActionRequest: actionReq(id, r, workflows.UserRef{ID: pick(4).ID})})
+			return h.starter.AddUsersToGroup(ctx, api.GroupRequest{GroupID: 31337, ActionRequest: actionReq(id, r, api.UserRef{ID: pick(4).ID})})
 		}, check: func(_ starter.ActionResult, err error) {
 			assert.Equal(t, errcode.NotFound, errcode.Of(err))
 		}},
 		{name: "remove-users-from-group", do: func(r string) (starter.ActionResult, error) {
-			return h.starter.RemoveUsersFromGroup(ctx, workflows.GroupRequest{GroupID: groups[3].ID,
-				ActionRequest: actionReq(id, r, workflows.UserRef{ID: pick(4).ID}, workflows.UserRef{ID: pick(6).ID})})
+			return h.starter.RemoveUsersFromGroup(ctx, api.GroupRequest{GroupID: groups[3].ID,
+				ActionRequest: actionReq(id, r, api.UserRef{ID: pick(4).ID}, api.UserRef{ID: pick(6).ID})})
 		}, check: func(res starter.ActionResult, err error) {
 			require.NoError(t, err)
 			assert.Equal(t, "changed", outcomes(res)[0])
@@ -373,14 +374,14 @@ func TestActionWorkflows(t *testing.T) {
 			}
 		}},
 		{name: "remove-users-from-group-unknown-user", do: func(r string) (starter.ActionResult, error) {
-			return h.starter.RemoveUsersFromGroup(ctx, workflows.GroupRequest{GroupID: groups[3].ID, ActionRequest: actionReq(id, r, ghost)})
+			return h.starter.RemoveUsersFromGroup(ctx, api.GroupRequest{GroupID: groups[3].ID, ActionRequest: actionReq(id, r, ghost)})
 		}, check: func(res starter.ActionResult, err error) {
 			require.NoError(t, err)
 			assert.Equal(t, []string{"failed/not_found"}, outcomes(res))
 		}},
 		{name: "add-users-to-role", do: func(r string) (starter.ActionResult, error) {
 			require.NoError(t, h.sim.RemoveUserRoles(pick(7).ID, roles[2].ID))
-			return h.starter.AddUsersToRole(ctx, workflows.RoleRequest{RoleID: roles[2].ID, ActionRequest: actionReq(id, r, workflows.UserRef{ID: pick(7).ID})})
+			return h.starter.AddUsersToRole(ctx, api.RoleRequest{RoleID: roles[2].ID, ActionRequest: actionReq(id, r, api.UserRef{ID: pick(7).ID})})
 		}, check: func(res starter.ActionResult, err error) {
 			require.NoError(t, err)
 			assert.Equal(t, []string{"changed"}, outcomes(res))
@@ -388,19 +389,19 @@ func TestActionWorkflows(t *testing.T) {
 			assert.Contains(t, h.stored(id, pick(7).ID).RoleIDs, roles[2].ID)
 		}},
 		{name: "add-users-to-role-unknown-role", do: func(r string) (starter.ActionResult, error) {
-			return h.starter.AddUsersToRole(ctx, workflows.RoleRequest{RoleID: 31337, ActionRequest: actionReq(id, r, workflows.UserRef{ID: pick(7).ID})})
+			return h.starter.AddUsersToRole(ctx, api.RoleRequest{RoleID: 31337, ActionRequest: actionReq(id, r, api.UserRef{ID: pick(7).ID})})
 		}, check: func(_ starter.ActionResult, err error) {
 			assert.Equal(t, errcode.NotFound, errcode.Of(err))
 		}},
 		{name: "remove-users-from-role", do: func(r string) (starter.ActionResult, error) {
-			return h.starter.RemoveUsersFromRole(ctx, workflows.RoleRequest{RoleID: roles[2].ID, ActionRequest: actionReq(id, r, workflows.UserRef{ID: pick(7).ID})})
+			return h.starter.RemoveUsersFromRole(ctx, api.RoleRequest{RoleID: roles[2].ID, ActionRequest: actionReq(id, r, api.UserRef{ID: pick(7).ID})})
 		}, check: func(res starter.ActionResult, err error) {
 			require.NoError(t, err)
 			assert.Equal(t, []string{"changed"}, outcomes(res))
 			assert.NotContains(t, h.simUser(pick(7).ID).RoleIDs, roles[2].ID)
 		}},
 		{name: "remove-users-from-role-unknown-user", do: func(r string) (starter.ActionResult, error) {
-			return h.starter.RemoveUsersFromRole(ctx, workflows.RoleRequest{RoleID: roles[2].ID, ActionRequest: actionReq(id, r, workflows.UserRef{ID: 1})})
+			return h.starter.RemoveUsersFromRole(ctx, api.RoleRequest{RoleID: roles[2].ID, ActionRequest: actionReq(id, r, api.UserRef{ID: 1})})
 		}, check: func(res starter.ActionResult, err error) {
 			require.NoError(t, err)
 			assert.Equal(t, []string{"failed/not_found"}, outcomes(res))
@@ -409,8 +410,8 @@ func TestActionWorkflows(t *testing.T) {
 			require.NoError(t, h.sim.SetUserGroup(pick(8).ID, groups[1].ID))
 			require.NoError(t, h.sim.SetUserGroup(pick(9).ID, groups[2].ID))
 			h.sim.ResetCounters()
-			return h.starter.CheckGroupMembership(ctx, workflows.GroupRequest{GroupID: groups[1].ID,
-				ActionRequest: actionReq(id, r, workflows.UserRef{ID: pick(8).ID}, workflows.UserRef{ID: pick(9).ID})})
+			return h.starter.CheckGroupMembership(ctx, api.GroupRequest{GroupID: groups[1].ID,
+				ActionRequest: actionReq(id, r, api.UserRef{ID: pick(8).ID}, api.UserRef{ID: pick(9).ID})})
 		}, check: func(res starter.ActionResult, err error) {
 			require.NoError(t, err)
 			assert.True(t, res.Users[0].InGroup)
@@ -421,33 +422,33 @@ func TestActionWorkflows(t *testing.T) {
 			}
 		}},
 		{name: "check-group-membership-unknown-user", do: func(r string) (starter.ActionResult, error) {
-			return h.starter.CheckGroupMembership(ctx, workflows.GroupRequest{GroupID: groups[1].ID, ActionRequest: actionReq(id, r, ghost)})
+			return h.starter.CheckGroupMembership(ctx, api.GroupRequest{GroupID: groups[1].ID, ActionRequest: actionReq(id, r, ghost)})
 		}, check: func(res starter.ActionResult, err error) {
 			require.NoError(t, err)
 			assert.Equal(t, []string{"failed/not_found"}, outcomes(res))
 		}},
 		{name: "generate-password-reset-link", do: func(r string) (starter.ActionResult, error) {
-			return h.starter.GeneratePasswordResetLink(ctx, actionReq(id, r, workflows.UserRef{ID: pick(10).ID}))
+			return h.starter.GeneratePasswordResetLink(ctx, actionReq(id, r, api.UserRef{ID: pick(10).ID}))
 		}, check: func(res starter.ActionResult, err error) {
 			require.NoError(t, err)
 			require.Len(t, res.Links, 1)
 			link := res.Links[0].Reveal()
 			assert.True(t, strings.HasPrefix(link, "https://acme.onelogin.com/password/reset?token="))
-			text := h.historyText(workflows.ActionWorkflowID(id, res.RequestID))
+			text := h.historyText(api.ActionWorkflowID(id, res.RequestID))
 			assert.Contains(t, text, "sealed:v1:", "payloads were decoded for the check")
 			assert.NotContains(t, text, link[strings.Index(link, "token="):], "never in history in clear, even decoded")
 		}},
 		{name: "generate-password-reset-link-no-email", do: func(r string) (starter.ActionResult, error) {
 			u, err := h.sim.CreateUser(olsim.Fields{"username": "no.mail"})
 			require.NoError(t, err)
-			return h.starter.GeneratePasswordResetLink(ctx, actionReq(id, r, workflows.UserRef{Username: u.Username}))
+			return h.starter.GeneratePasswordResetLink(ctx, actionReq(id, r, api.UserRef{Username: u.Username}))
 		}, check: func(res starter.ActionResult, err error) {
 			require.NoError(t, err)
 			assert.Equal(t, []string{"failed/invalid_input"}, outcomes(res))
 			assert.Nil(t, res.Links)
 		}},
 		{name: "send-password-reset-email", do: func(r string) (starter.ActionResult, error) {
-			return h.starter.SendPasswordResetEmail(ctx, actionReq(id, r, workflows.UserRef{Email: pick(11).Email}))
+			return h.starter.SendPasswordResetEmail(ctx, actionReq(id, r, api.UserRef{Email: pick(11).Email}))
 		}, check: func(res starter.ActionResult, err error) {
 			require.NoError(t, err)
 			assert.Equal(t, []string{"changed"}, outcomes(res))
@@ -462,24 +463,24 @@ func TestActionWorkflows(t *testing.T) {
 		}},
 		{name: "set-user-password", do: func(r string) (starter.ActionResult, error) {
 			return h.starter.SetUserPassword(ctx, starter.SetPasswordInput{IntegrationID: id, RequestID: r, RequestedBy: "agent@acme",
-				User: workflows.UserRef{ID: pick(12).ID}, Password: seal.NewSecret(goodPassword)})
+				User: api.UserRef{ID: pick(12).ID}, Password: seal.NewSecret(goodPassword)})
 		}, check: func(res starter.ActionResult, err error) {
 			require.NoError(t, err)
 			assert.Equal(t, []string{"changed"}, outcomes(res))
 			assert.True(t, h.sim.CheckPassword(pick(12).ID, goodPassword))
-			text := h.historyText(workflows.ActionWorkflowID(id, res.RequestID))
+			text := h.historyText(api.ActionWorkflowID(id, res.RequestID))
 			assert.Contains(t, text, "sealed:v1:", "payloads were decoded for the check")
 			assert.NotContains(t, text, goodPassword)
 		}},
 		{name: "set-user-password-policy-failure", do: func(r string) (starter.ActionResult, error) {
 			return h.starter.SetUserPassword(ctx, starter.SetPasswordInput{IntegrationID: id, RequestID: r, RequestedBy: "agent@acme",
-				User: workflows.UserRef{ID: pick(13).ID}, Password: seal.NewSecret(weakPassword)})
+				User: api.UserRef{ID: pick(13).ID}, Password: seal.NewSecret(weakPassword)})
 		}, check: func(res starter.ActionResult, err error) {
 			require.NoError(t, err)
 			assert.Equal(t, []string{"failed/invalid_input"}, outcomes(res))
 			assert.Contains(t, res.Users[0].Message, "Password must contain", "OneLogin's policy message")
 			assert.False(t, h.sim.CheckPassword(pick(13).ID, weakPassword))
-			assert.NotContains(t, h.historyText(workflows.ActionWorkflowID(id, res.RequestID)), weakPassword)
+			assert.NotContains(t, h.historyText(api.ActionWorkflowID(id, res.RequestID)), weakPassword)
 		}},
 	}
 	for _, r := range runs {
@@ -487,9 +488,9 @@ func TestActionWorkflows(t *testing.T) {
 			requestID := "req-" + r.name
 			res, err := r.do(requestID)
 			r.check(res, err)
-			wfID := workflows.ActionWorkflowID(id, requestID)
+			wfID := api.ActionWorkflowID(id, requestID)
 			if strings.HasSuffix(r.name, "refused-scope") {
-				wfID = workflows.ActionWorkflowID(reader, requestID)
+				wfID = api.ActionWorkflowID(reader, requestID)
 			} else if err == nil {
 				assert.Equal(t, workflows.AuditAction(res.Action), h.audit(id, requestID).Action)
 			}
@@ -499,12 +500,12 @@ func TestActionWorkflows(t *testing.T) {
 
 	// A request id names one request: reusing it for another action is
 	// refused, and repeating it returns the first result without acting.
-	_, err := h.starter.ActivateUsers(ctx, actionReq(id, "req-suspend-users", workflows.UserRef{ID: pick(2).ID}))
+	_, err := h.starter.ActivateUsers(ctx, actionReq(id, "req-suspend-users", api.UserRef{ID: pick(2).ID}))
 	assert.Equal(t, errcode.InvalidInput, errcode.Of(err))
 	assert.Contains(t, err.Error(), "SuspendUsers")
 	assert.Equal(t, 2, h.simUser(pick(2).ID).Status, "nothing was activated")
 	setStatus(pick(2), 1)
-	again, err := h.starter.SuspendUsers(ctx, actionReq(id, "req-suspend-users", workflows.UserRef{Email: pick(2).Email}))
+	again, err := h.starter.SuspendUsers(ctx, actionReq(id, "req-suspend-users", api.UserRef{Email: pick(2).Email}))
 	require.NoError(t, err)
 	assert.Equal(t, []string{"changed"}, outcomes(again), "the first run's result")
 	assert.Equal(t, 1, h.simUser(pick(2).ID).Status, "and no second suspend")

@@ -14,12 +14,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/olflow/olflow/api"
 	"github.com/olflow/olflow/errcode"
 	"github.com/olflow/olflow/internal/cli"
 	"github.com/olflow/olflow/onelogin/olsim"
 	"github.com/olflow/olflow/starter"
 	"github.com/olflow/olflow/temporalclient"
-	"github.com/olflow/olflow/workflows"
 )
 
 type cliResult struct {
@@ -63,7 +63,7 @@ func TestCLIConnectSyncScheduleStatusReplay(t *testing.T) {
 	r := h.olflow(olsim.DefaultClientSecret+"\n", nil, "connect", "--json", "-i", id, "--subdomain", "acme.onelogin.com",
 		"--client-id", olsim.DefaultClientID, "--client-secret-file", "-", "--requested-by", "ops@example")
 	require.Equal(t, 0, r.code, "stderr: %s", r.stderr)
-	var res workflows.ConnectResult
+	var res api.ConnectResult
 	r.decode(t, &res)
 	assert.Equal(t, 250, res.Sync.Users().Items)
 	assert.Equal(t, "manage_all", res.Scope)
@@ -111,9 +111,9 @@ func TestCLIConnectSyncScheduleStatusReplay(t *testing.T) {
 	// On-demand full sync with a live progress bar.
 	r = h.olflow("", nil, "--json", "sync", "-i", id, "--mode", "full", "--wait")
 	require.Equal(t, 0, r.code, "stderr: %s", r.stderr)
-	var sync workflows.SyncResult
+	var sync api.SyncResult
 	r.decode(t, &sync)
-	assert.Equal(t, workflows.SyncStatusCompleted, sync.Status)
+	assert.Equal(t, api.SyncStatusCompleted, sync.Status)
 	assert.Equal(t, 250, sync.Users().Items)
 	assert.Contains(t, r.stderr, "sync "+id)
 
@@ -125,7 +125,7 @@ func TestCLIConnectSyncScheduleStatusReplay(t *testing.T) {
 	r.decode(t, &sched)
 	assert.True(t, sched.Paused)
 	assert.Equal(t, "admin rotating the key", sched.Note)
-	assert.Equal(t, workflows.DefaultSyncInterval, sched.Interval)
+	assert.Equal(t, api.DefaultSyncInterval, sched.Interval)
 	require.Equal(t, 0, h.olflow("", nil, "schedule", "resume", "-i", id).code)
 
 	r = h.olflow("", nil, "schedule", "trigger", "-i", id)
@@ -154,10 +154,10 @@ func TestCLIConnectSyncScheduleStatusReplay(t *testing.T) {
 	require.Equal(t, 0, r.code)
 	assert.Contains(t, r.stdout, "Integration "+id+": connected")
 	assert.Contains(t, r.stdout, "ConnectIntegration")
-	assert.Contains(t, r.stdout, "Schedule "+workflows.ScheduleID(id))
+	assert.Contains(t, r.stdout, "Schedule "+api.ScheduleID(id))
 
 	// Replay: one run from the server, every run of the integration.
-	r = h.olflow("", nil, "replay", "-w", workflows.ConnectWorkflowID(id))
+	r = h.olflow("", nil, "replay", "-w", api.ConnectWorkflowID(id))
 	require.Equal(t, 0, r.code, "%s %s", r.stdout, r.stderr)
 	assert.Contains(t, r.stdout, "OK ")
 	assert.Contains(t, r.stdout, "1 of 1 runs replay")
@@ -169,7 +169,7 @@ func TestCLIConnectSyncScheduleStatusReplay(t *testing.T) {
 	for _, rr := range replays {
 		assert.True(t, rr.OK, "%s: %s", rr.WorkflowID, rr.Error)
 	}
-	r = h.olflow("", map[string]string{"OLFLOW_CODEC_KEYS": ""}, "replay", "-w", workflows.ConnectWorkflowID(id))
+	r = h.olflow("", map[string]string{"OLFLOW_CODEC_KEYS": ""}, "replay", "-w", api.ConnectWorkflowID(id))
 	assert.Equal(t, 1, r.code, "without the codec keys the history cannot be read")
 
 	// Disconnect.
@@ -243,9 +243,9 @@ func TestGoAPIForOperators(t *testing.T) {
 	assert.True(t, info.Paused)
 	assert.Equal(t, "Paused with olflow.", info.Note)
 
-	rr := st.ReplayExecution(ctx, workflows.InitialSyncWorkflowID(id), "")
+	rr := st.ReplayExecution(ctx, api.InitialSyncWorkflowID(id), "")
 	assert.True(t, rr.OK, rr.Error)
-	assert.Equal(t, workflows.SyncWorkflow, rr.WorkflowType)
+	assert.Equal(t, api.SyncWorkflow, rr.WorkflowType)
 
 	_, err = st.Status(ctx, "api-nobody", 5)
 	assert.Equal(t, errcode.NotFound, errcode.Of(err))
@@ -276,7 +276,7 @@ func TestCLIActions(t *testing.T) {
 	r = h.olflow("", nil, append([]string{"--json"}, append(args, "--show-links")...)...)
 	require.Equal(t, 0, r.code, r.stderr)
 	var onboard struct {
-		workflows.ActionResult
+		api.ActionResult
 		Links []string
 	}
 	r.decode(t, &onboard)
@@ -292,7 +292,7 @@ func TestCLIActions(t *testing.T) {
 	r = h.olflow("", nil, "--json", "add-users-to-group", "-i", id, "-u", fmt.Sprint(users[0].ID), "-u", "username:"+users[1].Username,
 		"--group", fmt.Sprint(groups[2].ID))
 	require.Equal(t, 0, r.code, r.stderr)
-	var bulk workflows.ActionResult
+	var bulk api.ActionResult
 	r.decode(t, &bulk)
 	assert.Equal(t, 2, bulk.Changed+bulk.AlreadyDone)
 	r = h.olflow("", nil, "check-group-membership", "-i", id, "-u", fmt.Sprintf("%d,%d", users[0].ID, hire.ID), "--group", fmt.Sprint(groups[2].ID))
@@ -314,7 +314,7 @@ func TestCLIActions(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stderr)
 	var started map[string]string
 	r.decode(t, &started)
-	assert.Equal(t, workflows.ActionWorkflowID(id, "bye-1"), started["WorkflowID"])
+	assert.Equal(t, api.ActionWorkflowID(id, "bye-1"), started["WorkflowID"])
 	require.NoError(t, h.client.GetWorkflow(ctxT(t, time.Minute), started["WorkflowID"], "").Get(context.Background(), nil))
 
 	// Bad input: the field and the message.

@@ -11,9 +11,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/olflow/olflow/api"
 	"github.com/olflow/olflow/codec"
 	"github.com/olflow/olflow/onelogin/olsim"
-	"github.com/olflow/olflow/workflows"
 )
 
 // startInput runs `temporal workflow show` and returns the decoded-or-not
@@ -58,14 +58,14 @@ func TestCodecServerDecodesForTheTemporalCLI(t *testing.T) {
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
 
-	enc, raw := startInput(t, workflows.ConnectWorkflowID(id))
+	enc, raw := startInput(t, api.ConnectWorkflowID(id))
 	assert.Equal(t, codec.MetadataEncoding, enc, "history holds ciphertext")
 	assert.NotContains(t, string(raw), id)
 
-	enc, plain := startInput(t, workflows.ConnectWorkflowID(id),
+	enc, plain := startInput(t, api.ConnectWorkflowID(id),
 		"--codec-endpoint", srv.URL+"/default", "--codec-auth", "Bearer "+token)
 	assert.Equal(t, "json/plain", enc)
-	var req workflows.ConnectRequest
+	var req api.ConnectRequest
 	require.NoError(t, json.Unmarshal(plain, &req), "%s", plain)
 	assert.Equal(t, id, req.IntegrationID)
 	assert.Contains(t, string(plain), `"ClientSecret":"sealed:v1:`, "decoded payloads still hold the secret sealed")

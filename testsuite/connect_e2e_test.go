@@ -13,12 +13,12 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/olflow/olflow/api"
 	"github.com/olflow/olflow/directory"
 	"github.com/olflow/olflow/errcode"
 	"github.com/olflow/olflow/onelogin/olsim"
 	"github.com/olflow/olflow/seal"
 	"github.com/olflow/olflow/starter"
-	"github.com/olflow/olflow/workflows"
 )
 
 func TestConnectSyncsAndSchedules(t *testing.T) {
@@ -28,16 +28,16 @@ func TestConnectSyncsAndSchedules(t *testing.T) {
 
 	run, err := h.starter.StartConnect(ctx, h.connectInput(id))
 	require.NoError(t, err)
-	var res workflows.ConnectResult
+	var res api.ConnectResult
 	require.NoError(t, run.Get(ctx, &res))
 	assert.Equal(t, "manage_all", res.Scope)
 	assert.True(t, res.CanAct)
 	assert.Equal(t, "acme", res.Subdomain)
-	assert.Equal(t, workflows.ModeFull, res.Sync.Mode)
+	assert.Equal(t, api.ModeFull, res.Sync.Mode)
 	assert.Equal(t, 300, res.Sync.Users().Items)
 	assert.True(t, res.ScheduleCreated)
 	h.record("connect-success", run.GetID(), run.GetRunID())
-	h.record("sync-initial-full", workflows.InitialSyncWorkflowID(id), "")
+	h.record("sync-initial-full", api.InitialSyncWorkflowID(id), "")
 
 	st, err := h.store.IntegrationStatus(ctx, id)
 	require.NoError(t, err)
@@ -49,16 +49,16 @@ func TestConnectSyncsAndSchedules(t *testing.T) {
 	assert.NotContains(t, st.Integration.ClientSecret.String(), olsim.DefaultClientSecret)
 
 	// The schedule exists with the documented policies.
-	sched := h.client.ScheduleClient().GetHandle(ctx, workflows.ScheduleID(id))
+	sched := h.client.ScheduleClient().GetHandle(ctx, api.ScheduleID(id))
 	desc, err := sched.Describe(ctx)
 	require.NoError(t, err)
 	require.Len(t, desc.Schedule.Spec.Intervals, 1)
-	assert.Equal(t, workflows.DefaultSyncInterval, desc.Schedule.Spec.Intervals[0].Every)
+	assert.Equal(t, api.DefaultSyncInterval, desc.Schedule.Spec.Intervals[0].Every)
 	assert.Equal(t, enumspb.SCHEDULE_OVERLAP_POLICY_SKIP, desc.Schedule.Policy.Overlap)
-	assert.Equal(t, workflows.DefaultCatchupWindow, desc.Schedule.Policy.CatchupWindow)
+	assert.Equal(t, api.DefaultCatchupWindow, desc.Schedule.Policy.CatchupWindow)
 	action, ok := desc.Schedule.Action.(*client.ScheduleWorkflowAction)
 	require.True(t, ok)
-	assert.Equal(t, workflows.SyncWorkflow, action.Workflow)
+	assert.Equal(t, api.SyncWorkflow, action.Workflow)
 	assert.Equal(t, h.queue, action.TaskQueue)
 
 	// Change the org, trigger the schedule, and the store follows.
@@ -75,10 +75,10 @@ func TestConnectSyncsAndSchedules(t *testing.T) {
 		started = &d.Info.RecentActions[len(d.Info.RecentActions)-1]
 		return started.StartWorkflowResult != nil
 	}, 30*time.Second, 100*time.Millisecond)
-	var sync workflows.SyncResult
+	var sync api.SyncResult
 	require.NoError(t, h.client.GetWorkflow(ctx, started.StartWorkflowResult.WorkflowID, started.StartWorkflowResult.FirstExecutionRunID).Get(ctx, &sync))
-	assert.Equal(t, workflows.ModeIncremental, sync.Mode, "a fresh full sync makes the scheduled one incremental")
-	assert.Equal(t, workflows.SyncStatusCompleted, sync.Status)
+	assert.Equal(t, api.ModeIncremental, sync.Mode, "a fresh full sync makes the scheduled one incremental")
+	assert.Equal(t, api.SyncStatusCompleted, sync.Status)
 	assert.GreaterOrEqual(t, sync.Users().Items, 1)
 	u, err := h.store.GetUser(ctx, id, target.ID)
 	require.NoError(t, err)
@@ -88,7 +88,7 @@ func TestConnectSyncsAndSchedules(t *testing.T) {
 	// Operators find runs by integration and status.
 	require.Eventually(t, func() bool {
 		resp, err := h.client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
-			Query: fmt.Sprintf("OneLoginIntegration = '%s' AND OneLoginSyncStatus = 'completed' AND WorkflowType = '%s'", id, workflows.SyncWorkflow),
+			Query: fmt.Sprintf("OneLoginIntegration = '%s' AND OneLoginSyncStatus = 'completed' AND WorkflowType = '%s'", id, api.SyncWorkflow),
 		})
 		return err == nil && len(resp.Executions) == 2
 	}, 20*time.Second, 200*time.Millisecond, "the initial and the scheduled sync are listed")
@@ -96,12 +96,12 @@ func TestConnectSyncsAndSchedules(t *testing.T) {
 	// An on-demand full sync deletes what OneLogin deleted.
 	gone := h.sim.Users()[9].ID
 	require.NoError(t, h.sim.DeleteUser(gone))
-	full, err := h.starter.Sync(ctx, id, workflows.ModeFull)
+	full, err := h.starter.Sync(ctx, id, api.ModeFull)
 	require.NoError(t, err)
 	assert.EqualValues(t, 1, full.Users().Deleted)
 	_, err = h.store.GetUser(ctx, id, gone)
 	assert.ErrorIs(t, err, directory.ErrNotFound)
-	h.record("sync-on-demand-full-with-deletion", workflows.SyncWorkflowID(id), "")
+	h.record("sync-on-demand-full-with-deletion", api.SyncWorkflowID(id), "")
 }
 
 func TestConnectFailuresReachTheCallerAsCodes(t *testing.T) {
@@ -163,21 +163,21 @@ func TestDuplicateStartsJoinTheRunningOne(t *testing.T) {
 	assert.Equal(t, first.GetRunID(), second.GetRunID())
 	require.NoError(t, first.Get(ctx, nil))
 
-	s1, err := h.starter.StartSync(ctx, id, workflows.ModeFull)
+	s1, err := h.starter.StartSync(ctx, id, api.ModeFull)
 	require.NoError(t, err)
-	s2, err := h.starter.StartSync(ctx, id, workflows.ModeFull)
+	s2, err := h.starter.StartSync(ctx, id, api.ModeFull)
 	require.NoError(t, err)
 	assert.Equal(t, s1.GetRunID(), s2.GetRunID())
 
 	// Live progress while it runs: phase from the query, pages from heartbeats.
 	require.Eventually(t, func() bool {
 		p, err := h.starter.Progress(ctx, s1.GetID(), s1.GetRunID())
-		return err == nil && p.Phase == workflows.PhaseReading && p.Kinds["users"].Pages > 0
+		return err == nil && p.Phase == api.PhaseReading && p.Kinds["users"].Pages > 0
 	}, 30*time.Second, 50*time.Millisecond)
 	require.NoError(t, s1.Get(ctx, nil))
 	p, err := h.starter.Progress(ctx, s1.GetID(), s1.GetRunID())
 	require.NoError(t, err)
-	assert.Equal(t, workflows.PhaseDone, p.Phase)
+	assert.Equal(t, api.PhaseDone, p.Phase)
 	assert.Equal(t, 200, p.Kinds["users"].Items)
 }
 
@@ -191,8 +191,8 @@ func TestTenThousandUsersKeepHistorySmall(t *testing.T) {
 	res, err := h.starter.Connect(ctx, h.connectInput(id))
 	require.NoError(t, err)
 	assert.Equal(t, 10000, res.Sync.Users().Items)
-	syncEvents := len(h.history(workflows.InitialSyncWorkflowID(id), "").Events)
-	connectEvents := len(h.history(workflows.ConnectWorkflowID(id), "").Events)
+	syncEvents := len(h.history(api.InitialSyncWorkflowID(id), "").Events)
+	connectEvents := len(h.history(api.ConnectWorkflowID(id), "").Events)
 	t.Logf("history events for 10,000 users: sync %d, connect %d", syncEvents, connectEvents)
 	assert.Less(t, syncEvents, 100)
 	assert.Less(t, connectEvents, 100)
@@ -208,12 +208,12 @@ func TestWorkerRestartMidSyncResumes(t *testing.T) {
 	run, err := h.starter.StartConnect(ctx, h.connectInput(id))
 	require.NoError(t, err)
 	require.Eventually(t, func() bool {
-		p, err := h.starter.Progress(ctx, workflows.InitialSyncWorkflowID(id), "")
+		p, err := h.starter.Progress(ctx, api.InitialSyncWorkflowID(id), "")
 		return err == nil && p.Kinds["users"].Pages >= 6
 	}, time.Minute, 20*time.Millisecond)
 	h.worker.Stop()
 	h.startWorker()
-	var res workflows.ConnectResult
+	var res api.ConnectResult
 	require.NoError(t, run.Get(ctx, &res))
 	st, err := h.store.IntegrationStatus(ctx, id)
 	require.NoError(t, err)
@@ -230,7 +230,7 @@ func TestDisconnect(t *testing.T) {
 	_, err := h.starter.Connect(ctx, h.connectInput(id))
 	require.NoError(t, err)
 	require.NoError(t, h.starter.Disconnect(ctx, id, "ops@olflow"))
-	_, err = h.client.ScheduleClient().GetHandle(ctx, workflows.ScheduleID(id)).Describe(ctx)
+	_, err = h.client.ScheduleClient().GetHandle(ctx, api.ScheduleID(id)).Describe(ctx)
 	var nf *serviceerror.NotFound
 	assert.True(t, errors.As(err, &nf), "schedule deleted: %v", err)
 	in, err := h.store.GetIntegration(ctx, id)
@@ -239,8 +239,8 @@ func TestDisconnect(t *testing.T) {
 	assert.Equal(t, 1, h.sim.RequestCount("POST /auth/oauth2/revoke"))
 	_, err = h.starter.Sync(ctx, id, "")
 	assert.Equal(t, errcode.NotFound, errcode.Of(err))
-	h.record("disconnect", workflows.DisconnectWorkflowID(id), "")
-	h.record("sync-fails-disconnected", workflows.SyncWorkflowID(id), "")
+	h.record("disconnect", api.DisconnectWorkflowID(id), "")
+	h.record("sync-fails-disconnected", api.SyncWorkflowID(id), "")
 }
 
 func TestSyncWithScopeLostMidwayIsPartialAndDeletesNothing(t *testing.T) {
@@ -255,7 +255,7 @@ func TestSyncWithScopeLostMidwayIsPartialAndDeletesNothing(t *testing.T) {
 	gone := h.sim.Users()[0].ID
 	require.NoError(t, h.sim.DeleteUser(gone))
 
-	_, err = h.starter.Sync(ctx, id, workflows.ModeFull)
+	_, err = h.starter.Sync(ctx, id, api.ModeFull)
 	require.Error(t, err)
 	assert.Equal(t, errcode.InsufficientScope, errcode.Of(err))
 	_, err = h.store.GetUser(ctx, id, gone)
@@ -265,7 +265,7 @@ func TestSyncWithScopeLostMidwayIsPartialAndDeletesNothing(t *testing.T) {
 	require.Len(t, runs, 1)
 	assert.Equal(t, directory.RunPartial, runs[0].Status)
 	assert.Equal(t, errcode.InsufficientScope, runs[0].ErrorCode)
-	h.record("sync-fails-partial-scope-lost", workflows.SyncWorkflowID(id), "")
+	h.record("sync-fails-partial-scope-lost", api.SyncWorkflowID(id), "")
 
 	require.Eventually(t, func() bool {
 		resp, err := h.client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{

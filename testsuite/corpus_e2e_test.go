@@ -11,7 +11,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/olflow/olflow/activities"
+	"github.com/olflow/olflow/api"
 	"github.com/olflow/olflow/onelogin/olsim"
 	"github.com/olflow/olflow/seal"
 	"github.com/olflow/olflow/starter"
@@ -58,10 +58,10 @@ func TestCorpusCancelledActions(t *testing.T) {
 	h := connected(t, olsim.Options{Users: 30, Groups: 3, Roles: 3}, id, "")
 	ctx := ctxT(t, 5*time.Minute)
 	users, groups, roles := h.sim.Users(), h.sim.Groups(), h.sim.Roles()
-	refs := func(from int) []workflows.UserRef {
-		return []workflows.UserRef{{ID: users[from].ID}, {ID: users[from+1].ID}, {ID: users[from+2].ID}}
+	refs := func(from int) []api.UserRef {
+		return []api.UserRef{{ID: users[from].ID}, {ID: users[from+1].ID}, {ID: users[from+2].ID}}
 	}
-	bulk := func(r string, from int) workflows.ActionRequest {
+	bulk := func(r string, from int) api.ActionRequest {
 		req := actionReq(id, r, refs(from)...)
 		req.Parallelism = 1
 		return req
@@ -75,19 +75,19 @@ func TestCorpusCancelledActions(t *testing.T) {
 		typ   string
 		req   starter.Request
 	}{
-		{"activate-users", 2, workflows.ActivateUsersWorkflow, ptr(bulk("c-activate", 0))},
-		{"suspend-users", 2, workflows.SuspendUsersWorkflow, ptr(bulk("c-suspend", 3))},
-		{"add-users-to-group", 2, workflows.AddUsersToGroupWorkflow, &workflows.GroupRequest{ActionRequest: bulk("c-addgroup", 6), GroupID: groups[0].ID}},
-		{"remove-users-from-group", 2, workflows.RemoveUsersFromGroupWorkflow, &workflows.GroupRequest{ActionRequest: bulk("c-rmgroup", 6), GroupID: groups[1].ID}},
-		{"check-group-membership", 2, workflows.CheckGroupMembershipWorkflow, &workflows.GroupRequest{ActionRequest: bulk("c-check", 9), GroupID: groups[0].ID}},
-		{"add-users-to-role", 2, workflows.AddUsersToRoleWorkflow, &workflows.RoleRequest{ActionRequest: bulk("c-addrole", 12), RoleID: roles[0].ID}},
-		{"remove-users-from-role", 2, workflows.RemoveUsersFromRoleWorkflow, &workflows.RoleRequest{ActionRequest: bulk("c-rmrole", 12), RoleID: roles[1].ID}},
-		{"generate-password-reset-link", 2, workflows.GeneratePasswordResetLinkWorkflow, ptr(bulk("c-link", 15))},
-		{"send-password-reset-email", 2, workflows.SendPasswordResetEmailWorkflow, ptr(bulk("c-email", 18))},
-		{"onboard-user", 2, workflows.OnboardUserWorkflow, &workflows.OnboardRequest{IntegrationID: id, RequestID: "c-onboard", RequestedBy: "agent@acme",
-			User: workflows.UserRef{ID: users[21].ID}, Activate: true, GroupID: groups[2].ID, RoleIDs: []int64{roles[0].ID, roles[1].ID, roles[2].ID}, Reset: "link"}},
-		{"offboard-user", 2, workflows.OffboardUserWorkflow, &workflows.OffboardRequest{IntegrationID: id, RequestID: "c-offboard", RequestedBy: "agent@acme",
-			User: workflows.UserRef{ID: users[22].ID}, Suspend: true, Logout: true, RemoveRoles: true, ClearGroup: true}},
+		{"activate-users", 2, api.ActivateUsersWorkflow, ptr(bulk("c-activate", 0))},
+		{"suspend-users", 2, api.SuspendUsersWorkflow, ptr(bulk("c-suspend", 3))},
+		{"add-users-to-group", 2, api.AddUsersToGroupWorkflow, &api.GroupRequest{ActionRequest: bulk("c-addgroup", 6), GroupID: groups[0].ID}},
+		{"remove-users-from-group", 2, api.RemoveUsersFromGroupWorkflow, &api.GroupRequest{ActionRequest: bulk("c-rmgroup", 6), GroupID: groups[1].ID}},
+		{"check-group-membership", 2, api.CheckGroupMembershipWorkflow, &api.GroupRequest{ActionRequest: bulk("c-check", 9), GroupID: groups[0].ID}},
+		{"add-users-to-role", 2, api.AddUsersToRoleWorkflow, &api.RoleRequest{ActionRequest: bulk("c-addrole", 12), RoleID: roles[0].ID}},
+		{"remove-users-from-role", 2, api.RemoveUsersFromRoleWorkflow, &api.RoleRequest{ActionRequest: bulk("c-rmrole", 12), RoleID: roles[1].ID}},
+		{"generate-password-reset-link", 2, api.GeneratePasswordResetLinkWorkflow, ptr(bulk("c-link", 15))},
+		{"send-password-reset-email", 2, api.SendPasswordResetEmailWorkflow, ptr(bulk("c-email", 18))},
+		{"onboard-user", 2, api.OnboardUserWorkflow, &api.OnboardRequest{IntegrationID: id, RequestID: "c-onboard", RequestedBy: "agent@acme",
+			User: api.UserRef{ID: users[21].ID}, Activate: true, GroupID: groups[2].ID, RoleIDs: []int64{roles[0].ID, roles[1].ID, roles[2].ID}, Reset: "link"}},
+		{"offboard-user", 2, api.OffboardUserWorkflow, &api.OffboardRequest{IntegrationID: id, RequestID: "c-offboard", RequestedBy: "agent@acme",
+			User: api.UserRef{ID: users[22].ID}, Suspend: true, Logout: true, RemoveRoles: true, ClearGroup: true}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -109,12 +109,12 @@ func ptr[T any](v T) *T { return &v }
 // startSetPassword starts SetUserPassword without waiting for it.
 func (h *harness) startSetPassword(ctx context.Context, integration, requestID string, user int64) client.WorkflowRun {
 	h.t.Helper()
-	req := workflows.SetPasswordRequest{IntegrationID: integration, RequestID: requestID, RequestedBy: "agent@acme",
-		User: workflows.UserRef{ID: user}}
-	sealed, err := h.keys.Seal(seal.NewSecret("Corpus-Passw0rd"), activities.PasswordAAD(integration, requestID))
+	req := api.SetPasswordRequest{IntegrationID: integration, RequestID: requestID, RequestedBy: "agent@acme",
+		User: api.UserRef{ID: user}}
+	sealed, err := h.keys.Seal(seal.NewSecret("Corpus-Passw0rd"), api.PasswordAAD(integration, requestID))
 	require.NoError(h.t, err)
 	req.Password = sealed
-	run, err := h.starter.StartAction(ctx, workflows.SetUserPasswordWorkflow, &req)
+	run, err := h.starter.StartAction(ctx, api.SetUserPasswordWorkflow, &req)
 	require.NoError(h.t, err)
 	return run
 }
@@ -128,7 +128,7 @@ func TestCorpusCancelledLifecycle(t *testing.T) {
 	h.sim.SetFaults(olsim.Faults{Latency: 300 * time.Millisecond})
 
 	t.Run("sync", func(t *testing.T) {
-		run, err := h.starter.StartSync(ctx, id, workflows.ModeFull)
+		run, err := h.starter.StartSync(ctx, id, api.ModeFull)
 		require.NoError(t, err)
 		h.cancelAfter(run, 1)
 		h.record("sync-cancelled", run.GetID(), run.GetRunID())
@@ -138,12 +138,12 @@ func TestCorpusCancelledLifecycle(t *testing.T) {
 		require.NoError(t, err)
 		h.cancelAfter(run, 2, true)
 		h.record("connect-cancelled", run.GetID(), run.GetRunID())
-		h.record("sync-initial-cancelled-with-parent", workflows.InitialSyncWorkflowID(id+"-2"), "")
+		h.record("sync-initial-cancelled-with-parent", api.InitialSyncWorkflowID(id+"-2"), "")
 	})
 	t.Run("disconnect", func(t *testing.T) {
 		h.sim.SetFaults(olsim.Faults{Latency: 3 * time.Second})
-		run, err := h.client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.DisconnectWorkflowID(id), TaskQueue: h.queue},
-			workflows.DisconnectWorkflow, workflows.DisconnectRequest{IntegrationID: id, RequestedBy: "e2e@olflow"})
+		run, err := h.client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: api.DisconnectWorkflowID(id), TaskQueue: h.queue},
+			api.DisconnectWorkflow, api.DisconnectRequest{IntegrationID: id, RequestedBy: "e2e@olflow"})
 		require.NoError(t, err)
 		h.cancelAfter(run, 1)
 		h.record("disconnect-cancelled", run.GetID(), run.GetRunID())
@@ -160,8 +160,8 @@ func TestCorpusWaitsForAnnouncedReset(t *testing.T) {
 	// Open a v1 window with a metered call, then move the simulator's clock
 	// to 3 s before that window resets: the next 429 announces 3 s.
 	nearReset := func(requestID string) {
-		_, err := h.starter.CheckGroupMembership(ctx, workflows.GroupRequest{GroupID: h.sim.Groups()[0].ID,
-			ActionRequest: actionReq(id, requestID, workflows.UserRef{ID: users[0].ID})})
+		_, err := h.starter.CheckGroupMembership(ctx, api.GroupRequest{GroupID: h.sim.Groups()[0].ID,
+			ActionRequest: actionReq(id, requestID, api.UserRef{ID: users[0].ID})})
 		require.NoError(t, err)
 		_, _, reset := h.sim.RateLimitStatus()
 		require.Greater(t, reset, 3)
@@ -170,15 +170,15 @@ func TestCorpusWaitsForAnnouncedReset(t *testing.T) {
 	}
 
 	nearReset("open-window-1")
-	_, err := h.starter.Sync(ctx, id, workflows.ModeFull)
+	_, err := h.starter.Sync(ctx, id, api.ModeFull)
 	require.NoError(t, err)
-	h.record("sync-full-waited-429", workflows.SyncWorkflowID(id), "")
+	h.record("sync-full-waited-429", api.SyncWorkflowID(id), "")
 
 	nearReset("open-window-2")
-	res, err := h.starter.SuspendUsers(ctx, actionReq(id, "suspend-after-429", workflows.UserRef{ID: users[1].ID}))
+	res, err := h.starter.SuspendUsers(ctx, actionReq(id, "suspend-after-429", api.UserRef{ID: users[1].ID}))
 	require.NoError(t, err)
 	require.Equal(t, 1, res.Changed+res.AlreadyDone)
-	h.record("action-suspend-users-waited-429", workflows.ActionWorkflowID(id, "suspend-after-429"), "")
+	h.record("action-suspend-users-waited-429", api.ActionWorkflowID(id, "suspend-after-429"), "")
 
 }
 
@@ -189,25 +189,25 @@ func TestCorpusRefusals(t *testing.T) {
 	h := connected(t, olsim.Options{Users: 20, Groups: 2, Roles: 2}, id, reader)
 	ctx := ctxT(t, 3*time.Minute)
 	users, groups, roles := h.sim.Users(), h.sim.Groups(), h.sim.Roles()
-	one := func(r string) workflows.ActionRequest {
-		return actionReq(reader, r, workflows.UserRef{ID: users[0].ID})
+	one := func(r string) api.ActionRequest {
+		return actionReq(reader, r, api.UserRef{ID: users[0].ID})
 	}
-	user := workflows.UserRef{ID: users[1].ID}
+	user := api.UserRef{ID: users[1].ID}
 	cases := []struct {
 		typ string
 		req starter.Request
 	}{
-		{workflows.ActivateUsersWorkflow, ptr(one("r-activate"))},
-		{workflows.SuspendUsersWorkflow, ptr(one("r-suspend"))},
-		{workflows.AddUsersToGroupWorkflow, &workflows.GroupRequest{ActionRequest: one("r-addgroup"), GroupID: groups[0].ID}},
-		{workflows.RemoveUsersFromGroupWorkflow, &workflows.GroupRequest{ActionRequest: one("r-rmgroup"), GroupID: groups[0].ID}},
-		{workflows.CheckGroupMembershipWorkflow, &workflows.GroupRequest{ActionRequest: actionReq("e2e-never-connected", "r-check", user), GroupID: groups[0].ID}},
-		{workflows.AddUsersToRoleWorkflow, &workflows.RoleRequest{ActionRequest: one("r-addrole"), RoleID: roles[0].ID}},
-		{workflows.RemoveUsersFromRoleWorkflow, &workflows.RoleRequest{ActionRequest: one("r-rmrole"), RoleID: roles[0].ID}},
-		{workflows.GeneratePasswordResetLinkWorkflow, ptr(one("r-link"))},
-		{workflows.SendPasswordResetEmailWorkflow, ptr(one("r-email"))},
-		{workflows.OnboardUserWorkflow, &workflows.OnboardRequest{IntegrationID: reader, RequestID: "r-onboard", RequestedBy: "agent@acme", User: user, Activate: true}},
-		{workflows.OffboardUserWorkflow, &workflows.OffboardRequest{IntegrationID: reader, RequestID: "r-offboard", RequestedBy: "agent@acme", User: user, Suspend: true}},
+		{api.ActivateUsersWorkflow, ptr(one("r-activate"))},
+		{api.SuspendUsersWorkflow, ptr(one("r-suspend"))},
+		{api.AddUsersToGroupWorkflow, &api.GroupRequest{ActionRequest: one("r-addgroup"), GroupID: groups[0].ID}},
+		{api.RemoveUsersFromGroupWorkflow, &api.GroupRequest{ActionRequest: one("r-rmgroup"), GroupID: groups[0].ID}},
+		{api.CheckGroupMembershipWorkflow, &api.GroupRequest{ActionRequest: actionReq("e2e-never-connected", "r-check", user), GroupID: groups[0].ID}},
+		{api.AddUsersToRoleWorkflow, &api.RoleRequest{ActionRequest: one("r-addrole"), RoleID: roles[0].ID}},
+		{api.RemoveUsersFromRoleWorkflow, &api.RoleRequest{ActionRequest: one("r-rmrole"), RoleID: roles[0].ID}},
+		{api.GeneratePasswordResetLinkWorkflow, ptr(one("r-link"))},
+		{api.SendPasswordResetEmailWorkflow, ptr(one("r-email"))},
+		{api.OnboardUserWorkflow, &api.OnboardRequest{IntegrationID: reader, RequestID: "r-onboard", RequestedBy: "agent@acme", User: user, Activate: true}},
+		{api.OffboardUserWorkflow, &api.OffboardRequest{IntegrationID: reader, RequestID: "r-offboard", RequestedBy: "agent@acme", User: user, Suspend: true}},
 	}
 	closed := func(run client.WorkflowRun, name string) {
 		err := run.Get(ctx, nil)
@@ -224,7 +224,7 @@ func TestCorpusRefusals(t *testing.T) {
 	// The starter refuses a bad ID at the edge; another language's client
 	// may not, and the workflow refuses it too.
 	run, err := h.client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "onelogin-disconnect/bad", TaskQueue: h.queue},
-		workflows.DisconnectWorkflow, workflows.DisconnectRequest{IntegrationID: "bad id", RequestedBy: "e2e@olflow"})
+		api.DisconnectWorkflow, api.DisconnectRequest{IntegrationID: "bad id", RequestedBy: "e2e@olflow"})
 	require.NoError(t, err)
 	closed(run, "disconnect-fails-invalid-input")
 }

@@ -26,6 +26,7 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/olflow/olflow/activities"
+	"github.com/olflow/olflow/api"
 	"github.com/olflow/olflow/codec"
 	"github.com/olflow/olflow/directory"
 	"github.com/olflow/olflow/onelogin"
@@ -34,7 +35,6 @@ import (
 	"github.com/olflow/olflow/starter"
 	"github.com/olflow/olflow/temporalclient"
 	"github.com/olflow/olflow/worker"
-	"github.com/olflow/olflow/workflows"
 )
 
 // The end-to-end tests share one Temporal dev server, the `temporal` CLI
@@ -95,7 +95,7 @@ func run(m *testing.M) int {
 	devServer, err = sdktest.StartDevServer(ctx, sdktest.DevServerOptions{
 		ExistingPath:     path,
 		ClientOptions:    &client.Options{Namespace: "default", Logger: quietLogger()},
-		SearchAttributes: workflows.SearchAttributes(),
+		SearchAttributes: api.SearchAttributes(),
 		LogLevel:         "error",
 		Stdout:           os.Stderr,
 		Stderr:           os.Stderr,

@@ -20,12 +20,12 @@ import (
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
 
+	"github.com/olflow/olflow/api"
 	"github.com/olflow/olflow/internal/cli"
 	"github.com/olflow/olflow/onelogin/olsim"
 	"github.com/olflow/olflow/seal"
 	"github.com/olflow/olflow/starter"
 	"github.com/olflow/olflow/temporalclient"
-	"github.com/olflow/olflow/workflows"
 )
 
 // syncBuffer is a log sink the worker writes while the test reads.
@@ -160,7 +160,7 @@ func TestWorkerCommandMetricsLogsAndGracefulStop(t *testing.T) {
 
 	// A stop mid-sync lets the running reads finish on this worker.
 	sim.SetFaults(olsim.Faults{Latency: 40 * time.Millisecond})
-	run, err := st.StartSync(ctx, id, workflows.ModeFull)
+	run, err := st.StartSync(ctx, id, api.ModeFull)
 	require.NoError(t, err)
 	require.Eventually(t, func() bool {
 		p, err := st.Progress(ctx, run.GetID(), run.GetRunID())
@@ -186,7 +186,7 @@ func TestWorkerCommandMetricsLogsAndGracefulStop(t *testing.T) {
 
 	// Another worker takes the run over and finishes it.
 	w2 := startWorkerCommand(t, env)
-	var sync workflows.SyncResult
+	var sync api.SyncResult
 	require.NoError(t, run.Get(ctx, &sync))
 	assert.Equal(t, 600, sync.Users().Items)
 	assert.Equal(t, 0, w2.stop(t))

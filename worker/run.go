@@ -15,12 +15,12 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/olflow/olflow/activities"
+	"github.com/olflow/olflow/api"
 	"github.com/olflow/olflow/directory"
 	"github.com/olflow/olflow/internal/serve"
 	"github.com/olflow/olflow/onelogin"
 	"github.com/olflow/olflow/seal"
 	"github.com/olflow/olflow/temporalclient"
-	"github.com/olflow/olflow/workflows"
 )
 
 // Defaults for Config.
@@ -63,7 +63,7 @@ type Config struct {
 
 func (c Config) withDefaults() Config {
 	if c.TaskQueue == "" {
-		c.TaskQueue = workflows.TaskQueue
+		c.TaskQueue = api.TaskQueue
 	}
 	if c.StoreDSN == "" {
 		c.StoreDSN = DefaultStoreDSN

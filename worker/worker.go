@@ -10,6 +10,7 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/olflow/olflow/activities"
+	"github.com/olflow/olflow/api"
 	"github.com/olflow/olflow/directory"
 	"github.com/olflow/olflow/onelogin"
 	"github.com/olflow/olflow/seal"
@@ -39,7 +40,7 @@ func (d Deps) Activities(c client.Client) (*activities.Activities, error) {
 	}, nil
 }
 
-// New returns a worker for taskQueue (workflows.TaskQueue when empty) with
+// New returns a worker for taskQueue (api.TaskQueue when empty) with
 // everything registered. Start it with Run or Start.
 func New(c client.Client, taskQueue string, deps Deps, opts sdkworker.Options) (sdkworker.Worker, error) {
 	acts, err := deps.Activities(c)
@@ -47,7 +48,7 @@ func New(c client.Client, taskQueue string, deps Deps, opts sdkworker.Options) (
 		return nil, err
 	}
 	if taskQueue == "" {
-		taskQueue = workflows.TaskQueue
+		taskQueue = api.TaskQueue
 	}
 	w := sdkworker.New(c, taskQueue, opts)
 	workflows.Register(w)

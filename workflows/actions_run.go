@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/olflow/olflow/activities"
+	"github.com/olflow/olflow/api"
 	"github.com/olflow/olflow/directory"
 	"github.com/olflow/olflow/errcode"
 )
@@ -35,15 +36,15 @@ func AuditAction(workflowType string) string {
 // actionWorkflow is one run of an action over its users: the bulk actions
 // and onboarding/offboarding share it.
 type actionWorkflow struct {
-	req         ActionRequest
+	req         api.ActionRequest
 	log         log.Logger
 	since       time.Time
 	parallelism int
-	result      ActionResult
+	result      api.ActionResult
 	finished    int
 	// stop is the first failure that makes the remaining users pointless
 	// (the credential stopped working); users not yet started get it.
-	stop *UserResult
+	stop *api.UserResult
 }
 
 // bulkStep is a bulk action's one activity per user.
@@ -58,15 +59,15 @@ type bulkStep struct {
 
 // runBulk runs one activity per user, in parallel up to the request's
 // bound. The request must be normalised.
-func runBulk(ctx workflow.Context, name string, req ActionRequest, step bulkStep) (ActionResult, error) {
+func runBulk(ctx workflow.Context, name string, req api.ActionRequest, step bulkStep) (api.ActionResult, error) {
 	w := &actionWorkflow{req: req}
 	if err := w.setup(ctx, name); err != nil {
-		return ActionResult{}, err
+		return api.ActionResult{}, err
 	}
 	if _, err := w.begin(ctx, step.check); err != nil {
-		return ActionResult{}, err
+		return api.ActionResult{}, err
 	}
-	err := w.forEachUser(ctx, func(ctx workflow.Context, ref UserRef) UserResult {
+	err := w.forEachUser(ctx, func(ctx workflow.Context, ref api.UserRef) api.UserResult {
 		in := w.stepInput(ref)
 		if step.with != nil {
 			step.with(&in)
@@ -76,11 +77,11 @@ func runBulk(ctx workflow.Context, name string, req ActionRequest, step bulkStep
 		if err != nil {
 			return failedUser(ref, err)
 		}
-		return UserResult{User: ref, UserID: r.UserID, Outcome: r.Outcome, ReplacedGroupID: r.PreviousGroupID,
+		return api.UserResult{User: ref, UserID: r.UserID, Outcome: r.Outcome, ReplacedGroupID: r.PreviousGroupID,
 			GroupID: r.GroupID, InGroup: r.InGroup, ResetLink: r.ResetLink}
 	})
 	if err != nil {
-		return ActionResult{}, w.interrupted(ctx, err)
+		return api.ActionResult{}, w.interrupted(ctx, err)
 	}
 	return w.finish(ctx)
 }
@@ -122,18 +123,18 @@ func (w *actionWorkflow) setup(ctx workflow.Context, name string) error {
 	w.since = workflow.GetInfo(ctx).WorkflowStartTime
 	w.parallelism = w.req.Parallelism
 	if w.parallelism == 0 {
-		w.parallelism = DefaultActionParallelism
+		w.parallelism = api.DefaultActionParallelism
 	}
-	w.result = ActionResult{Action: name, IntegrationID: w.req.IntegrationID, RequestID: w.req.RequestID,
-		Users: make([]UserResult, len(w.req.Users))}
+	w.result = api.ActionResult{Action: name, IntegrationID: w.req.IntegrationID, RequestID: w.req.RequestID,
+		Users: make([]api.UserResult, len(w.req.Users))}
 	for i, ref := range w.req.Users {
 		w.result.Users[i].User = ref
 	}
-	if err := workflow.SetQueryHandler(ctx, ProgressQuery, func() (ActionResult, error) { return w.result, nil }); err != nil {
+	if err := workflow.SetQueryHandler(ctx, api.ProgressQuery, func() (api.ActionResult, error) { return w.result, nil }); err != nil {
 		return err
 	}
 	w.details(ctx)
-	return workflow.UpsertTypedSearchAttributes(ctx, IntegrationAttribute.ValueSet(w.req.IntegrationID))
+	return workflow.UpsertTypedSearchAttributes(ctx, api.IntegrationAttribute.ValueSet(w.req.IntegrationID))
 }
 
 // begin refuses, before any OneLogin call, an integration that may not act
@@ -151,20 +152,20 @@ func (w *actionWorkflow) begin(ctx workflow.Context, check activities.BeginActio
 	return res, nil
 }
 
-func (w *actionWorkflow) stepInput(ref UserRef) activities.UserStepInput {
+func (w *actionWorkflow) stepInput(ref api.UserRef) activities.UserStepInput {
 	return activities.UserStepInput{IntegrationID: w.req.IntegrationID, RequestID: w.req.RequestID, User: ref, Since: w.since}
 }
 
 // forEachUser runs work for every requested user, at most parallelism at
 // a time, and keeps the results in request order. A user named twice is
 // worked once: two steps racing on one user could both report a change.
-func (w *actionWorkflow) forEachUser(ctx workflow.Context, work func(workflow.Context, UserRef) UserResult) error {
+func (w *actionWorkflow) forEachUser(ctx workflow.Context, work func(workflow.Context, api.UserRef) api.UserResult) error {
 	sem := workflow.NewSemaphore(ctx, int64(w.parallelism))
-	first := map[UserRef]int{}
+	first := map[api.UserRef]int{}
 	var repeats [][2]int // {position, position of the first mention}
 	running := 0
 	for i, ref := range w.req.Users {
-		key := UserRef{ID: ref.ID, Email: strings.ToLower(ref.Email), Username: strings.ToLower(ref.Username)}
+		key := api.UserRef{ID: ref.ID, Email: strings.ToLower(ref.Email), Username: strings.ToLower(ref.Username)}
 		if j, seen := first[key]; seen {
 			repeats = append(repeats, [2]int{i, j})
 			continue
@@ -175,7 +176,7 @@ func (w *actionWorkflow) forEachUser(ctx workflow.Context, work func(workflow.Co
 		}
 		if w.stop != nil {
 			sem.Release(1)
-			w.set(ctx, i, UserResult{User: ref, Outcome: OutcomeFailed, Code: w.stop.Code,
+			w.set(ctx, i, api.UserResult{User: ref, Outcome: api.OutcomeFailed, Code: w.stop.Code,
 				Message: "not attempted: " + w.stop.Message})
 			continue
 		}
@@ -184,7 +185,7 @@ func (w *actionWorkflow) forEachUser(ctx workflow.Context, work func(workflow.Co
 			defer sem.Release(1)
 			r := work(ctx, ref)
 			running--
-			if r.Outcome == OutcomeFailed && r.Code.CredentialProblem() && w.stop == nil {
+			if r.Outcome == api.OutcomeFailed && r.Code.CredentialProblem() && w.stop == nil {
 				w.log.Warn("the credential stopped working; the remaining users are not attempted", "code", r.Code)
 				w.stop = &r
 			}
@@ -203,13 +204,13 @@ func (w *actionWorkflow) forEachUser(ctx workflow.Context, work func(workflow.Co
 }
 
 // set records one user's result and shows progress.
-func (w *actionWorkflow) set(ctx workflow.Context, i int, r UserResult) {
+func (w *actionWorkflow) set(ctx workflow.Context, i int, r api.UserResult) {
 	w.result.Users[i] = r
 	w.finished++
 	switch r.Outcome {
-	case OutcomeChanged:
+	case api.OutcomeChanged:
 		w.result.Changed++
-	case OutcomeAlreadyDone:
+	case api.OutcomeAlreadyDone:
 		w.result.AlreadyDone++
 	default:
 		w.result.Failed++
@@ -237,7 +238,7 @@ func (w *actionWorkflow) details(ctx workflow.Context) {
 		fmt.Fprintf(&b, "| %s | %d | %s | %s |\n", u.User, u.UserID, outcome, u.Code)
 	}
 	if n := len(r.Users) - detailRows; n > 0 {
-		fmt.Fprintf(&b, "\n… and %d more (query `%s` for all)", n, ProgressQuery)
+		fmt.Fprintf(&b, "\n… and %d more (query `%s` for all)", n, api.ProgressQuery)
 	}
 	workflow.SetCurrentDetails(ctx, b.String())
 }
@@ -252,14 +253,14 @@ func byWhomSuffix(who string) string {
 // finish appends one audit entry with every user's outcome and returns the
 // result. The store keeps one entry per request id and action, so a retried
 // append adds nothing.
-func (w *actionWorkflow) finish(ctx workflow.Context) (ActionResult, error) {
+func (w *actionWorkflow) finish(ctx workflow.Context) (api.ActionResult, error) {
 	targets := make([]directory.AuditTarget, 0, len(w.result.Users))
 	for _, u := range w.result.Users {
 		if u.Outcome == "" {
 			continue // not reached: the action was cancelled first
 		}
 		t := directory.AuditTarget{UserID: u.UserID, Outcome: directory.Outcome(u.Outcome)}
-		if u.Outcome == OutcomeFailed {
+		if u.Outcome == api.OutcomeFailed {
 			t.ErrorCode = string(u.Code)
 		}
 		targets = append(targets, t)
@@ -280,8 +281,8 @@ func (w *actionWorkflow) finish(ctx workflow.Context) (ActionResult, error) {
 
 // failedUser is a user whose step failed for good: a code a retry cannot
 // fix, or transient trouble that outlasted the retries.
-func failedUser(ref UserRef, err error) UserResult {
-	r := UserResult{User: ref, Outcome: OutcomeFailed, Code: codeOr(errcode.Of(err)), Message: errorMessage(err)}
+func failedUser(ref api.UserRef, err error) api.UserResult {
+	r := api.UserResult{User: ref, Outcome: api.OutcomeFailed, Code: codeOr(errcode.Of(err)), Message: errorMessage(err)}
 	var ae *temporal.ApplicationError
 	if errors.As(err, &ae) && ae.HasDetails() {
 		var d activities.UserStepResult

@@ -6,6 +6,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/olflow/olflow/activities"
+	"github.com/olflow/olflow/api"
 )
 
 // plannedStep is one step of onboarding or offboarding: its own activity,
@@ -21,13 +22,13 @@ type plannedStep struct {
 // roles, then a password reset link (returned sealed) or email. Every step
 // skips what is already true; the first failing step ends the onboarding and
 // the later ones are reported skipped.
-func OnboardUser(ctx workflow.Context, req OnboardRequest) (ActionResult, error) {
+func OnboardUser(ctx workflow.Context, req api.OnboardRequest) (api.ActionResult, error) {
 	if err := req.Normalize(); err != nil {
 		return refused(err)
 	}
-	w := &actionWorkflow{req: ActionRequest{IntegrationID: req.IntegrationID, RequestID: req.RequestID,
-		RequestedBy: req.RequestedBy, Users: []UserRef{req.User}}}
-	return w.runSteps(ctx, OnboardUserWorkflow, activities.BeginActionInput{GroupID: req.GroupID, RoleIDs: req.RoleIDs},
+	w := &actionWorkflow{req: api.ActionRequest{IntegrationID: req.IntegrationID, RequestID: req.RequestID,
+		RequestedBy: req.RequestedBy, Users: []api.UserRef{req.User}}}
+	return w.runSteps(ctx, api.OnboardUserWorkflow, activities.BeginActionInput{GroupID: req.GroupID, RoleIDs: req.RoleIDs},
 		func(activities.UserStepResult) []plannedStep {
 			var plan []plannedStep
 			if req.Activate {
@@ -41,9 +42,9 @@ func OnboardUser(ctx workflow.Context, req OnboardRequest) (ActionResult, error)
 				plan = append(plan, roleStep("add_role", "add role "+strconv.FormatInt(id, 10)+" to", a.AddUserToRole, id))
 			}
 			switch req.Reset {
-			case ResetLink:
+			case api.ResetLink:
 				plan = append(plan, plannedStep{name: "reset_link", verb: "get a reset link for", fn: a.GenerateResetLink})
-			case ResetEmail:
+			case api.ResetEmail:
 				plan = append(plan, plannedStep{name: "reset_email", verb: "email a reset link to", fn: a.SendResetEmail})
 			}
 			return plan
@@ -54,13 +55,13 @@ func OnboardUser(ctx workflow.Context, req OnboardRequest) (ActionResult, error)
 // clear the group, as asked. Access goes first (suspend, then end the
 // sessions already open) so that a later failure leaves the user locked out
 // rather than merely tidied.
-func OffboardUser(ctx workflow.Context, req OffboardRequest) (ActionResult, error) {
+func OffboardUser(ctx workflow.Context, req api.OffboardRequest) (api.ActionResult, error) {
 	if err := req.Normalize(); err != nil {
 		return refused(err)
 	}
-	w := &actionWorkflow{req: ActionRequest{IntegrationID: req.IntegrationID, RequestID: req.RequestID,
-		RequestedBy: req.RequestedBy, Users: []UserRef{req.User}}}
-	return w.runSteps(ctx, OffboardUserWorkflow, activities.BeginActionInput{},
+	w := &actionWorkflow{req: api.ActionRequest{IntegrationID: req.IntegrationID, RequestID: req.RequestID,
+		RequestedBy: req.RequestedBy, Users: []api.UserRef{req.User}}}
+	return w.runSteps(ctx, api.OffboardUserWorkflow, activities.BeginActionInput{},
 		func(found activities.UserStepResult) []plannedStep {
 			var plan []plannedStep
 			if req.Suspend {
@@ -93,14 +94,14 @@ func roleStep(name, verb string, fn any, roleID int64) plannedStep {
 // runSteps resolves the one user, plans the steps from what it found, and
 // runs them in order.
 func (w *actionWorkflow) runSteps(ctx workflow.Context, name string, check activities.BeginActionInput,
-	plan func(activities.UserStepResult) []plannedStep) (ActionResult, error) {
+	plan func(activities.UserStepResult) []plannedStep) (api.ActionResult, error) {
 	if err := w.setup(ctx, name); err != nil {
-		return ActionResult{}, err
+		return api.ActionResult{}, err
 	}
 	if _, err := w.begin(ctx, check); err != nil {
-		return ActionResult{}, err
+		return api.ActionResult{}, err
 	}
-	err := w.forEachUser(ctx, func(ctx workflow.Context, ref UserRef) UserResult {
+	err := w.forEachUser(ctx, func(ctx workflow.Context, ref api.UserRef) api.UserResult {
 		var found activities.UserStepResult
 		if err := workflow.ExecuteActivity(userStepOptions(ctx, "find "+ref.String()), a.ResolveUser, w.stepInput(ref)).Get(ctx, &found); err != nil {
 			return failedUser(ref, err)
@@ -108,20 +109,20 @@ func (w *actionWorkflow) runSteps(ctx workflow.Context, name string, check activ
 		return w.sequence(ctx, ref, found, plan(found))
 	})
 	if err != nil {
-		return ActionResult{}, w.interrupted(ctx, err)
+		return api.ActionResult{}, w.interrupted(ctx, err)
 	}
 	return w.finish(ctx)
 }
 
 // sequence runs the planned steps for a resolved user, by id from here on.
-func (w *actionWorkflow) sequence(ctx workflow.Context, ref UserRef, found activities.UserStepResult, plan []plannedStep) UserResult {
-	res := UserResult{User: ref, UserID: found.UserID, Outcome: OutcomeAlreadyDone}
-	byID := UserRef{ID: found.UserID}
+func (w *actionWorkflow) sequence(ctx workflow.Context, ref api.UserRef, found activities.UserStepResult, plan []plannedStep) api.UserResult {
+	res := api.UserResult{User: ref, UserID: found.UserID, Outcome: api.OutcomeAlreadyDone}
+	byID := api.UserRef{ID: found.UserID}
 	for _, s := range plan {
-		step := StepResult{Step: s.name, Outcome: OutcomeAlreadyDone}
+		step := api.StepResult{Step: s.name, Outcome: api.OutcomeAlreadyDone}
 		switch {
-		case res.Outcome == OutcomeFailed:
-			step.Outcome = StepSkipped
+		case res.Outcome == api.OutcomeFailed:
+			step.Outcome = api.StepSkipped
 		case s.fn != nil:
 			in := w.stepInput(byID)
 			if s.with != nil {
@@ -130,8 +131,8 @@ func (w *actionWorkflow) sequence(ctx workflow.Context, ref UserRef, found activ
 			var r activities.UserStepResult
 			if err := workflow.ExecuteActivity(userStepOptions(ctx, s.verb+" "+ref.String()), s.fn, in).Get(ctx, &r); err != nil {
 				f := failedUser(ref, err)
-				step.Outcome, step.Code, step.Message = OutcomeFailed, f.Code, f.Message
-				res.Outcome, res.Code, res.Message = OutcomeFailed, f.Code, s.name+": "+f.Message
+				step.Outcome, step.Code, step.Message = api.OutcomeFailed, f.Code, f.Message
+				res.Outcome, res.Code, res.Message = api.OutcomeFailed, f.Code, s.name+": "+f.Message
 				break
 			}
 			step.Outcome = r.Outcome
@@ -141,8 +142,8 @@ func (w *actionWorkflow) sequence(ctx workflow.Context, ref UserRef, found activ
 			if !r.ResetLink.IsZero() {
 				res.ResetLink = r.ResetLink
 			}
-			if r.Outcome == OutcomeChanged {
-				res.Outcome = OutcomeChanged
+			if r.Outcome == api.OutcomeChanged {
+				res.Outcome = api.OutcomeChanged
 			}
 		}
 		res.Steps = append(res.Steps, step)

@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/olflow/olflow/activities"
+	"github.com/olflow/olflow/api"
 	"github.com/olflow/olflow/directory"
 	"github.com/olflow/olflow/errcode"
 )
@@ -57,11 +58,11 @@ func (env *actionEnv) step(fn any, name string, do func(in activities.UserStepIn
 	})
 }
 
-func (env *actionEnv) result(t *testing.T) ActionResult {
+func (env *actionEnv) result(t *testing.T) api.ActionResult {
 	t.Helper()
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
-	var res ActionResult
+	var res api.ActionResult
 	require.NoError(t, env.GetWorkflowResult(&res))
 	return res
 }
@@ -74,8 +75,8 @@ func refusedUser(code errcode.Code, msg string, id int64) error {
 	return temporal.NewNonRetryableApplicationError(msg, string(code), nil, activities.UserStepResult{UserID: id})
 }
 
-func bulk(users ...UserRef) ActionRequest {
-	return ActionRequest{IntegrationID: "acme-tenant", RequestID: "req-1", RequestedBy: "agent@acme", Users: users}
+func bulk(users ...api.UserRef) api.ActionRequest {
+	return api.ActionRequest{IntegrationID: "acme-tenant", RequestID: "req-1", RequestedBy: "agent@acme", Users: users}
 }
 
 func TestSuspendUsersPartialFailure(t *testing.T) {
@@ -85,31 +86,31 @@ func TestSuspendUsersPartialFailure(t *testing.T) {
 		assert.Equal(t, "acme-tenant", in.IntegrationID)
 		assert.False(t, in.Since.IsZero(), "steps learn when the action began")
 		switch in.User {
-		case UserRef{ID: 11}:
-			return ok(11, OutcomeChanged)
-		case UserRef{Email: "ghost@acme.com"}:
+		case api.UserRef{ID: 11}:
+			return ok(11, api.OutcomeChanged)
+		case api.UserRef{Email: "ghost@acme.com"}:
 			return activities.UserStepResult{}, temporal.NewNonRetryableApplicationError("no OneLogin user has email ghost@acme.com", string(errcode.NotFound), nil)
-		case UserRef{Username: "flaky"}:
+		case api.UserRef{Username: "flaky"}:
 			if flaky++; flaky < 3 {
 				return activities.UserStepResult{}, temporal.NewApplicationError("502 from OneLogin", string(errcode.ServerError))
 			}
-			return ok(13, OutcomeAlreadyDone)
-		case UserRef{Email: "bob@acme.com"}:
+			return ok(13, api.OutcomeAlreadyDone)
+		case api.UserRef{Email: "bob@acme.com"}:
 			return activities.UserStepResult{}, refusedUser(errcode.InvalidInput, "Validation failed: Status is not included in the list", 14)
 		}
 		return activities.UserStepResult{}, temporal.NewNonRetryableApplicationError("unexpected", "test", nil)
 	})
 
-	env.ExecuteWorkflow(SuspendUsers, bulk(UserRef{ID: 11}, UserRef{Email: " ghost@acme.com "}, UserRef{Username: "flaky"}, UserRef{Email: "bob@acme.com"}))
+	env.ExecuteWorkflow(SuspendUsers, bulk(api.UserRef{ID: 11}, api.UserRef{Email: " ghost@acme.com "}, api.UserRef{Username: "flaky"}, api.UserRef{Email: "bob@acme.com"}))
 	res := env.result(t)
 	require.Len(t, res.Users, 4)
-	assert.Equal(t, SuspendUsersWorkflow, res.Action)
-	assert.Equal(t, UserResult{User: UserRef{ID: 11}, UserID: 11, Outcome: OutcomeChanged}, res.Users[0])
-	assert.Equal(t, UserResult{User: UserRef{Email: "ghost@acme.com"}, Outcome: OutcomeFailed, Code: errcode.NotFound,
+	assert.Equal(t, api.SuspendUsersWorkflow, res.Action)
+	assert.Equal(t, api.UserResult{User: api.UserRef{ID: 11}, UserID: 11, Outcome: api.OutcomeChanged}, res.Users[0])
+	assert.Equal(t, api.UserResult{User: api.UserRef{Email: "ghost@acme.com"}, Outcome: api.OutcomeFailed, Code: errcode.NotFound,
 		Message: "no OneLogin user has email ghost@acme.com"}, res.Users[1], "an unknown user fails alone, trimmed ref kept")
-	assert.Equal(t, UserResult{User: UserRef{Username: "flaky"}, UserID: 13, Outcome: OutcomeAlreadyDone}, res.Users[2])
+	assert.Equal(t, api.UserResult{User: api.UserRef{Username: "flaky"}, UserID: 13, Outcome: api.OutcomeAlreadyDone}, res.Users[2])
 	assert.Equal(t, 3, flaky, "a transient failure retries")
-	assert.Equal(t, OutcomeFailed, res.Users[3].Outcome)
+	assert.Equal(t, api.OutcomeFailed, res.Users[3].Outcome)
 	assert.Equal(t, errcode.InvalidInput, res.Users[3].Code)
 	assert.EqualValues(t, 14, res.Users[3].UserID, "a refused user still names its OneLogin id")
 	assert.Equal(t, []int{1, 1, 2}, []int{res.Changed, res.AlreadyDone, res.Failed})
@@ -129,7 +130,7 @@ func TestActionRefusedWithoutManageAll(t *testing.T) {
 	env := newEnv(t)
 	env.OnActivity(a.BeginAction, mock.Anything, activities.BeginActionInput{IntegrationID: "acme-tenant"}).Return(activities.BeginActionResult{},
 		temporal.NewNonRetryableApplicationError("The API credential's scope is too narrow (it has read_all).", string(errcode.InsufficientScope), nil)).Once()
-	env.ExecuteWorkflow(SuspendUsers, bulk(UserRef{ID: 1}, UserRef{ID: 2}))
+	env.ExecuteWorkflow(SuspendUsers, bulk(api.UserRef{ID: 1}, api.UserRef{ID: 2}))
 	err := env.GetWorkflowError()
 	require.Error(t, err)
 	assert.Equal(t, errcode.InsufficientScope, errcode.Of(err))
@@ -140,20 +141,20 @@ func TestActionRefusedWithoutManageAll(t *testing.T) {
 }
 
 func TestActionRefusesBadInput(t *testing.T) {
-	for name, req := range map[string]ActionRequest{
+	for name, req := range map[string]api.ActionRequest{
 		"no users":          bulk(),
-		"bad request id":    {IntegrationID: "acme-tenant", RequestID: "a/b", Users: []UserRef{{ID: 1}}},
-		"no request id":     {IntegrationID: "acme-tenant", Users: []UserRef{{ID: 1}}},
-		"two ways to name":  bulk(UserRef{ID: 1, Email: "x@acme.com"}),
-		"empty ref":         bulk(UserRef{Email: "  "}),
-		"wildcard email":    bulk(UserRef{Email: "*@acme.com"}),
-		"negated username":  bulk(UserRef{Username: "!admin"}),
-		"email without @":   bulk(UserRef{Email: "jane"}),
-		"negative id":       bulk(UserRef{ID: -4}),
-		"parallelism 51":    {IntegrationID: "acme-tenant", RequestID: "r", Users: []UserRef{{ID: 1}}, Parallelism: 51},
-		"too many users":    bulk(make([]UserRef, MaxActionUsers+1)...),
-		"bad integration":   {IntegrationID: "acme tenant", RequestID: "r", Users: []UserRef{{ID: 1}}},
-		"negative parallel": {IntegrationID: "acme-tenant", RequestID: "r", Users: []UserRef{{ID: 1}}, Parallelism: -1},
+		"bad request id":    {IntegrationID: "acme-tenant", RequestID: "a/b", Users: []api.UserRef{{ID: 1}}},
+		"no request id":     {IntegrationID: "acme-tenant", Users: []api.UserRef{{ID: 1}}},
+		"two ways to name":  bulk(api.UserRef{ID: 1, Email: "x@acme.com"}),
+		"empty ref":         bulk(api.UserRef{Email: "  "}),
+		"wildcard email":    bulk(api.UserRef{Email: "*@acme.com"}),
+		"negated username":  bulk(api.UserRef{Username: "!admin"}),
+		"email without @":   bulk(api.UserRef{Email: "jane"}),
+		"negative id":       bulk(api.UserRef{ID: -4}),
+		"parallelism 51":    {IntegrationID: "acme-tenant", RequestID: "r", Users: []api.UserRef{{ID: 1}}, Parallelism: 51},
+		"too many users":    bulk(make([]api.UserRef, api.MaxActionUsers+1)...),
+		"bad integration":   {IntegrationID: "acme tenant", RequestID: "r", Users: []api.UserRef{{ID: 1}}},
+		"negative parallel": {IntegrationID: "acme-tenant", RequestID: "r", Users: []api.UserRef{{ID: 1}}, Parallelism: -1},
 	} {
 		t.Run(name, func(t *testing.T) {
 			env := newEnv(t)
@@ -164,7 +165,7 @@ func TestActionRefusesBadInput(t *testing.T) {
 	}
 	t.Run("group id", func(t *testing.T) {
 		env := newEnv(t)
-		env.ExecuteWorkflow(AddUsersToGroup, GroupRequest{ActionRequest: bulk(UserRef{ID: 1})})
+		env.ExecuteWorkflow(AddUsersToGroup, api.GroupRequest{ActionRequest: bulk(api.UserRef{ID: 1})})
 		assert.Equal(t, errcode.InvalidInput, errcode.Of(env.GetWorkflowError()))
 		assert.Contains(t, env.GetWorkflowError().Error(), "group_id")
 	})
@@ -175,16 +176,16 @@ func TestActionRefusesBadInput(t *testing.T) {
 func TestActionWorksEachUserOnce(t *testing.T) {
 	env := newActionEnv(t)
 	env.step(a.ActivateUser, "activate", func(in activities.UserStepInput) (activities.UserStepResult, error) {
-		return ok(map[string]int64{"user 7": 7, "Jane@Acme.com": 8}[in.User.String()], OutcomeChanged)
+		return ok(map[string]int64{"user 7": 7, "Jane@Acme.com": 8}[in.User.String()], api.OutcomeChanged)
 	})
-	env.ExecuteWorkflow(ActivateUsers, bulk(UserRef{ID: 7}, UserRef{Email: "Jane@Acme.com"}, UserRef{ID: 7}, UserRef{Email: "jane@acme.com"}))
+	env.ExecuteWorkflow(ActivateUsers, bulk(api.UserRef{ID: 7}, api.UserRef{Email: "Jane@Acme.com"}, api.UserRef{ID: 7}, api.UserRef{Email: "jane@acme.com"}))
 	res := env.result(t)
 	assert.ElementsMatch(t, []string{"activate:user 7", "activate:Jane@Acme.com"}, env.calls)
 	require.Len(t, res.Users, 4)
 	assert.EqualValues(t, 7, res.Users[2].UserID)
-	assert.Equal(t, UserRef{Email: "jane@acme.com"}, res.Users[3].User, "each position keeps its own reference")
+	assert.Equal(t, api.UserRef{Email: "jane@acme.com"}, res.Users[3].User, "each position keeps its own reference")
 	assert.EqualValues(t, 8, res.Users[3].UserID)
-	assert.Equal(t, "onelogin-action/acme-tenant/req-1", ActionWorkflowID("acme-tenant", "req-1"))
+	assert.Equal(t, "onelogin-action/acme-tenant/req-1", api.ActionWorkflowID("acme-tenant", "req-1"))
 	require.Len(t, env.audits, 1)
 	assert.Equal(t, "req-1", env.audits[0].RequestID, "the audit entry is keyed by the request id, so a retried append adds nothing")
 }
@@ -208,10 +209,10 @@ func TestActionParallelismIsBounded(t *testing.T) {
 			mu.Unlock()
 		}
 	})
-	env.OnActivity(a.SuspendUser, mock.Anything, mock.Anything).After(time.Second).Return(activities.UserStepResult{UserID: 1, Outcome: OutcomeChanged}, nil)
+	env.OnActivity(a.SuspendUser, mock.Anything, mock.Anything).After(time.Second).Return(activities.UserStepResult{UserID: 1, Outcome: api.OutcomeChanged}, nil)
 	req := bulk()
 	for i := range 12 {
-		req.Users = append(req.Users, UserRef{ID: int64(i + 1)})
+		req.Users = append(req.Users, api.UserRef{ID: int64(i + 1)})
 	}
 	req.Parallelism = 3
 	env.ExecuteWorkflow(SuspendUsers, req)
@@ -226,18 +227,18 @@ func TestActionStopsWhenTheCredentialFails(t *testing.T) {
 	env := newActionEnv(t)
 	env.step(a.SuspendUser, "suspend", func(in activities.UserStepInput) (activities.UserStepResult, error) {
 		if in.User.ID == 1 {
-			return ok(1, OutcomeChanged)
+			return ok(1, api.OutcomeChanged)
 		}
 		return activities.UserStepResult{}, temporal.NewNonRetryableApplicationError("Insufficient Permission", string(errcode.InsufficientScope), nil)
 	})
-	req := bulk(UserRef{ID: 1}, UserRef{ID: 2}, UserRef{ID: 3}, UserRef{ID: 4})
+	req := bulk(api.UserRef{ID: 1}, api.UserRef{ID: 2}, api.UserRef{ID: 3}, api.UserRef{ID: 4})
 	req.Parallelism = 1
 	env.ExecuteWorkflow(SuspendUsers, req)
 	res := env.result(t)
 	assert.Equal(t, []string{"suspend:user 1", "suspend:user 2"}, env.calls)
-	assert.Equal(t, OutcomeChanged, res.Users[0].Outcome)
+	assert.Equal(t, api.OutcomeChanged, res.Users[0].Outcome)
 	for _, u := range res.Users[1:] {
-		assert.Equal(t, OutcomeFailed, u.Outcome)
+		assert.Equal(t, api.OutcomeFailed, u.Outcome)
 		assert.Equal(t, errcode.InsufficientScope, u.Code)
 	}
 	assert.Contains(t, res.Users[3].Message, "not attempted")
@@ -248,11 +249,11 @@ func TestAddUsersToGroupReportsTheReplacedGroup(t *testing.T) {
 	env.step(a.SetUserGroup, "group", func(in activities.UserStepInput) (activities.UserStepResult, error) {
 		assert.EqualValues(t, 5, in.GroupID)
 		if in.User.ID == 1 {
-			return activities.UserStepResult{UserID: 1, Outcome: OutcomeChanged, PreviousGroupID: 3}, nil
+			return activities.UserStepResult{UserID: 1, Outcome: api.OutcomeChanged, PreviousGroupID: 3}, nil
 		}
-		return ok(2, OutcomeAlreadyDone)
+		return ok(2, api.OutcomeAlreadyDone)
 	})
-	env.ExecuteWorkflow(AddUsersToGroup, GroupRequest{ActionRequest: bulk(UserRef{ID: 1}, UserRef{ID: 2}), GroupID: 5})
+	env.ExecuteWorkflow(AddUsersToGroup, api.GroupRequest{ActionRequest: bulk(api.UserRef{ID: 1}, api.UserRef{ID: 2}), GroupID: 5})
 	res := env.result(t)
 	assert.EqualValues(t, 3, res.Users[0].ReplacedGroupID)
 	assert.Zero(t, res.Users[1].ReplacedGroupID)
@@ -264,11 +265,11 @@ func TestCheckGroupMembershipAnswersPerUser(t *testing.T) {
 	env := newActionEnv(t)
 	env.step(a.CheckUserGroup, "check", func(in activities.UserStepInput) (activities.UserStepResult, error) {
 		if in.User.ID == 1 {
-			return activities.UserStepResult{UserID: 1, Outcome: OutcomeAlreadyDone, GroupID: 5, InGroup: true}, nil
+			return activities.UserStepResult{UserID: 1, Outcome: api.OutcomeAlreadyDone, GroupID: 5, InGroup: true}, nil
 		}
-		return activities.UserStepResult{UserID: 2, Outcome: OutcomeAlreadyDone, GroupID: 9}, nil
+		return activities.UserStepResult{UserID: 2, Outcome: api.OutcomeAlreadyDone, GroupID: 9}, nil
 	})
-	env.ExecuteWorkflow(CheckGroupMembership, GroupRequest{ActionRequest: bulk(UserRef{ID: 1}, UserRef{ID: 2}), GroupID: 5})
+	env.ExecuteWorkflow(CheckGroupMembership, api.GroupRequest{ActionRequest: bulk(api.UserRef{ID: 1}, api.UserRef{ID: 2}), GroupID: 5})
 	res := env.result(t)
 	assert.True(t, res.Users[0].InGroup)
 	assert.False(t, res.Users[1].InGroup)
@@ -283,14 +284,14 @@ func TestSetUserPasswordPolicyFailure(t *testing.T) {
 		assert.Equal(t, sealed.String(), in.Password.String(), "the password travels sealed")
 		return activities.UserStepResult{}, refusedUser(errcode.InvalidInput, "Validation failed: Password must contain a number", 21)
 	})
-	env.ExecuteWorkflow(SetUserPassword, SetPasswordRequest{IntegrationID: "acme-tenant", RequestID: "pw-1", User: UserRef{Username: "jane"}, Password: sealed})
+	env.ExecuteWorkflow(SetUserPassword, api.SetPasswordRequest{IntegrationID: "acme-tenant", RequestID: "pw-1", User: api.UserRef{Username: "jane"}, Password: sealed})
 	res := env.result(t)
 	require.Len(t, res.Users, 1)
-	assert.Equal(t, UserResult{User: UserRef{Username: "jane"}, UserID: 21, Outcome: OutcomeFailed, Code: errcode.InvalidInput,
+	assert.Equal(t, api.UserResult{User: api.UserRef{Username: "jane"}, UserID: 21, Outcome: api.OutcomeFailed, Code: errcode.InvalidInput,
 		Message: "Validation failed: Password must contain a number"}, res.Users[0])
 
 	env2 := newEnv(t)
-	env2.ExecuteWorkflow(SetUserPassword, SetPasswordRequest{IntegrationID: "acme-tenant", RequestID: "pw-1", User: UserRef{Username: "jane"}})
+	env2.ExecuteWorkflow(SetUserPassword, api.SetPasswordRequest{IntegrationID: "acme-tenant", RequestID: "pw-1", User: api.UserRef{Username: "jane"}})
 	assert.Equal(t, errcode.InvalidInput, errcode.Of(env2.GetWorkflowError()), "no password, no start")
 }
 
@@ -298,51 +299,53 @@ func TestGeneratePasswordResetLinkReturnsItSealed(t *testing.T) {
 	env := newActionEnv(t)
 	link := testSealed(t)
 	env.step(a.GenerateResetLink, "link", func(activities.UserStepInput) (activities.UserStepResult, error) {
-		return activities.UserStepResult{UserID: 3, Outcome: OutcomeChanged, ResetLink: link}, nil
+		return activities.UserStepResult{UserID: 3, Outcome: api.OutcomeChanged, ResetLink: link}, nil
 	})
-	env.ExecuteWorkflow(GeneratePasswordResetLink, bulk(UserRef{ID: 3}))
+	env.ExecuteWorkflow(GeneratePasswordResetLink, bulk(api.UserRef{ID: 3}))
 	res := env.result(t)
 	assert.Equal(t, link.String(), res.Users[0].ResetLink.String())
 }
 
-func onboardRequest() OnboardRequest {
-	return OnboardRequest{IntegrationID: "acme-tenant", RequestID: "onb-1", RequestedBy: "hr@acme", User: UserRef{Email: "new@acme.com"},
-		Activate: true, GroupID: 5, RoleIDs: []int64{10, 11}, Reset: ResetLink}
+func onboardRequest() api.OnboardRequest {
+	return api.OnboardRequest{IntegrationID: "acme-tenant", RequestID: "onb-1", RequestedBy: "hr@acme", User: api.UserRef{Email: "new@acme.com"},
+		Activate: true, GroupID: 5, RoleIDs: []int64{10, 11}, Reset: api.ResetLink}
 }
 
 func TestOnboardUserRunsEachStepOnce(t *testing.T) {
 	env := newActionEnv(t)
 	link := testSealed(t)
-	env.step(a.ResolveUser, "resolve", func(activities.UserStepInput) (activities.UserStepResult, error) { return ok(42, OutcomeAlreadyDone) })
-	env.step(a.ActivateUser, "activate", func(activities.UserStepInput) (activities.UserStepResult, error) { return ok(42, OutcomeChanged) })
+	env.step(a.ResolveUser, "resolve", func(activities.UserStepInput) (activities.UserStepResult, error) {
+		return ok(42, api.OutcomeAlreadyDone)
+	})
+	env.step(a.ActivateUser, "activate", func(activities.UserStepInput) (activities.UserStepResult, error) { return ok(42, api.OutcomeChanged) })
 	groupAttempts := 0
 	env.step(a.SetUserGroup, "group", func(in activities.UserStepInput) (activities.UserStepResult, error) {
 		if groupAttempts++; groupAttempts == 1 {
 			return activities.UserStepResult{}, temporal.NewApplicationError("connection reset", string(errcode.Network))
 		}
-		return activities.UserStepResult{UserID: 42, Outcome: OutcomeChanged, PreviousGroupID: 3}, nil
+		return activities.UserStepResult{UserID: 42, Outcome: api.OutcomeChanged, PreviousGroupID: 3}, nil
 	})
 	env.step(a.AddUserToRole, "role", func(in activities.UserStepInput) (activities.UserStepResult, error) {
 		if in.RoleID == 10 {
-			return ok(42, OutcomeAlreadyDone)
+			return ok(42, api.OutcomeAlreadyDone)
 		}
-		return ok(42, OutcomeChanged)
+		return ok(42, api.OutcomeChanged)
 	})
 	env.step(a.GenerateResetLink, "link", func(activities.UserStepInput) (activities.UserStepResult, error) {
-		return activities.UserStepResult{UserID: 42, Outcome: OutcomeChanged, ResetLink: link}, nil
+		return activities.UserStepResult{UserID: 42, Outcome: api.OutcomeChanged, ResetLink: link}, nil
 	})
 	env.ExecuteWorkflow(OnboardUser, onboardRequest())
 	res := env.result(t)
 	assert.Equal(t, []activities.BeginActionInput{{IntegrationID: "acme-tenant", GroupID: 5, RoleIDs: []int64{10, 11}}}, env.begins)
 	require.Len(t, res.Users, 1)
 	u := res.Users[0]
-	assert.Equal(t, OutcomeChanged, u.Outcome)
+	assert.Equal(t, api.OutcomeChanged, u.Outcome)
 	assert.EqualValues(t, 42, u.UserID)
 	assert.EqualValues(t, 3, u.ReplacedGroupID)
 	assert.Equal(t, link.String(), u.ResetLink.String())
-	assert.Equal(t, []StepResult{{Step: "activate", Outcome: OutcomeChanged}, {Step: "set_group", Outcome: OutcomeChanged},
-		{Step: "add_role:10", Outcome: OutcomeAlreadyDone}, {Step: "add_role:11", Outcome: OutcomeChanged},
-		{Step: "reset_link", Outcome: OutcomeChanged}}, u.Steps)
+	assert.Equal(t, []api.StepResult{{Step: "activate", Outcome: api.OutcomeChanged}, {Step: "set_group", Outcome: api.OutcomeChanged},
+		{Step: "add_role:10", Outcome: api.OutcomeAlreadyDone}, {Step: "add_role:11", Outcome: api.OutcomeChanged},
+		{Step: "reset_link", Outcome: api.OutcomeChanged}}, u.Steps)
 	// The retry resumed at the group step: the steps before it ran once,
 	// and every step after resolving names the user by id.
 	assert.Equal(t, []string{"resolve:new@acme.com", "activate:user 42", "group:user 42", "group:user 42",
@@ -354,17 +357,19 @@ func TestOnboardUserRunsEachStepOnce(t *testing.T) {
 
 func TestOnboardUserStopsAtAFailedStep(t *testing.T) {
 	env := newActionEnv(t)
-	env.step(a.ResolveUser, "resolve", func(activities.UserStepInput) (activities.UserStepResult, error) { return ok(42, OutcomeAlreadyDone) })
+	env.step(a.ResolveUser, "resolve", func(activities.UserStepInput) (activities.UserStepResult, error) {
+		return ok(42, api.OutcomeAlreadyDone)
+	})
 	env.step(a.ActivateUser, "activate", func(activities.UserStepInput) (activities.UserStepResult, error) {
 		return activities.UserStepResult{}, refusedUser(errcode.InvalidInput, "Status cannot be Active for a user without a password", 42)
 	})
 	env.ExecuteWorkflow(OnboardUser, onboardRequest())
 	res := env.result(t)
 	u := res.Users[0]
-	assert.Equal(t, OutcomeFailed, u.Outcome)
+	assert.Equal(t, api.OutcomeFailed, u.Outcome)
 	assert.Equal(t, errcode.InvalidInput, u.Code)
 	assert.Equal(t, "activate: Status cannot be Active for a user without a password", u.Message)
-	assert.Equal(t, []string{OutcomeFailed, StepSkipped, StepSkipped, StepSkipped, StepSkipped}, stepOutcomes(u.Steps))
+	assert.Equal(t, []string{api.OutcomeFailed, api.StepSkipped, api.StepSkipped, api.StepSkipped, api.StepSkipped}, stepOutcomes(u.Steps))
 	env.AssertNotCalled(t, "SetUserGroup", mock.Anything, mock.Anything)
 	assert.Equal(t, []directory.AuditTarget{{UserID: 42, Outcome: directory.OutcomeFailed, ErrorCode: string(errcode.InvalidInput)}}, env.audits[0].Targets)
 }
@@ -380,7 +385,7 @@ func TestOnboardUnknownUser(t *testing.T) {
 	assert.Equal(t, 1, res.Failed)
 }
 
-func stepOutcomes(steps []StepResult) []string {
+func stepOutcomes(steps []api.StepResult) []string {
 	out := make([]string, len(steps))
 	for i, s := range steps {
 		out[i] = s.Outcome
@@ -391,30 +396,32 @@ func stepOutcomes(steps []StepResult) []string {
 func TestOffboardUserTakesAccessFirst(t *testing.T) {
 	env := newActionEnv(t)
 	env.step(a.ResolveUser, "resolve", func(activities.UserStepInput) (activities.UserStepResult, error) {
-		return activities.UserStepResult{UserID: 9, Outcome: OutcomeAlreadyDone, GroupID: 4, RoleIDs: []int64{10, 11}}, nil
+		return activities.UserStepResult{UserID: 9, Outcome: api.OutcomeAlreadyDone, GroupID: 4, RoleIDs: []int64{10, 11}}, nil
 	})
-	env.step(a.SuspendUser, "suspend", func(activities.UserStepInput) (activities.UserStepResult, error) { return ok(9, OutcomeAlreadyDone) })
-	env.step(a.LogoutUser, "logout", func(activities.UserStepInput) (activities.UserStepResult, error) { return ok(9, OutcomeChanged) })
-	env.step(a.RemoveUserFromRole, "unrole", func(in activities.UserStepInput) (activities.UserStepResult, error) { return ok(9, OutcomeChanged) })
+	env.step(a.SuspendUser, "suspend", func(activities.UserStepInput) (activities.UserStepResult, error) {
+		return ok(9, api.OutcomeAlreadyDone)
+	})
+	env.step(a.LogoutUser, "logout", func(activities.UserStepInput) (activities.UserStepResult, error) { return ok(9, api.OutcomeChanged) })
+	env.step(a.RemoveUserFromRole, "unrole", func(in activities.UserStepInput) (activities.UserStepResult, error) { return ok(9, api.OutcomeChanged) })
 	env.step(a.RemoveUserFromGroup, "ungroup", func(in activities.UserStepInput) (activities.UserStepResult, error) {
 		assert.Zero(t, in.GroupID, "clearing means whatever group the user is in")
-		return activities.UserStepResult{UserID: 9, Outcome: OutcomeChanged, PreviousGroupID: 4}, nil
+		return activities.UserStepResult{UserID: 9, Outcome: api.OutcomeChanged, PreviousGroupID: 4}, nil
 	})
-	env.ExecuteWorkflow(OffboardUser, OffboardRequest{IntegrationID: "acme-tenant", RequestID: "off-1", User: UserRef{Username: "leaver"},
+	env.ExecuteWorkflow(OffboardUser, api.OffboardRequest{IntegrationID: "acme-tenant", RequestID: "off-1", User: api.UserRef{Username: "leaver"},
 		Suspend: true, Logout: true, RemoveRoles: true, ClearGroup: true})
 	res := env.result(t)
 	u := res.Users[0]
-	assert.Equal(t, OutcomeChanged, u.Outcome)
-	assert.Equal(t, []StepResult{{Step: "suspend", Outcome: OutcomeAlreadyDone}, {Step: "logout", Outcome: OutcomeChanged},
-		{Step: "remove_role:10", Outcome: OutcomeChanged}, {Step: "remove_role:11", Outcome: OutcomeChanged},
-		{Step: "clear_group", Outcome: OutcomeChanged}}, u.Steps)
+	assert.Equal(t, api.OutcomeChanged, u.Outcome)
+	assert.Equal(t, []api.StepResult{{Step: "suspend", Outcome: api.OutcomeAlreadyDone}, {Step: "logout", Outcome: api.OutcomeChanged},
+		{Step: "remove_role:10", Outcome: api.OutcomeChanged}, {Step: "remove_role:11", Outcome: api.OutcomeChanged},
+		{Step: "clear_group", Outcome: api.OutcomeChanged}}, u.Steps)
 	assert.Equal(t, []string{"resolve:leaver", "suspend:user 9", "logout:user 9", "unrole:user 9", "unrole:user 9", "ungroup:user 9"}, env.calls)
 	assert.EqualValues(t, 4, u.ReplacedGroupID)
 }
 
 func TestOffboardNeedsAStep(t *testing.T) {
 	env := newEnv(t)
-	env.ExecuteWorkflow(OffboardUser, OffboardRequest{IntegrationID: "acme-tenant", RequestID: "off-1", User: UserRef{ID: 3}})
+	env.ExecuteWorkflow(OffboardUser, api.OffboardRequest{IntegrationID: "acme-tenant", RequestID: "off-1", User: api.UserRef{ID: 3}})
 	assert.Equal(t, errcode.InvalidInput, errcode.Of(env.GetWorkflowError()))
 }
 
@@ -423,15 +430,15 @@ func TestOffboardNeedsAStep(t *testing.T) {
 func TestActionAuditFailureKeepsTheResult(t *testing.T) {
 	env := newEnv(t)
 	env.OnActivity(a.BeginAction, mock.Anything, mock.Anything).Return(activities.BeginActionResult{}, nil)
-	env.OnActivity(a.SuspendUser, mock.Anything, mock.Anything).Return(activities.UserStepResult{UserID: 1, Outcome: OutcomeChanged}, nil)
+	env.OnActivity(a.SuspendUser, mock.Anything, mock.Anything).Return(activities.UserStepResult{UserID: 1, Outcome: api.OutcomeChanged}, nil)
 	env.OnActivity(a.RecordAction, mock.Anything, mock.Anything).Return(int64(0),
 		temporal.NewNonRetryableApplicationError("directory: integration not found", string(errcode.NotFound), nil))
-	env.ExecuteWorkflow(SuspendUsers, bulk(UserRef{ID: 1}))
+	env.ExecuteWorkflow(SuspendUsers, bulk(api.UserRef{ID: 1}))
 	err := env.GetWorkflowError()
 	require.Error(t, err)
 	var ae *temporal.ApplicationError
 	require.ErrorAs(t, err, &ae)
-	var res ActionResult
+	var res api.ActionResult
 	require.NoError(t, ae.Details(&res))
 	assert.Equal(t, 1, res.Changed)
 }
@@ -442,22 +449,22 @@ func TestAuditActionNames(t *testing.T) {
 		assert.Equal(t, strings.ToLower(got), got)
 		assert.NotContains(t, got, "__")
 	}
-	assert.Equal(t, "generate_password_reset_link", AuditAction(GeneratePasswordResetLinkWorkflow))
-	assert.Equal(t, "remove_users_from_role", AuditAction(RemoveUsersFromRoleWorkflow))
+	assert.Equal(t, "generate_password_reset_link", AuditAction(api.GeneratePasswordResetLinkWorkflow))
+	assert.Equal(t, "remove_users_from_role", AuditAction(api.RemoveUsersFromRoleWorkflow))
 }
 
 func TestActionDetailsShowProgress(t *testing.T) {
 	env := newActionEnv(t)
-	env.OnActivity(a.ActivateUser, mock.Anything, mock.Anything).Return(activities.UserStepResult{UserID: 1, Outcome: OutcomeChanged}, nil)
+	env.OnActivity(a.ActivateUser, mock.Anything, mock.Anything).Return(activities.UserStepResult{UserID: 1, Outcome: api.OutcomeChanged}, nil)
 	req := bulk()
 	for i := range 25 {
-		req.Users = append(req.Users, UserRef{ID: int64(i + 1)})
+		req.Users = append(req.Users, api.UserRef{ID: int64(i + 1)})
 	}
 	env.ExecuteWorkflow(ActivateUsers, req)
 	require.NoError(t, env.GetWorkflowError())
-	v, err := env.QueryWorkflow(ProgressQuery)
+	v, err := env.QueryWorkflow(api.ProgressQuery)
 	require.NoError(t, err)
-	var res ActionResult
+	var res api.ActionResult
 	require.NoError(t, v.Get(&res))
 	assert.Len(t, res.Users, 25)
 	assert.Equal(t, 25, res.Changed)
@@ -470,7 +477,7 @@ func TestActionRateLimitWaitsForAnnouncedReset(t *testing.T) {
 	var attempts []time.Time
 	env.step(a.SendResetEmail, "email", func(in activities.UserStepInput) (activities.UserStepResult, error) {
 		if in.User.ID != 1 {
-			return ok(in.User.ID, OutcomeChanged)
+			return ok(in.User.ID, api.OutcomeChanged)
 		}
 		mu.Lock()
 		defer mu.Unlock()
@@ -479,9 +486,9 @@ func TestActionRateLimitWaitsForAnnouncedReset(t *testing.T) {
 			return activities.UserStepResult{}, temporal.NewApplicationErrorWithOptions("429", string(errcode.RateLimited),
 				temporal.ApplicationErrorOptions{NextRetryDelay: 40 * time.Minute})
 		}
-		return ok(1, OutcomeChanged)
+		return ok(1, api.OutcomeChanged)
 	})
-	env.ExecuteWorkflow(SendPasswordResetEmail, bulk(UserRef{ID: 1}, UserRef{ID: 2}))
+	env.ExecuteWorkflow(SendPasswordResetEmail, bulk(api.UserRef{ID: 1}, api.UserRef{ID: 2}))
 	res := env.result(t)
 	assert.Equal(t, 2, res.Changed)
 	require.Len(t, attempts, 2)
@@ -507,9 +514,9 @@ func TestActionBeginWaitsForAnnouncedReset(t *testing.T) {
 		}
 		return activities.BeginActionResult{Scope: "manage_all", GroupName: "Sales"}, nil
 	})
-	env.OnActivity(a.SetUserGroup, mock.Anything, mock.Anything).Return(activities.UserStepResult{UserID: 1, Outcome: OutcomeChanged}, nil)
+	env.OnActivity(a.SetUserGroup, mock.Anything, mock.Anything).Return(activities.UserStepResult{UserID: 1, Outcome: api.OutcomeChanged}, nil)
 	env.OnActivity(a.RecordAction, mock.Anything, mock.Anything).Return(int64(1), nil)
-	env.ExecuteWorkflow(AddUsersToGroup, GroupRequest{ActionRequest: bulk(UserRef{ID: 1}), GroupID: 5})
+	env.ExecuteWorkflow(AddUsersToGroup, api.GroupRequest{ActionRequest: bulk(api.UserRef{ID: 1}), GroupID: 5})
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
 	require.Len(t, attempts, 2)
@@ -522,15 +529,15 @@ func TestCancelledActionIsStillAudited(t *testing.T) {
 	env := newActionEnv(t)
 	for _, id := range []int64{1, 2} {
 		call := env.OnActivity(a.SuspendUser, mock.Anything, mock.MatchedBy(func(in activities.UserStepInput) bool { return in.User.ID == id })).
-			Return(activities.UserStepResult{UserID: id, Outcome: OutcomeChanged}, nil)
+			Return(activities.UserStepResult{UserID: id, Outcome: api.OutcomeChanged}, nil)
 		if id == 2 {
 			call.After(time.Hour) // still running when the cancel lands
 		}
 	}
-	req := bulk(UserRef{ID: 1}, UserRef{ID: 2}, UserRef{ID: 3})
+	req := bulk(api.UserRef{ID: 1}, api.UserRef{ID: 2}, api.UserRef{ID: 3})
 	req.Parallelism = 1
 	env.RegisterDelayedCallback(env.CancelWorkflow, 30*time.Minute)
-	env.ExecuteWorkflow(SuspendUsersWorkflow, req)
+	env.ExecuteWorkflow(api.SuspendUsersWorkflow, req)
 	require.True(t, env.IsWorkflowCompleted())
 	require.True(t, temporal.IsCanceledError(env.GetWorkflowError()), "%v", env.GetWorkflowError())
 	require.Len(t, env.audits, 1)

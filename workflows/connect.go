@@ -12,72 +12,40 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/olflow/olflow/activities"
+	"github.com/olflow/olflow/api"
 	"github.com/olflow/olflow/directory"
 	"github.com/olflow/olflow/errcode"
-	"github.com/olflow/olflow/seal"
 )
-
-// ConnectRequest starts ConnectIntegration. The client secret arrives
-// sealed (the starter seals it with activities.ClientSecretAAD), so history
-// never holds it in plaintext. Running it again for the same integration
-// with a new credential rotates the credential.
-type ConnectRequest struct {
-	IntegrationID string
-	Subdomain     string
-	Region        string
-	ClientID      string
-	ClientSecret  seal.Sealed
-	RequestedBy   string
-	// SyncInterval is the PeriodicSync interval (default 15m).
-	SyncInterval time.Duration
-}
-
-// ConnectResult summarises a connected integration.
-type ConnectResult struct {
-	IntegrationID string
-	// Scope is the credential's level: read_all can sync, manage_all can
-	// also run actions.
-	Scope     string
-	CanAct    bool
-	AccountID int64
-	Subdomain string
-	Sync      SyncResult
-	// ScheduleID is the PeriodicSync schedule; ScheduleCreated is false
-	// when an existing one was updated.
-	ScheduleID      string
-	ScheduleCreated bool
-	Duration        time.Duration
-}
 
 // ConnectIntegration validates a credential, records the integration, runs
 // the initial full sync and sets up the periodic sync. A credential an admin
 // must fix fails the workflow with its code (invalid_credentials,
 // insufficient_scope, subdomain_not_found, credential_owner_deleted,
 // invalid_input) after recording a message that says what to do.
-func ConnectIntegration(ctx workflow.Context, req ConnectRequest) (ConnectResult, error) {
+func ConnectIntegration(ctx workflow.Context, req api.ConnectRequest) (api.ConnectResult, error) {
 	w := &connectWorkflow{req: req}
 	if err := w.setup(ctx); err != nil {
-		return ConnectResult{}, err
+		return api.ConnectResult{}, err
 	}
 	return w.run(ctx)
 }
 
 type connectWorkflow struct {
-	req   ConnectRequest
+	req   api.ConnectRequest
 	cred  activities.Credential
 	log   log.Logger
 	start time.Time
 }
 
 func (w *connectWorkflow) setup(ctx workflow.Context) error {
-	if err := ValidateIntegrationID(w.req.IntegrationID); err != nil {
-		return err
+	if err := api.ValidateIntegrationID(w.req.IntegrationID); err != nil {
+		return refuse(err)
 	}
 	if w.req.ClientSecret.IsZero() {
 		return invalidInput("client_secret", "is empty")
 	}
 	if w.req.SyncInterval == 0 {
-		w.req.SyncInterval = DefaultSyncInterval
+		w.req.SyncInterval = api.DefaultSyncInterval
 	}
 	if w.req.SyncInterval < time.Minute {
 		return invalidInput("sync_interval", "must be at least a minute")
@@ -85,10 +53,10 @@ func (w *connectWorkflow) setup(ctx workflow.Context) error {
 	w.cred = activities.Credential{Subdomain: w.req.Subdomain, Region: w.req.Region, ClientID: w.req.ClientID, ClientSecret: w.req.ClientSecret}
 	w.log = log.With(workflow.GetLogger(ctx), "integration", w.req.IntegrationID)
 	w.start = workflow.Now(ctx)
-	return workflow.UpsertTypedSearchAttributes(ctx, IntegrationAttribute.ValueSet(w.req.IntegrationID))
+	return workflow.UpsertTypedSearchAttributes(ctx, api.IntegrationAttribute.ValueSet(w.req.IntegrationID))
 }
 
-func (w *connectWorkflow) run(ctx workflow.Context) (ConnectResult, error) {
+func (w *connectWorkflow) run(ctx workflow.Context) (api.ConnectResult, error) {
 	validateCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		// The admin is waiting: transient trouble is retried for a while, not forever.
 		StartToCloseTimeout: time.Minute, ScheduleToCloseTimeout: 10 * time.Minute,
@@ -98,7 +66,7 @@ func (w *connectWorkflow) run(ctx workflow.Context) (ConnectResult, error) {
 	if err := workflow.ExecuteActivity(validateCtx, a.ValidateCredential, activities.ValidateInput{
 		IntegrationID: w.req.IntegrationID, Credential: w.cred,
 	}).Get(ctx, &v); err != nil {
-		return ConnectResult{}, w.refused(ctx, err)
+		return api.ConnectResult{}, w.refused(ctx, err)
 	}
 	w.log.Info("credential valid", "scope", v.Scope, "account", v.AccountID)
 
@@ -106,30 +74,30 @@ func (w *connectWorkflow) run(ctx workflow.Context) (ConnectResult, error) {
 		IntegrationID: w.req.IntegrationID, Credential: w.cred, Scope: v.Scope,
 		Status: directory.StatusConnecting, Message: "Connected; the first sync is running.",
 	}).Get(ctx, nil); err != nil {
-		return ConnectResult{}, err
+		return api.ConnectResult{}, err
 	}
 
 	sync, err := w.initialSync(ctx)
 	if err != nil {
-		return ConnectResult{}, w.syncFailed(ctx, err)
+		return api.ConnectResult{}, w.syncFailed(ctx, err)
 	}
 
 	sched, err := w.ensureSchedule(ctx)
 	if err != nil {
-		return ConnectResult{}, err
+		return api.ConnectResult{}, err
 	}
 
 	msg := fmt.Sprintf("Connected with %s scope. First sync read %d users, %d groups, %d roles and %d apps.",
-		v.Scope, sync.Users().Items, kindOr(sync.Kinds, directory.KindGroups).Items,
-		kindOr(sync.Kinds, directory.KindRoles).Items, kindOr(sync.Kinds, directory.KindApps).Items)
+		v.Scope, sync.Users().Items, sync.Kind(api.KindGroups).Items,
+		sync.Kind(api.KindRoles).Items, sync.Kind(api.KindApps).Items)
 	if !v.CanAct {
 		msg += " Actions need Manage All."
 	}
 	if err := w.setIntegrationStatus(ctx, directory.StatusConnected, msg); err != nil {
-		return ConnectResult{}, err
+		return api.ConnectResult{}, err
 	}
-	return ConnectResult{IntegrationID: w.req.IntegrationID, Scope: v.Scope, CanAct: v.CanAct, AccountID: v.AccountID,
-		Subdomain: v.Subdomain, Sync: sync, ScheduleID: ScheduleID(w.req.IntegrationID), ScheduleCreated: sched.Created,
+	return api.ConnectResult{IntegrationID: w.req.IntegrationID, Scope: v.Scope, CanAct: v.CanAct, AccountID: v.AccountID,
+		Subdomain: v.Subdomain, Sync: sync, ScheduleID: api.ScheduleID(w.req.IntegrationID), ScheduleCreated: sched.Created,
 		Duration: workflow.Now(ctx).Sub(w.start)}, nil
 }
 
@@ -150,15 +118,15 @@ func (w *connectWorkflow) refused(ctx workflow.Context, err error) error {
 	return fail(code, msg)
 }
 
-func (w *connectWorkflow) initialSync(ctx workflow.Context) (SyncResult, error) {
+func (w *connectWorkflow) initialSync(ctx workflow.Context) (api.SyncResult, error) {
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
-		WorkflowID:            InitialSyncWorkflowID(w.req.IntegrationID),
+		WorkflowID:            api.InitialSyncWorkflowID(w.req.IntegrationID),
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-		TypedSearchAttributes: temporal.NewSearchAttributes(IntegrationAttribute.ValueSet(w.req.IntegrationID)),
+		TypedSearchAttributes: temporal.NewSearchAttributes(api.IntegrationAttribute.ValueSet(w.req.IntegrationID)),
 		StaticSummary:         "Initial full sync of " + w.req.IntegrationID,
 	})
-	var res SyncResult
-	err := workflow.ExecuteChildWorkflow(cctx, SyncWorkflow, SyncRequest{IntegrationID: w.req.IntegrationID, Mode: ModeFull}).Get(ctx, &res)
+	var res api.SyncResult
+	err := workflow.ExecuteChildWorkflow(cctx, api.SyncWorkflow, api.SyncRequest{IntegrationID: w.req.IntegrationID, Mode: api.ModeFull}).Get(ctx, &res)
 	return res, err
 }
 
@@ -183,17 +151,17 @@ func (w *connectWorkflow) setIntegrationStatus(ctx workflow.Context, status dire
 }
 
 func (w *connectWorkflow) ensureSchedule(ctx workflow.Context) (activities.ScheduleResult, error) {
-	arg, err := json.Marshal(SyncRequest{IntegrationID: w.req.IntegrationID, Mode: ModeIncremental})
+	arg, err := json.Marshal(api.SyncRequest{IntegrationID: w.req.IntegrationID, Mode: api.ModeIncremental})
 	if err != nil {
 		return activities.ScheduleResult{}, err
 	}
 	var res activities.ScheduleResult
 	err = workflow.ExecuteActivity(shortActivity(ctx, "create or update the periodic sync"), a.EnsureSchedule, activities.ScheduleInput{
-		ScheduleID: ScheduleID(w.req.IntegrationID), IntegrationID: w.req.IntegrationID,
-		Interval: w.req.SyncInterval, CatchupWindow: DefaultCatchupWindow,
-		WorkflowType: SyncWorkflow, WorkflowID: SyncWorkflowID(w.req.IntegrationID), TaskQueue: workflow.GetInfo(ctx).TaskQueueName,
+		ScheduleID: api.ScheduleID(w.req.IntegrationID), IntegrationID: w.req.IntegrationID,
+		Interval: w.req.SyncInterval, CatchupWindow: api.DefaultCatchupWindow,
+		WorkflowType: api.SyncWorkflow, WorkflowID: api.SyncWorkflowID(w.req.IntegrationID), TaskQueue: workflow.GetInfo(ctx).TaskQueueName,
 		Arg:      arg,
-		Keywords: map[string]string{IntegrationAttribute.GetName(): w.req.IntegrationID},
+		Keywords: map[string]string{api.IntegrationAttribute.GetName(): w.req.IntegrationID},
 		Note:     byWhom("Connected", w.req.RequestedBy),
 	}).Get(ctx, &res)
 	return res, err
@@ -213,24 +181,18 @@ func codeOr(code errcode.Code) errcode.Code {
 	return code
 }
 
-// DisconnectRequest starts DisconnectIntegration.
-type DisconnectRequest struct {
-	IntegrationID string
-	RequestedBy   string
-}
-
 // DisconnectIntegration deletes the periodic sync, revokes the token and
 // marks the integration disconnected. Synced data stays for the product to
 // keep or purge.
-func DisconnectIntegration(ctx workflow.Context, req DisconnectRequest) error {
-	if err := ValidateIntegrationID(req.IntegrationID); err != nil {
-		return err
+func DisconnectIntegration(ctx workflow.Context, req api.DisconnectRequest) error {
+	if err := api.ValidateIntegrationID(req.IntegrationID); err != nil {
+		return refuse(err)
 	}
-	if err := workflow.UpsertTypedSearchAttributes(ctx, IntegrationAttribute.ValueSet(req.IntegrationID)); err != nil {
+	if err := workflow.UpsertTypedSearchAttributes(ctx, api.IntegrationAttribute.ValueSet(req.IntegrationID)); err != nil {
 		return err
 	}
 	if err := workflow.ExecuteActivity(shortActivity(ctx, "delete the periodic sync"), a.DeleteSchedule,
-		ScheduleID(req.IntegrationID)).Get(ctx, nil); err != nil {
+		api.ScheduleID(req.IntegrationID)).Get(ctx, nil); err != nil {
 		return err
 	}
 	if err := workflow.ExecuteActivity(shortActivity(ctx, "revoke the OneLogin token"), a.RevokeToken,

@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/olflow/olflow/activities"
+	"github.com/olflow/olflow/api"
 	"github.com/olflow/olflow/directory"
 	"github.com/olflow/olflow/errcode"
 	"github.com/olflow/olflow/seal"
@@ -38,19 +39,19 @@ func testSealed(t *testing.T) seal.Sealed {
 	require.NoError(t, err)
 	kr, err := seal.ParseKeyring("k1:" + key)
 	require.NoError(t, err)
-	s, err := kr.Seal(seal.NewSecret("top-secret"), activities.ClientSecretAAD("acme-tenant"))
+	s, err := kr.Seal(seal.NewSecret("top-secret"), api.ClientSecretAAD("acme-tenant"))
 	require.NoError(t, err)
 	return s
 }
 
-func connectRequest(t *testing.T) ConnectRequest {
-	return ConnectRequest{IntegrationID: "acme-tenant", Subdomain: "acme", ClientID: "cid", ClientSecret: testSealed(t), RequestedBy: "admin@acme"}
+func connectRequest(t *testing.T) api.ConnectRequest {
+	return api.ConnectRequest{IntegrationID: "acme-tenant", Subdomain: "acme", ClientID: "cid", ClientSecret: testSealed(t), RequestedBy: "admin@acme"}
 }
 
-func okSync() SyncResult {
-	return SyncResult{IntegrationID: "acme-tenant", RunID: 1, Mode: ModeFull, Status: SyncStatusCompleted,
-		Kinds: map[string]*KindStatus{"users": {State: KindDone, Items: 120}, "groups": {State: KindDone, Items: 5},
-			"roles": {State: KindDone, Items: 7}, "apps": {State: KindDone, Items: 9}}}
+func okSync() api.SyncResult {
+	return api.SyncResult{IntegrationID: "acme-tenant", RunID: 1, Mode: api.ModeFull, Status: api.SyncStatusCompleted,
+		Kinds: map[string]*api.KindStatus{"users": {State: api.KindDone, Items: 120}, "groups": {State: api.KindDone, Items: 5},
+			"roles": {State: api.KindDone, Items: 7}, "apps": {State: api.KindDone, Items: 9}}}
 }
 
 func TestConnectSuccess(t *testing.T) {
@@ -62,10 +63,10 @@ func TestConnectSuccess(t *testing.T) {
 	env.OnActivity(a.SaveIntegration, mock.Anything, mock.MatchedBy(func(in activities.SaveInput) bool {
 		return in.Status == directory.StatusConnecting && in.Scope == "manage_all"
 	})).Return(nil).Once()
-	env.OnWorkflow(SyncWorkflow, mock.Anything, SyncRequest{IntegrationID: "acme-tenant", Mode: ModeFull}).Return(okSync(), nil).Once()
+	env.OnWorkflow(api.SyncWorkflow, mock.Anything, api.SyncRequest{IntegrationID: "acme-tenant", Mode: api.ModeFull}).Return(okSync(), nil).Once()
 	env.OnActivity(a.EnsureSchedule, mock.Anything, mock.MatchedBy(func(in activities.ScheduleInput) bool {
-		return in.ScheduleID == ScheduleID("acme-tenant") && in.Interval == DefaultSyncInterval &&
-			in.WorkflowType == SyncWorkflow && in.WorkflowID == SyncWorkflowID("acme-tenant") &&
+		return in.ScheduleID == api.ScheduleID("acme-tenant") && in.Interval == api.DefaultSyncInterval &&
+			in.WorkflowType == api.SyncWorkflow && in.WorkflowID == api.SyncWorkflowID("acme-tenant") &&
 			string(in.Arg) == `{"IntegrationID":"acme-tenant","Mode":"incremental"}` &&
 			in.Keywords["OneLoginIntegration"] == "acme-tenant"
 	})).Return(activities.ScheduleResult{Created: true}, nil).Once()
@@ -76,13 +77,13 @@ func TestConnectSuccess(t *testing.T) {
 	env.ExecuteWorkflow(ConnectIntegration, req)
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
-	var res ConnectResult
+	var res api.ConnectResult
 	require.NoError(t, env.GetWorkflowResult(&res))
 	assert.Equal(t, "manage_all", res.Scope)
 	assert.True(t, res.CanAct)
 	assert.Equal(t, 120, res.Sync.Users().Items)
 	assert.True(t, res.ScheduleCreated)
-	assert.Equal(t, ScheduleID("acme-tenant"), res.ScheduleID)
+	assert.Equal(t, api.ScheduleID("acme-tenant"), res.ScheduleID)
 	env.AssertExpectations(t)
 }
 
@@ -122,7 +123,7 @@ func TestConnectRetriesTransientValidation(t *testing.T) {
 			return activities.ValidateResult{Scope: "read_all", Subdomain: "acme"}, nil
 		})
 	env.OnActivity(a.SaveIntegration, mock.Anything, mock.Anything).Return(nil)
-	env.OnWorkflow(SyncWorkflow, mock.Anything, mock.Anything).Return(okSync(), nil)
+	env.OnWorkflow(api.SyncWorkflow, mock.Anything, mock.Anything).Return(okSync(), nil)
 	env.OnActivity(a.EnsureSchedule, mock.Anything, mock.Anything).Return(activities.ScheduleResult{}, nil)
 	env.OnActivity(a.SetIntegrationStatus, mock.Anything, mock.MatchedBy(func(in activities.StatusInput) bool {
 		return in.Status == directory.StatusConnected && assert.Contains(t, in.Message, "Actions need Manage All")
@@ -131,7 +132,7 @@ func TestConnectRetriesTransientValidation(t *testing.T) {
 	env.ExecuteWorkflow(ConnectIntegration, connectRequest(t))
 	require.NoError(t, env.GetWorkflowError())
 	assert.Equal(t, 3, calls)
-	var res ConnectResult
+	var res api.ConnectResult
 	require.NoError(t, env.GetWorkflowResult(&res))
 	assert.False(t, res.CanAct)
 	assert.False(t, res.ScheduleCreated, "an existing schedule was updated")
@@ -152,8 +153,8 @@ func TestConnectInitialSyncFailureIsRecorded(t *testing.T) {
 	env := newEnv(t)
 	env.OnActivity(a.ValidateCredential, mock.Anything, mock.Anything).Return(activities.ValidateResult{Scope: "read_all"}, nil)
 	env.OnActivity(a.SaveIntegration, mock.Anything, mock.Anything).Return(nil)
-	env.OnWorkflow(SyncWorkflow, mock.Anything, mock.Anything).
-		Return(SyncResult{}, temporal.NewNonRetryableApplicationError("apps refused", string(errcode.InsufficientScope), nil))
+	env.OnWorkflow(api.SyncWorkflow, mock.Anything, mock.Anything).
+		Return(api.SyncResult{}, temporal.NewNonRetryableApplicationError("apps refused", string(errcode.InsufficientScope), nil))
 	env.OnActivity(a.SetIntegrationStatus, mock.Anything, mock.MatchedBy(func(in activities.StatusInput) bool {
 		return in.Status == directory.StatusInsufficientScope
 	})).Return(nil).Once()
@@ -165,13 +166,13 @@ func TestConnectInitialSyncFailureIsRecorded(t *testing.T) {
 }
 
 func TestConnectBadInput(t *testing.T) {
-	for name, mutate := range map[string]func(*ConnectRequest){
-		"empty id":       func(r *ConnectRequest) { r.IntegrationID = "" },
-		"id with space":  func(r *ConnectRequest) { r.IntegrationID = "acme tenant" },
-		"id with slash":  func(r *ConnectRequest) { r.IntegrationID = "acme/x" },
-		"no secret":      func(r *ConnectRequest) { r.ClientSecret = seal.Sealed{} },
-		"tiny interval":  func(r *ConnectRequest) { r.SyncInterval = time.Second },
-		"too long an id": func(r *ConnectRequest) { r.IntegrationID = string(make([]byte, 200)) },
+	for name, mutate := range map[string]func(*api.ConnectRequest){
+		"empty id":       func(r *api.ConnectRequest) { r.IntegrationID = "" },
+		"id with space":  func(r *api.ConnectRequest) { r.IntegrationID = "acme tenant" },
+		"id with slash":  func(r *api.ConnectRequest) { r.IntegrationID = "acme/x" },
+		"no secret":      func(r *api.ConnectRequest) { r.ClientSecret = seal.Sealed{} },
+		"tiny interval":  func(r *api.ConnectRequest) { r.SyncInterval = time.Second },
+		"too long an id": func(r *api.ConnectRequest) { r.IntegrationID = string(make([]byte, 200)) },
 	} {
 		t.Run(name, func(t *testing.T) {
 			env := newEnv(t)
@@ -185,20 +186,20 @@ func TestConnectBadInput(t *testing.T) {
 
 func TestDisconnect(t *testing.T) {
 	env := newEnv(t)
-	env.OnActivity(a.DeleteSchedule, mock.Anything, ScheduleID("acme-tenant")).Return(nil).Once()
+	env.OnActivity(a.DeleteSchedule, mock.Anything, api.ScheduleID("acme-tenant")).Return(nil).Once()
 	env.OnActivity(a.RevokeToken, mock.Anything, "acme-tenant").Return(nil).Once()
 	env.OnActivity(a.SetIntegrationStatus, mock.Anything, activities.StatusInput{
 		IntegrationID: "acme-tenant", Status: directory.StatusDisconnected, Message: "Disconnected by ops."}).Return(nil).Once()
-	env.ExecuteWorkflow(DisconnectIntegration, DisconnectRequest{IntegrationID: "acme-tenant", RequestedBy: "ops"})
+	env.ExecuteWorkflow(DisconnectIntegration, api.DisconnectRequest{IntegrationID: "acme-tenant", RequestedBy: "ops"})
 	require.NoError(t, env.GetWorkflowError())
 	env.AssertExpectations(t)
 }
 
 func TestIDs(t *testing.T) {
-	assert.Equal(t, "onelogin-connect/t1", ConnectWorkflowID("t1"))
-	assert.Equal(t, "onelogin-sync/t1", SyncWorkflowID("t1"))
-	assert.Equal(t, "onelogin-sync/t1/initial", InitialSyncWorkflowID("t1"))
-	assert.Equal(t, "onelogin-sync-schedule/t1", ScheduleID("t1"))
-	assert.Equal(t, "onelogin-disconnect/t1", DisconnectWorkflowID("t1"))
-	require.NoError(t, ValidateIntegrationID("tenant-42.eu:prod@x_y"))
+	assert.Equal(t, "onelogin-connect/t1", api.ConnectWorkflowID("t1"))
+	assert.Equal(t, "onelogin-sync/t1", api.SyncWorkflowID("t1"))
+	assert.Equal(t, "onelogin-sync/t1/initial", api.InitialSyncWorkflowID("t1"))
+	assert.Equal(t, "onelogin-sync-schedule/t1", api.ScheduleID("t1"))
+	assert.Equal(t, "onelogin-disconnect/t1", api.DisconnectWorkflowID("t1"))
+	require.NoError(t, api.ValidateIntegrationID("tenant-42.eu:prod@x_y"))
 }

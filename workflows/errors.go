@@ -1,36 +1,15 @@
 package workflows
 
 import (
-	"regexp"
+	"errors"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/olflow/olflow/api"
 	"github.com/olflow/olflow/errcode"
 )
-
-// integrationIDPattern keeps integration ids readable inside workflow and
-// schedule IDs: the product's tenant ids, uuids and slugs all fit.
-var integrationIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$`)
-
-// ValidateIntegrationID refuses ids that cannot name workflows cleanly.
-func ValidateIntegrationID(id string) error {
-	if !integrationIDPattern.MatchString(id) {
-		return invalidInput("integration_id", "must be 1-128 letters, digits or . _ : @ -, starting with a letter or digit")
-	}
-	return nil
-}
-
-// ValidateRequestID refuses request ids that cannot name a workflow
-// cleanly. They follow the integration id rules, so a product's uuids and
-// slugs fit.
-func ValidateRequestID(id string) error {
-	if !integrationIDPattern.MatchString(id) {
-		return invalidInput("request_id", "must be 1-128 letters, digits or . _ : @ -, starting with a letter or digit")
-	}
-	return nil
-}
 
 // invalidInput refuses a request, naming the field in the message and, for
 // callers in any language, in the error's details (errcode.Details).
@@ -66,4 +45,14 @@ func isConnectFailure(code errcode.Code) bool {
 // fail ends a workflow with a non-retryable error carrying code.
 func fail(code errcode.Code, msg string) error {
 	return temporal.NewNonRetryableApplicationError(msg, string(code), nil)
+}
+
+// refuse turns a contract validation error (*api.InputError) into the
+// workflow's invalid_input failure.
+func refuse(err error) error {
+	var ie *api.InputError
+	if errors.As(err, &ie) {
+		return invalidInput(ie.Field, ie.Message)
+	}
+	return invalidInput("request", err.Error())
 }

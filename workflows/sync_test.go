@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/olflow/olflow/activities"
+	"github.com/olflow/olflow/api"
 	"github.com/olflow/olflow/directory"
 	"github.com/olflow/olflow/errcode"
 )
@@ -51,69 +52,69 @@ func finished(deletedUsers int64) activities.FinishResult {
 
 func TestSyncSuccess(t *testing.T) {
 	env := newEnv(t)
-	mockSync(env, ModeFull, nil)
+	mockSync(env, api.ModeFull, nil)
 	env.OnActivity(a.FinishSyncRun, mock.Anything, mock.MatchedBy(func(in activities.FinishInput) bool {
-		return in.RunID == 7 && in.Status == SyncStatusCompleted && in.Mode == ModeFull &&
+		return in.RunID == 7 && in.Status == api.SyncStatusCompleted && in.Mode == api.ModeFull &&
 			in.Watermark.Equal(watermark.Add(time.Hour)) && in.Calls == 6 && in.ErrorCode == ""
 	})).Return(finished(3), nil).Once()
 
-	env.ExecuteWorkflow(SyncDirectory, SyncRequest{IntegrationID: "acme-tenant", Mode: ModeFull})
+	env.ExecuteWorkflow(SyncDirectory, api.SyncRequest{IntegrationID: "acme-tenant", Mode: api.ModeFull})
 	require.NoError(t, env.GetWorkflowError())
-	var res SyncResult
+	var res api.SyncResult
 	require.NoError(t, env.GetWorkflowResult(&res))
-	assert.Equal(t, SyncStatusCompleted, res.Status)
+	assert.Equal(t, api.SyncStatusCompleted, res.Status)
 	assert.Equal(t, 120, res.Users().Items)
 	assert.EqualValues(t, 3, res.Users().Deleted)
 	assert.EqualValues(t, 9, res.Calls)
 	env.AssertExpectations(t)
 
-	q, err := env.QueryWorkflow(ProgressQuery)
+	q, err := env.QueryWorkflow(api.ProgressQuery)
 	require.NoError(t, err)
-	var p SyncProgress
+	var p api.SyncProgress
 	require.NoError(t, q.Get(&p))
-	assert.Equal(t, PhaseDone, p.Phase)
+	assert.Equal(t, api.PhaseDone, p.Phase)
 	assert.Equal(t, 4900, p.BudgetRemaining)
 	for _, k := range directory.Kinds {
-		assert.Equal(t, KindDone, p.Kinds[string(k)].State, k)
+		assert.Equal(t, api.KindDone, p.Kinds[string(k)].State, k)
 	}
 }
 
 func TestSyncDefaultsToIncremental(t *testing.T) {
 	env := newEnv(t)
-	mockSync(env, ModeIncremental, nil)
+	mockSync(env, api.ModeIncremental, nil)
 	env.OnActivity(a.FinishSyncRun, mock.Anything, mock.Anything).Return(finished(0), nil)
-	env.ExecuteWorkflow(SyncDirectory, SyncRequest{IntegrationID: "acme-tenant"})
+	env.ExecuteWorkflow(SyncDirectory, api.SyncRequest{IntegrationID: "acme-tenant"})
 	require.NoError(t, env.GetWorkflowError())
-	env.AssertCalled(t, "BeginSync", mock.Anything, mock.MatchedBy(func(in activities.BeginSyncInput) bool { return in.Mode == ModeIncremental }))
+	env.AssertCalled(t, "BeginSync", mock.Anything, mock.MatchedBy(func(in activities.BeginSyncInput) bool { return in.Mode == api.ModeIncremental }))
 }
 
 func TestSyncPartialFailureDeletesNothing(t *testing.T) {
 	env := newEnv(t)
-	mockSync(env, ModeFull, temporal.NewNonRetryableApplicationError("apps need Read All", string(errcode.InsufficientScope), nil))
+	mockSync(env, api.ModeFull, temporal.NewNonRetryableApplicationError("apps need Read All", string(errcode.InsufficientScope), nil))
 	env.OnActivity(a.FinishSyncRun, mock.Anything, mock.MatchedBy(func(in activities.FinishInput) bool {
 		// partial: the activity sweeps only completed runs, and the
 		// watermark is passed but only moves on completion.
-		return in.Status == SyncStatusPartial && in.ErrorCode == string(errcode.InsufficientScope)
+		return in.Status == api.SyncStatusPartial && in.ErrorCode == string(errcode.InsufficientScope)
 	})).Return(activities.FinishResult{Run: directory.SyncRun{ID: 7, Status: directory.RunPartial}}, nil).Once()
 
-	env.ExecuteWorkflow(SyncDirectory, SyncRequest{IntegrationID: "acme-tenant", Mode: ModeFull})
+	env.ExecuteWorkflow(SyncDirectory, api.SyncRequest{IntegrationID: "acme-tenant", Mode: api.ModeFull})
 	err := env.GetWorkflowError()
 	require.Error(t, err)
 	assert.Equal(t, errcode.InsufficientScope, errcode.Of(err))
 	env.AssertExpectations(t)
 
-	q, qerr := env.QueryWorkflow(ProgressQuery)
+	q, qerr := env.QueryWorkflow(api.ProgressQuery)
 	require.NoError(t, qerr)
-	var p SyncProgress
+	var p api.SyncProgress
 	require.NoError(t, q.Get(&p))
-	assert.Equal(t, PhaseFailed, p.Phase)
-	assert.Equal(t, KindFailed, p.Kinds["apps"].State)
-	assert.Equal(t, KindDone, p.Kinds["users"].State)
+	assert.Equal(t, api.PhaseFailed, p.Phase)
+	assert.Equal(t, api.KindFailed, p.Kinds["apps"].State)
+	assert.Equal(t, api.KindDone, p.Kinds["users"].State)
 }
 
 func TestSyncRateLimitWaitsForAnnouncedReset(t *testing.T) {
 	env := newEnv(t)
-	env.OnActivity(a.BeginSync, mock.Anything, mock.Anything).Return(activities.BeginSyncResult{RunID: 7, Mode: ModeFull}, nil)
+	env.OnActivity(a.BeginSync, mock.Anything, mock.Anything).Return(activities.BeginSyncResult{RunID: 7, Mode: api.ModeFull}, nil)
 	var attempts []time.Time
 	env.OnActivity(a.SyncUsers, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, _ activities.SyncKindInput) (activities.KindResult, error) {
@@ -129,7 +130,7 @@ func TestSyncRateLimitWaitsForAnnouncedReset(t *testing.T) {
 	env.OnActivity(a.SyncApps, mock.Anything, mock.Anything).Return(kindResult("apps", 1), nil)
 	env.OnActivity(a.FinishSyncRun, mock.Anything, mock.Anything).Return(finished(0), nil)
 
-	env.ExecuteWorkflow(SyncDirectory, SyncRequest{IntegrationID: "acme-tenant", Mode: ModeFull})
+	env.ExecuteWorkflow(SyncDirectory, api.SyncRequest{IntegrationID: "acme-tenant", Mode: api.ModeFull})
 	require.NoError(t, env.GetWorkflowError())
 	require.Len(t, attempts, 2)
 	gap := attempts[1].Sub(attempts[0])
@@ -141,14 +142,14 @@ func TestSyncBeginFailure(t *testing.T) {
 	env := newEnv(t)
 	env.OnActivity(a.BeginSync, mock.Anything, mock.Anything).
 		Return(activities.BeginSyncResult{}, temporal.NewNonRetryableApplicationError("no such integration", string(errcode.NotFound), nil))
-	env.ExecuteWorkflow(SyncDirectory, SyncRequest{IntegrationID: "acme-tenant"})
+	env.ExecuteWorkflow(SyncDirectory, api.SyncRequest{IntegrationID: "acme-tenant"})
 	assert.Equal(t, errcode.NotFound, errcode.Of(env.GetWorkflowError()))
 	env.AssertNotCalled(t, "SyncUsers", mock.Anything, mock.Anything)
 }
 
 func TestSyncBadInput(t *testing.T) {
 	env := newEnv(t)
-	env.ExecuteWorkflow(SyncDirectory, SyncRequest{IntegrationID: "acme-tenant", Mode: "sometimes"})
+	env.ExecuteWorkflow(SyncDirectory, api.SyncRequest{IntegrationID: "acme-tenant", Mode: "sometimes"})
 	assert.Equal(t, errcode.InvalidInput, errcode.Of(env.GetWorkflowError()))
 }
 
@@ -156,7 +157,7 @@ func TestSyncBadInput(t *testing.T) {
 // heartbeat across attempts: the retry starts where the failed one stopped.
 func TestSyncResumesFromHeartbeat(t *testing.T) {
 	env := newEnv(t)
-	env.OnActivity(a.BeginSync, mock.Anything, mock.Anything).Return(activities.BeginSyncResult{RunID: 7, Mode: ModeFull}, nil)
+	env.OnActivity(a.BeginSync, mock.Anything, mock.Anything).Return(activities.BeginSyncResult{RunID: 7, Mode: api.ModeFull}, nil)
 	var resumedFrom []activities.KindProgress
 	env.OnActivity(a.SyncUsers, mock.Anything, mock.Anything).Return(
 		func(ctx context.Context, _ activities.SyncKindInput) (activities.KindResult, error) {
@@ -175,11 +176,11 @@ func TestSyncResumesFromHeartbeat(t *testing.T) {
 	env.OnActivity(a.SyncApps, mock.Anything, mock.Anything).Return(kindResult("apps", 1), nil)
 	env.OnActivity(a.FinishSyncRun, mock.Anything, mock.Anything).Return(finished(0), nil)
 
-	env.ExecuteWorkflow(SyncDirectory, SyncRequest{IntegrationID: "acme-tenant", Mode: ModeFull})
+	env.ExecuteWorkflow(SyncDirectory, api.SyncRequest{IntegrationID: "acme-tenant", Mode: api.ModeFull})
 	require.NoError(t, env.GetWorkflowError())
 	require.Len(t, resumedFrom, 1)
 	assert.Equal(t, []int{1, 2, 3}, resumedFrom[0].DonePages)
-	var res SyncResult
+	var res api.SyncResult
 	require.NoError(t, env.GetWorkflowResult(&res))
 	assert.Equal(t, 180, res.Users().Items)
 }

@@ -13,8 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/olflow/olflow/api"
 	"github.com/olflow/olflow/starter"
-	"github.com/olflow/olflow/workflows"
 )
 
 func run(t *testing.T, env map[string]string, args ...string) (int, string, string) {
@@ -69,7 +69,7 @@ func TestSecretsComeFromFilesOrVariablesNeverFlags(t *testing.T) {
 }
 
 func TestParseUser(t *testing.T) {
-	for in, want := range map[string]workflows.UserRef{
+	for in, want := range map[string]api.UserRef{
 		"123":              {ID: 123},
 		"id:42":            {ID: 42},
 		"ada@example.com":  {Email: "ada@example.com"},
@@ -92,10 +92,10 @@ func TestParseUser(t *testing.T) {
 
 func TestEveryActionWorkflowHasACommand(t *testing.T) {
 	_, out, _ := run(t, nil, "--help")
-	for _, wf := range []string{workflows.ActivateUsersWorkflow, workflows.SuspendUsersWorkflow, workflows.AddUsersToGroupWorkflow,
-		workflows.RemoveUsersFromGroupWorkflow, workflows.CheckGroupMembershipWorkflow, workflows.AddUsersToRoleWorkflow,
-		workflows.RemoveUsersFromRoleWorkflow, workflows.GeneratePasswordResetLinkWorkflow, workflows.SendPasswordResetEmailWorkflow,
-		workflows.SetUserPasswordWorkflow, workflows.OnboardUserWorkflow, workflows.OffboardUserWorkflow} {
+	for _, wf := range []string{api.ActivateUsersWorkflow, api.SuspendUsersWorkflow, api.AddUsersToGroupWorkflow,
+		api.RemoveUsersFromGroupWorkflow, api.CheckGroupMembershipWorkflow, api.AddUsersToRoleWorkflow,
+		api.RemoveUsersFromRoleWorkflow, api.GeneratePasswordResetLinkWorkflow, api.SendPasswordResetEmailWorkflow,
+		api.SetUserPasswordWorkflow, api.OnboardUserWorkflow, api.OffboardUserWorkflow} {
 		assert.Contains(t, out, commandName(wf)+" ", wf)
 	}
 	assert.Equal(t, "add-users-to-group", commandName("AddUsersToGroup"))
@@ -121,12 +121,12 @@ func TestErrorsShowTheCodeAndTheMessage(t *testing.T) {
 }
 
 func TestProgressView(t *testing.T) {
-	p := &starter.LiveProgress{SyncProgress: workflows.SyncProgress{Phase: workflows.PhaseReading, Calls: 3,
-		Kinds: map[string]*workflows.KindStatus{
-			"users":  {State: workflows.KindRunning, Pages: 30, Items: 1500},
-			"groups": {State: workflows.KindDone, Items: 20},
-			"roles":  {State: workflows.KindDone, Items: 40},
-			"apps":   {State: workflows.KindPending},
+	p := &starter.LiveProgress{SyncProgress: api.SyncProgress{Phase: api.PhaseReading, Calls: 3,
+		Kinds: map[string]*api.KindStatus{
+			"users":  {State: api.KindRunning, Pages: 30, Items: 1500},
+			"groups": {State: api.KindDone, Items: 20},
+			"roles":  {State: api.KindDone, Items: 40},
+			"apps":   {State: api.KindPending},
 		}}, TotalPages: map[string]int{"users": 60}}
 	assert.Equal(t, 52, percent(p), "users are 70%% of the work and half read; groups and roles are done")
 	var b bytes.Buffer
@@ -141,7 +141,7 @@ func TestProgressView(t *testing.T) {
 	assert.Contains(t, lines[1], "52%")
 	assert.Contains(t, lines[1], "users 1500 (page 30/60)")
 	assert.Contains(t, lines[1], "groups 20 ok")
-	p.Phase = workflows.PhaseDone
+	p.Phase = api.PhaseDone
 	assert.Equal(t, 100, percent(p))
 }
 

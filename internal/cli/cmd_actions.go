@@ -12,9 +12,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/olflow/olflow/api"
 	"github.com/olflow/olflow/onelogin/olsim"
 	"github.com/olflow/olflow/starter"
-	"github.com/olflow/olflow/workflows"
 )
 
 // actionKind says which request an action takes.
@@ -37,18 +37,18 @@ type action struct {
 }
 
 var actions = []action{
-	{workflows.ActivateUsersWorkflow, bulkAction, "Set users active"},
-	{workflows.SuspendUsersWorkflow, bulkAction, "Suspend users"},
-	{workflows.AddUsersToGroupWorkflow, groupAction, "Move users into a group (a user has one group)"},
-	{workflows.RemoveUsersFromGroupWorkflow, groupAction, "Clear the group of users who are in it"},
-	{workflows.CheckGroupMembershipWorkflow, groupAction, "Tell whether users are in a group"},
-	{workflows.AddUsersToRoleWorkflow, roleAction, "Add a role to users"},
-	{workflows.RemoveUsersFromRoleWorkflow, roleAction, "Remove a role from users"},
-	{workflows.GeneratePasswordResetLinkWorkflow, bulkAction, "Get password reset links (shown with --show-links)"},
-	{workflows.SendPasswordResetEmailWorkflow, bulkAction, "Have OneLogin email users a password reset link"},
-	{workflows.OnboardUserWorkflow, onboardAction, "Onboard a user: activate, set the group, add roles, reset link or email"},
-	{workflows.OffboardUserWorkflow, offboardAction, "Offboard a user: suspend, log out, remove roles, clear the group"},
-	{workflows.SetUserPasswordWorkflow, passwordAction, "Set a user's password (from a file, stdin or a variable)"},
+	{api.ActivateUsersWorkflow, bulkAction, "Set users active"},
+	{api.SuspendUsersWorkflow, bulkAction, "Suspend users"},
+	{api.AddUsersToGroupWorkflow, groupAction, "Move users into a group (a user has one group)"},
+	{api.RemoveUsersFromGroupWorkflow, groupAction, "Clear the group of users who are in it"},
+	{api.CheckGroupMembershipWorkflow, groupAction, "Tell whether users are in a group"},
+	{api.AddUsersToRoleWorkflow, roleAction, "Add a role to users"},
+	{api.RemoveUsersFromRoleWorkflow, roleAction, "Remove a role from users"},
+	{api.GeneratePasswordResetLinkWorkflow, bulkAction, "Get password reset links (shown with --show-links)"},
+	{api.SendPasswordResetEmailWorkflow, bulkAction, "Have OneLogin email users a password reset link"},
+	{api.OnboardUserWorkflow, onboardAction, "Onboard a user: activate, set the group, add roles, reset link or email"},
+	{api.OffboardUserWorkflow, offboardAction, "Offboard a user: suspend, log out, remove roles, clear the group"},
+	{api.SetUserPasswordWorkflow, passwordAction, "Set a user's password (from a file, stdin or a variable)"},
 }
 
 // commandName turns "AddUsersToGroup" into "add-users-to-group".
@@ -68,7 +68,7 @@ func commandName(workflowType string) string {
 
 // parseUser reads a user reference: a OneLogin id, an email, a username,
 // or any of them prefixed with id:, email: or username:.
-func parseUser(s string) (workflows.UserRef, error) {
+func parseUser(s string) (api.UserRef, error) {
 	s = strings.TrimSpace(s)
 	kind, value, prefixed := strings.Cut(s, ":")
 	if !prefixed {
@@ -78,18 +78,18 @@ func parseUser(s string) (workflows.UserRef, error) {
 	case kind == "id" || kind == "" && isDigits(value):
 		id, err := strconv.ParseInt(value, 10, 64)
 		if err != nil || id <= 0 {
-			return workflows.UserRef{}, usagef("--user %q: not a OneLogin user id", s)
+			return api.UserRef{}, usagef("--user %q: not a OneLogin user id", s)
 		}
-		return workflows.UserRef{ID: id}, nil
+		return api.UserRef{ID: id}, nil
 	case kind == "email" || kind == "" && strings.Contains(value, "@"):
-		return workflows.UserRef{Email: value}, nil
+		return api.UserRef{Email: value}, nil
 	case kind == "username" || kind == "":
 		if value == "" {
-			return workflows.UserRef{}, usagef("--user is empty")
+			return api.UserRef{}, usagef("--user is empty")
 		}
-		return workflows.UserRef{Username: value}, nil
+		return api.UserRef{Username: value}, nil
 	}
-	return workflows.UserRef{}, usagef("--user %q: use an id, an email, a username, or id:/email:/username:", s)
+	return api.UserRef{}, usagef("--user %q: use an id, an email, a username, or id:/email:/username:", s)
 }
 
 func isDigits(s string) bool {
@@ -169,7 +169,7 @@ instead of acting twice.`,
 		fs.BoolVar(&f.activate, "activate", true, "set the user active")
 		fs.Int64Var(&f.group, "group", 0, "OneLogin group id to set (0: leave)")
 		fs.Int64SliceVar(&f.roles, "role", nil, "OneLogin role id to add (repeatable)")
-		fs.StringVar(&f.reset, "reset", workflows.ResetNone, "password reset: link (shown with --show-links), email or none")
+		fs.StringVar(&f.reset, "reset", api.ResetNone, "password reset: link (shown with --show-links), email or none")
 	case offboardAction:
 		fs.BoolVar(&f.suspend, "suspend", true, "suspend the user")
 		fs.BoolVar(&f.logout, "logout", true, "end the user's sessions")
@@ -179,7 +179,7 @@ instead of acting twice.`,
 		fs.StringVar(&f.passwordFile, "password-file", "", "file holding the new password, or - for stdin")
 		fs.StringVar(&f.passwordEnv, "password-env", "OLFLOW_USER_PASSWORD", "variable holding the new password")
 	}
-	if act.workflow == workflows.GeneratePasswordResetLinkWorkflow || act.kind == onboardAction {
+	if act.workflow == api.GeneratePasswordResetLinkWorkflow || act.kind == onboardAction {
 		fs.BoolVar(&f.showLinks, "show-links", false, "print the reset links (anyone holding one can set the password for 24h)")
 	}
 	return cmd
@@ -187,7 +187,7 @@ instead of acting twice.`,
 
 // request builds the workflow request the flags describe.
 func (f *actionFlags) request(act action) (starter.Request, error) {
-	var refs []workflows.UserRef
+	var refs []api.UserRef
 	for _, u := range f.users {
 		ref, err := parseUser(u)
 		if err != nil {
@@ -195,25 +195,25 @@ func (f *actionFlags) request(act action) (starter.Request, error) {
 		}
 		refs = append(refs, ref)
 	}
-	single := func() (workflows.UserRef, error) {
+	single := func() (api.UserRef, error) {
 		if len(refs) != 1 {
-			return workflows.UserRef{}, usagef("%s takes exactly one --user", commandName(act.workflow))
+			return api.UserRef{}, usagef("%s takes exactly one --user", commandName(act.workflow))
 		}
 		return refs[0], nil
 	}
-	base := workflows.ActionRequest{IntegrationID: f.integration, RequestID: f.requestID, RequestedBy: f.by, Users: refs, Parallelism: f.parallelism}
+	base := api.ActionRequest{IntegrationID: f.integration, RequestID: f.requestID, RequestedBy: f.by, Users: refs, Parallelism: f.parallelism}
 	switch act.kind {
 	case groupAction:
-		return &workflows.GroupRequest{ActionRequest: base, GroupID: f.group}, nil
+		return &api.GroupRequest{ActionRequest: base, GroupID: f.group}, nil
 	case roleAction:
-		return &workflows.RoleRequest{ActionRequest: base, RoleID: f.role}, nil
+		return &api.RoleRequest{ActionRequest: base, RoleID: f.role}, nil
 	case onboardAction:
 		u, err := single()
-		return &workflows.OnboardRequest{IntegrationID: f.integration, RequestID: f.requestID, RequestedBy: f.by, User: u,
+		return &api.OnboardRequest{IntegrationID: f.integration, RequestID: f.requestID, RequestedBy: f.by, User: u,
 			Activate: f.activate, GroupID: f.group, RoleIDs: f.roles, Reset: f.reset}, err
 	case offboardAction:
 		u, err := single()
-		return &workflows.OffboardRequest{IntegrationID: f.integration, RequestID: f.requestID, RequestedBy: f.by, User: u,
+		return &api.OffboardRequest{IntegrationID: f.integration, RequestID: f.requestID, RequestedBy: f.by, User: u,
 			Suspend: f.suspend, Logout: f.logout, RemoveRoles: f.removeRoles, ClearGroup: f.clearGroup}, err
 	}
 	return &base, nil
@@ -243,8 +243,8 @@ func (a *app) runAction(ctx context.Context, act action, f *actionFlags) error {
 		return err
 	}
 	// Passwords are sealed and reset links opened with the workers' keys.
-	needKeys := act.kind == passwordAction || act.workflow == workflows.GeneratePasswordResetLinkWorkflow ||
-		act.kind == onboardAction && strings.EqualFold(f.reset, workflows.ResetLink)
+	needKeys := act.kind == passwordAction || act.workflow == api.GeneratePasswordResetLinkWorkflow ||
+		act.kind == onboardAction && strings.EqualFold(f.reset, api.ResetLink)
 	st, err := a.starter(ctx, needKeys && f.wait)
 	if err != nil {
 		return err
@@ -300,7 +300,7 @@ func printAction(w io.Writer, r starter.ActionResult, showLinks bool) {
 		if u.Code != "" {
 			fmt.Fprintf(w, " [%s] %s", u.Code, u.Message)
 		}
-		if r.Action == workflows.CheckGroupMembershipWorkflow {
+		if r.Action == api.CheckGroupMembershipWorkflow {
 			fmt.Fprintf(w, ", in group: %v", u.InGroup)
 		}
 		fmt.Fprintln(w)
@@ -330,14 +330,14 @@ func (a *app) demoOnboard(ctx context.Context, st *starter.Starter, d *demo) (st
 		return "", fmt.Errorf("add the new hire to the simulator: %w", err)
 	}
 	groups, roles := d.sim.Groups(), d.sim.Roles()
-	req := workflows.OnboardRequest{IntegrationID: d.o.integration, RequestID: "demo-onboard-" + hire.Username, RequestedBy: "make demo",
-		User: workflows.UserRef{Email: hire.Email}, Activate: true, GroupID: groups[0].ID,
-		RoleIDs: []int64{roles[0].ID, roles[1].ID}, Reset: workflows.ResetLink}
+	req := api.OnboardRequest{IntegrationID: d.o.integration, RequestID: "demo-onboard-" + hire.Username, RequestedBy: "make demo",
+		User: api.UserRef{Email: hire.Email}, Activate: true, GroupID: groups[0].ID,
+		RoleIDs: []int64{roles[0].ID, roles[1].ID}, Reset: api.ResetLink}
 	d.step("Onboarding the new hire %s: activate, group %q, roles %q and %q, reset link", hire.Email, groups[0].Name, roles[0].Name, roles[1].Name)
 	res, err := st.OnboardUser(ctx, req)
 	if err != nil {
 		return "", err
 	}
 	printAction(d.out, res, false)
-	return fmt.Sprintf("%s: %s (workflow %s)", hire.Email, res.Users[0].Outcome, workflows.ActionWorkflowID(d.o.integration, req.RequestID)), nil
+	return fmt.Sprintf("%s: %s (workflow %s)", hire.Email, res.Users[0].Outcome, api.ActionWorkflowID(d.o.integration, req.RequestID)), nil
 }

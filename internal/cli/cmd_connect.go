@@ -10,9 +10,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/olflow/olflow/api"
 	"github.com/olflow/olflow/seal"
 	"github.com/olflow/olflow/starter"
-	"github.com/olflow/olflow/workflows"
 )
 
 // DefaultSecretEnv is where connect looks for the client secret when no
@@ -103,8 +103,8 @@ stdin) or from the variable --client-secret-env names; never from a flag.`,
 			if d, err := st.Client.DescribeWorkflow(ctx, run.GetID(), run.GetRunID()); err == nil {
 				since = d.RawResponse.GetWorkflowExecutionInfo().GetStartTime().AsTime()
 			}
-			var res workflows.ConnectResult
-			err = a.follow(ctx, st, "connect "+in.IntegrationID, workflows.InitialSyncWorkflowID(in.IntegrationID), since,
+			var res api.ConnectResult
+			err = a.follow(ctx, st, "connect "+in.IntegrationID, api.InitialSyncWorkflowID(in.IntegrationID), since,
 				func() error { return run.Get(ctx, &res) })
 			if err != nil {
 				return err
@@ -120,7 +120,7 @@ stdin) or from the variable --client-secret-env names; never from a flag.`,
 	fs.StringVar(&secretFile, "client-secret-file", "", "file holding the client secret, or - for stdin")
 	fs.StringVar(&envVar, "client-secret-env", DefaultSecretEnv, "variable holding the client secret")
 	fs.StringVar(&in.RequestedBy, "requested-by", a.requestedBy(), "who asked, for the audit trail")
-	fs.DurationVar(&in.SyncInterval, "sync-interval", workflows.DefaultSyncInterval, "periodic sync interval")
+	fs.DurationVar(&in.SyncInterval, "sync-interval", api.DefaultSyncInterval, "periodic sync interval")
 	fs.BoolVar(&wait, "wait", true, "wait for the result, drawing the first sync's progress")
 	_ = cmd.MarkFlagRequired("subdomain")
 	_ = cmd.MarkFlagRequired("client-id")
@@ -128,7 +128,7 @@ stdin) or from the variable --client-secret-env names; never from a flag.`,
 	return cmd
 }
 
-func printConnect(w io.Writer, r workflows.ConnectResult) {
+func printConnect(w io.Writer, r api.ConnectResult) {
 	fmt.Fprintf(w, "Connected %s to %s.onelogin.com (account %d) with %s scope.\n", r.IntegrationID, r.Subdomain, r.AccountID, r.Scope)
 	if !r.CanAct {
 		fmt.Fprintln(w, "Actions need Manage All: this credential can sync only.")
@@ -141,7 +141,7 @@ func printConnect(w io.Writer, r workflows.ConnectResult) {
 	fmt.Fprintf(w, "Periodic sync %s: %s.\n", verb, r.ScheduleID)
 }
 
-func counts(r workflows.SyncResult) string {
+func counts(r api.SyncResult) string {
 	var parts []string
 	for _, kind := range []string{"users", "groups", "roles", "apps"} {
 		if st, ok := r.Kinds[kind]; ok && st != nil {
@@ -211,7 +211,7 @@ what OneLogin no longer has. With --wait it draws a live progress bar.`,
 			if !wait {
 				return a.emitStarted(run.GetID(), run.GetRunID())
 			}
-			var res workflows.SyncResult
+			var res api.SyncResult
 			err = a.follow(ctx, st, "sync "+integration, run.GetID(), time.Time{}, func() error { return run.Get(ctx, &res) })
 			if err != nil {
 				return err
@@ -223,7 +223,7 @@ what OneLogin no longer has. With --wait it draws a live progress bar.`,
 		},
 	}
 	integrationFlag(cmd, &integration)
-	cmd.Flags().StringVar(&mode, "mode", workflows.ModeIncremental, "incremental or full")
+	cmd.Flags().StringVar(&mode, "mode", api.ModeIncremental, "incremental or full")
 	cmd.Flags().BoolVar(&wait, "wait", false, "wait for the result, drawing a live progress bar")
 	return cmd
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
 
+	"github.com/olflow/olflow/api"
 	"github.com/olflow/olflow/codec"
 	"github.com/olflow/olflow/internal/serve"
 	"github.com/olflow/olflow/onelogin/olsim"
@@ -27,7 +28,6 @@ import (
 	"github.com/olflow/olflow/starter"
 	"github.com/olflow/olflow/temporalclient"
 	"github.com/olflow/olflow/worker"
-	"github.com/olflow/olflow/workflows"
 )
 
 // demoOptions are the demo's knobs; port 0 picks a free one.
@@ -136,9 +136,9 @@ func (a *app) runDemo(ctx context.Context, o demoOptions) error {
 	if err != nil {
 		return err
 	}
-	var res workflows.ConnectResult
+	var res api.ConnectResult
 	since := time.Now().Add(-time.Minute)
-	if err := a.follow(ctx, st, "connect", workflows.InitialSyncWorkflowID(o.integration), since,
+	if err := a.follow(ctx, st, "connect", api.InitialSyncWorkflowID(o.integration), since,
 		func() error { return run.Get(ctx, &res) }); err != nil {
 		return err
 	}
@@ -269,7 +269,7 @@ func (d *demo) startDevServer(ctx context.Context) error {
 		"--ui-port", strconv.Itoa(d.o.uiPort), "--namespace", temporalclient.DefaultNamespace,
 		"--ui-codec-endpoint", d.codec + codec.TokenPathPrefix + d.token,
 		"--log-level", "error", "--dynamic-config-value", "frontend.enableServerVersionCheck=false"}
-	for key := range workflows.SearchAttributes().GetUntypedValues() {
+	for key := range api.SearchAttributes().GetUntypedValues() {
 		args = append(args, "--search-attribute", key.GetName()+"="+key.GetValueType().String())
 	}
 	logFile, err := os.Create(filepath.Join(d.o.dir, "temporal.log"))
@@ -348,7 +348,7 @@ func (d *demo) startWorker(ctx context.Context, topts temporalclient.Options, se
 	}
 	d.env[setStore.Env] = store
 	d.env[setBaseURL.Env] = cfg.OneLoginBaseURL
-	d.step("Worker on task queue %s, store %s, metrics http://%s/metrics", workflows.TaskQueue, store, d.metrics)
+	d.step("Worker on task queue %s, store %s, metrics http://%s/metrics", api.TaskQueue, store, d.metrics)
 	return nil
 }
 
@@ -366,8 +366,8 @@ func (d *demo) writeEnv() error {
 
 func (d *demo) envFile() string { return filepath.Join(d.o.dir, "olflow.env") }
 
-func (d *demo) summary(res workflows.ConnectResult, onboard string, took time.Duration) {
-	q := url.QueryEscape(fmt.Sprintf("%s=%q", workflows.IntegrationAttribute.GetName(), d.o.integration))
+func (d *demo) summary(res api.ConnectResult, onboard string, took time.Duration) {
+	q := url.QueryEscape(fmt.Sprintf("%s=%q", api.IntegrationAttribute.GetName(), d.o.integration))
 	fmt.Fprintf(d.out, `
 == olflow demo ready in %s ==
   integration   %s: %s scope, %s
@@ -387,8 +387,8 @@ From another shell:
   bin/olflow sync -i %s --mode full --wait
   bin/olflow schedule show -i %s
 `, took.Round(100*time.Millisecond), d.o.integration, res.Scope, counts(res.Sync), onboard,
-		d.uiURL, q, d.address, workflows.TaskQueue,
-		d.codec, workflows.ConnectWorkflowID(d.o.integration), d.codec, setCodecTokens.Env,
+		d.uiURL, q, d.address, api.TaskQueue,
+		d.codec, api.ConnectWorkflowID(d.o.integration), d.codec, setCodecTokens.Env,
 		d.metrics, d.simURL, d.simURL, d.o.dir, d.envFile(), d.o.integration, d.o.integration, d.o.integration)
 }
 

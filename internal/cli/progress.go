@@ -10,8 +10,8 @@ import (
 
 	"github.com/mattn/go-isatty"
 
+	"github.com/olflow/olflow/api"
 	"github.com/olflow/olflow/starter"
-	"github.com/olflow/olflow/workflows"
 )
 
 // progressEvery is how often a waiting command asks for progress.
@@ -39,16 +39,16 @@ func newProgressView(w io.Writer, label string) *progressView {
 
 // percent estimates how far a sync is, 0 to 100.
 func percent(p *starter.LiveProgress) int {
-	if p.Phase == workflows.PhaseDone {
+	if p.Phase == api.PhaseDone {
 		return 100
 	}
 	var done float64
 	for kind, st := range p.Kinds {
 		w := kindWeight[kind]
 		switch st.State {
-		case workflows.KindDone, workflows.KindFailed:
+		case api.KindDone, api.KindFailed:
 			done += w
-		case workflows.KindRunning:
+		case api.KindRunning:
 			if total := p.TotalPages[kind]; total > 0 {
 				done += w * min(1, float64(st.Pages)/float64(total))
 			}
@@ -71,11 +71,11 @@ func kindText(p *starter.LiveProgress) string {
 		}
 		s := fmt.Sprintf("%s %d", kind, st.Items)
 		switch st.State {
-		case workflows.KindDone:
+		case api.KindDone:
 			s += " ok"
-		case workflows.KindFailed:
+		case api.KindFailed:
 			s += " FAILED"
-		case workflows.KindRunning:
+		case api.KindRunning:
 			if total := p.TotalPages[kind]; total > 0 {
 				s += fmt.Sprintf(" (page %d/%d)", st.Pages, total)
 			}
