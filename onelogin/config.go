@@ -1,10 +1,13 @@
 package onelogin
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/olflow/olflow/tenant"
 )
 
 // Region is OneLogin's legacy data-centre shard. Current endpoints live on
@@ -103,58 +106,26 @@ func (c Config) Normalize() (Config, error) {
 	return c, nil
 }
 
-// NormalizeRegion accepts "", "us" and "eu" in any case.
+// NormalizeRegion accepts "", "us" and "eu" in any case (tenant's rules).
 func NormalizeRegion(s string) (Region, error) {
-	switch r := Region(strings.ToLower(strings.TrimSpace(s))); r {
-	case RegionNone, RegionUS, RegionEU:
-		return r, nil
-	default:
-		return "", invalidInput("region", "region must be us or eu")
-	}
+	r, err := tenant.NormalizeRegion(s)
+	return Region(r), fieldError(err)
 }
 
-// NormalizeSubdomain turns what an admin pastes into the tenant's label:
-// "acme", "ACME", "acme.onelogin.com" and "https://acme.onelogin.com/" all
-// give "acme". Anything else (other hosts, ports, paths, userinfo, non-ASCII)
-// is refused rather than guessed at.
+// NormalizeSubdomain turns what an admin pastes into the tenant's label
+// (tenant's rules: "https://ACME.onelogin.com/" gives "acme").
 func NormalizeSubdomain(s string) (string, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return "", invalidInput("subdomain", "subdomain is empty")
-	}
-	if i := strings.Index(s, "://"); i >= 0 {
-		if !strings.EqualFold(s[:i], "https") {
-			return "", invalidInput("subdomain", "subdomain URL must use https")
-		}
-		s = s[i+3:]
-	}
-	s = strings.TrimSuffix(s, "/")
-	s = strings.ToLower(s)
-	s = strings.TrimSuffix(s, oneLoginDomain)
-	if err := checkLabel(s); err != nil {
-		return "", err
-	}
-	return s, nil
+	sub, err := tenant.NormalizeSubdomain(s)
+	return sub, fieldError(err)
 }
 
-// checkLabel accepts one DNS label: a-z, 0-9 and inner hyphens.
-func checkLabel(s string) error {
-	if s == "" {
-		return invalidInput("subdomain", "subdomain is empty")
+// fieldError keeps this package's one error type for a refused field.
+func fieldError(err error) error {
+	var te *tenant.Error
+	if errors.As(err, &te) {
+		return invalidInput(te.Field, te.Message)
 	}
-	if len(s) > maxLabelLength {
-		return invalidInput("subdomain", "subdomain is longer than 63 characters")
-	}
-	for i := 0; i < len(s); i++ {
-		b := s[i]
-		switch {
-		case b >= 'a' && b <= 'z', b >= '0' && b <= '9':
-		case b == '-' && i > 0 && i < len(s)-1:
-		default:
-			return invalidInput("subdomain", "subdomain must be the tenant name, like acme or acme.onelogin.com")
-		}
-	}
-	return nil
+	return err
 }
 
 // baseURL is where requests go for this configuration.

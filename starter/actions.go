@@ -99,9 +99,9 @@ func (s *Starter) openLinks(res *ActionResult) error {
 func refusal(err error) error {
 	var ie *api.InputError
 	if errors.As(err, &ie) {
-		return refuse(ie.Field, ie.Message)
+		return Refuse(ie.Field, ie.Message)
 	}
-	return refuse("request", err.Error())
+	return Refuse("request", err.Error())
 }
 
 // ActivateUsers sets each user's status to active and waits for the result.
@@ -178,7 +178,7 @@ type SetPasswordInput struct {
 // as the user's result: failed, invalid_input, OneLogin's message.
 func (s *Starter) SetUserPassword(ctx context.Context, in SetPasswordInput) (ActionResult, error) {
 	if in.Password.IsZero() {
-		return ActionResult{}, refuse("password", "is empty")
+		return ActionResult{}, Refuse("password", "is empty")
 	}
 	req := api.SetPasswordRequest{IntegrationID: strings.TrimSpace(in.IntegrationID), RequestID: strings.TrimSpace(in.RequestID),
 		RequestedBy: in.RequestedBy, User: in.User}

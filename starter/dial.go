@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 
-	"github.com/olflow/olflow/directory"
 	"github.com/olflow/olflow/seal"
 	"github.com/olflow/olflow/temporalclient"
 )
@@ -18,8 +17,6 @@ type Config struct {
 	SealKeys *seal.Keyring
 	// TaskQueue defaults to api.TaskQueue.
 	TaskQueue string
-	// Store, when set, adds the integration's record and sync runs to Status.
-	Store directory.Store
 }
 
 // Dial connects to Temporal and returns a Starter that owns the client;
@@ -29,8 +26,7 @@ func Dial(ctx context.Context, cfg Config) (*Starter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Starter{Client: c, Keys: cfg.SealKeys, TaskQueue: cfg.TaskQueue,
-		DataConverter: cfg.Temporal.DataConverter(), Store: cfg.Store}, nil
+	return &Starter{Client: c, Keys: cfg.SealKeys, TaskQueue: cfg.TaskQueue}, nil
 }
 
 // Close closes the Temporal client.

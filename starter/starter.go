@@ -12,14 +12,12 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/olflow/olflow/api"
-	"github.com/olflow/olflow/directory"
 	"github.com/olflow/olflow/errcode"
-	"github.com/olflow/olflow/onelogin"
 	"github.com/olflow/olflow/seal"
+	"github.com/olflow/olflow/tenant"
 )
 
 // Starter starts olflow workflows.
@@ -30,12 +28,6 @@ type Starter struct {
 	Keys *seal.Keyring
 	// TaskQueue defaults to api.TaskQueue.
 	TaskQueue string
-	// DataConverter decodes heartbeat details for Progress; it must match
-	// the client's (default: Temporal's default converter).
-	DataConverter converter.DataConverter
-	// Store, when set, adds the integration's record and its sync runs to
-	// Status.
-	Store directory.Store
 }
 
 // Error is a request refused before anything started. Code is
@@ -73,7 +65,8 @@ func Message(err error) string {
 	return err.Error()
 }
 
-func refuse(field, msg string) error {
+// Refuse is an invalid_input refusal naming the field.
+func Refuse(field, msg string) error {
 	return &Error{Code: errcode.InvalidInput, Field: field, Message: msg}
 }
 
@@ -117,26 +110,26 @@ type ConnectInput struct {
 func (s *Starter) StartConnect(ctx context.Context, in ConnectInput) (client.WorkflowRun, error) {
 	id := strings.TrimSpace(in.IntegrationID)
 	if err := api.ValidateIntegrationID(id); err != nil {
-		return nil, refuse("integration_id", "must be 1-128 letters, digits or . _ : @ -")
+		return nil, Refuse("integration_id", "must be 1-128 letters, digits or . _ : @ -")
 	}
-	sub, err := onelogin.NormalizeSubdomain(in.Subdomain)
+	sub, err := tenant.NormalizeSubdomain(in.Subdomain)
 	if err != nil {
-		return nil, refuse("subdomain", "must be the tenant name, like acme or acme.onelogin.com")
+		return nil, Refuse("subdomain", "must be the tenant name, like acme or acme.onelogin.com")
 	}
-	region, err := onelogin.NormalizeRegion(in.Region)
+	region, err := tenant.NormalizeRegion(in.Region)
 	if err != nil {
-		return nil, refuse("region", "must be us or eu")
+		return nil, Refuse("region", "must be us or eu")
 	}
 	clientID := strings.TrimSpace(in.ClientID)
 	if clientID == "" {
-		return nil, refuse("client_id", "is empty")
+		return nil, Refuse("client_id", "is empty")
 	}
 	secret := strings.TrimSpace(in.ClientSecret.Reveal())
 	if secret == "" {
-		return nil, refuse("client_secret", "is empty")
+		return nil, Refuse("client_secret", "is empty")
 	}
 	if in.SyncInterval != 0 && in.SyncInterval < time.Minute {
-		return nil, refuse("sync_interval", "must be at least a minute")
+		return nil, Refuse("sync_interval", "must be at least a minute")
 	}
 	if s.Keys.NewestID() == "" {
 		return nil, errNoSealKeys
@@ -164,12 +157,12 @@ func (s *Starter) Connect(ctx context.Context, in ConnectInput) (api.ConnectResu
 // StartSync starts an on-demand SyncDirectory, or returns the one running.
 func (s *Starter) StartSync(ctx context.Context, integration, mode string) (client.WorkflowRun, error) {
 	if err := api.ValidateIntegrationID(integration); err != nil {
-		return nil, refuse("integration_id", "must be 1-128 letters, digits or . _ : @ -")
+		return nil, Refuse("integration_id", "must be 1-128 letters, digits or . _ : @ -")
 	}
 	switch mode {
 	case "", api.ModeIncremental, api.ModeFull:
 	default:
-		return nil, refuse("mode", "must be full or incremental")
+		return nil, Refuse("mode", "must be full or incremental")
 	}
 	return s.Client.ExecuteWorkflow(ctx, s.options(api.SyncWorkflowID(integration), integration, mode+" sync of "+integration),
 		api.SyncWorkflow, api.SyncRequest{IntegrationID: integration, Mode: mode})
@@ -189,7 +182,7 @@ func (s *Starter) Sync(ctx context.Context, integration, mode string) (api.SyncR
 // integration disconnected, and waits for it.
 func (s *Starter) Disconnect(ctx context.Context, integration, requestedBy string) error {
 	if err := api.ValidateIntegrationID(integration); err != nil {
-		return refuse("integration_id", "must be 1-128 letters, digits or . _ : @ -")
+		return Refuse("integration_id", "must be 1-128 letters, digits or . _ : @ -")
 	}
 	run, err := s.Client.ExecuteWorkflow(ctx, s.options(api.DisconnectWorkflowID(integration), integration, "Disconnect "+integration),
 		api.DisconnectWorkflow, api.DisconnectRequest{IntegrationID: integration, RequestedBy: requestedBy})

@@ -18,6 +18,7 @@ import (
 	"github.com/olflow/olflow/errcode"
 	"github.com/olflow/olflow/internal/cli"
 	"github.com/olflow/olflow/onelogin/olsim"
+	"github.com/olflow/olflow/ops"
 	"github.com/olflow/olflow/starter"
 	"github.com/olflow/olflow/temporalclient"
 )
@@ -121,7 +122,7 @@ func TestCLIConnectSyncScheduleStatusReplay(t *testing.T) {
 	require.Equal(t, 0, h.olflow("", nil, "schedule", "pause", "-i", id, "--note", "admin rotating the key").code)
 	r = h.olflow("", nil, "--json", "schedule", "show", "-i", id)
 	require.Equal(t, 0, r.code, r.stderr)
-	var sched starter.ScheduleInfo
+	var sched ops.ScheduleInfo
 	r.decode(t, &sched)
 	assert.True(t, sched.Paused)
 	assert.Equal(t, "admin rotating the key", sched.Note)
@@ -139,14 +140,14 @@ func TestCLIConnectSyncScheduleStatusReplay(t *testing.T) {
 	// Status: the record from the store, the schedule, the runs.
 	assert.Eventually(t, func() bool {
 		r = h.olflow("", nil, "--json", "status", "-i", id, "--store", h.storeDSN)
-		var st starter.Status
+		var st ops.Status
 		if r.code != 0 || json.Unmarshal([]byte(r.stdout), &st) != nil {
 			return false
 		}
 		return st.Integration != nil && st.Schedule != nil && !st.Schedule.Paused && st.Schedule.Actions >= 1 && len(st.Runs) >= 4
 	}, 30*time.Second, 200*time.Millisecond)
 	require.Equal(t, 0, r.code, "%s %s", r.stdout, r.stderr)
-	var status starter.Status
+	var status ops.Status
 	r.decode(t, &status)
 	assert.EqualValues(t, 250, status.Integration.Users)
 	assert.Equal(t, "connected", string(status.Integration.Integration.Status))
@@ -161,9 +162,9 @@ func TestCLIConnectSyncScheduleStatusReplay(t *testing.T) {
 	require.Equal(t, 0, r.code, "%s %s", r.stdout, r.stderr)
 	assert.Contains(t, r.stdout, "OK ")
 	assert.Contains(t, r.stdout, "1 of 1 runs replay")
-	r = h.olflow("", nil, "--json", "replay", "-q", starter.IntegrationQuery(id))
+	r = h.olflow("", nil, "--json", "replay", "-q", ops.IntegrationQuery(id))
 	require.Equal(t, 0, r.code, "%s %s", r.stdout, r.stderr)
-	var replays []starter.ReplayResult
+	var replays []ops.ReplayResult
 	r.decode(t, &replays)
 	assert.GreaterOrEqual(t, len(replays), 4)
 	for _, rr := range replays {
@@ -201,13 +202,13 @@ func TestReplayThroughTheCLIShowsWhereARunDiverges(t *testing.T) {
 	// --json prints one document a script can parse, and still exits 1.
 	r = h.olflow("", nil, "--json", "replay", src, file)
 	assert.Equal(t, 1, r.code)
-	var results []starter.ReplayResult
+	var results []ops.ReplayResult
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &results), "stdout is one JSON document: %s", r.stdout)
 	require.Len(t, results, 2)
 	assert.True(t, results[0].OK)
 	assert.False(t, results[1].OK)
 
-	res, err := starter.ReplayHistoryFile(file, dataConverter())
+	res, err := ops.ReplayHistoryFile(file, dataConverter())
 	require.NoError(t, err)
 	require.False(t, res.OK)
 	require.NotNil(t, res.Divergence)
@@ -222,32 +223,33 @@ func TestGoAPIForOperators(t *testing.T) {
 	const id = "api-ops"
 	st, err := starter.Dial(ctx, starter.Config{
 		Temporal: temporalclient.Options{Address: devServer.FrontendHostPort(), CodecKeys: codecKeys, Logger: quietLogger()},
-		SealKeys: h.keys, TaskQueue: h.queue, Store: h.store,
+		SealKeys: h.keys, TaskQueue: h.queue,
 	})
 	require.NoError(t, err)
 	defer st.Close()
+	op := &ops.Ops{Client: st.Client, DataConverter: dataConverter(), Store: h.store, TaskQueue: h.queue}
 	res, err := st.Connect(ctx, h.connectInput(id))
 	require.NoError(t, err)
 	assert.Equal(t, 60, res.Sync.Users().Items)
 
-	status, err := st.Status(ctx, id, 5)
+	status, err := op.Status(ctx, id, 5)
 	require.NoError(t, err)
 	require.NotNil(t, status.Integration)
 	assert.EqualValues(t, 60, status.Integration.Users)
 	require.NotNil(t, status.Schedule)
 	assert.False(t, status.Schedule.Paused)
 
-	require.NoError(t, st.PauseSchedule(ctx, id, ""))
-	info, err := st.Schedule(ctx, id)
+	require.NoError(t, op.PauseSchedule(ctx, id, ""))
+	info, err := op.Schedule(ctx, id)
 	require.NoError(t, err)
 	assert.True(t, info.Paused)
 	assert.Equal(t, "Paused with olflow.", info.Note)
 
-	rr := st.ReplayExecution(ctx, api.InitialSyncWorkflowID(id), "")
+	rr := op.ReplayExecution(ctx, api.InitialSyncWorkflowID(id), "")
 	assert.True(t, rr.OK, rr.Error)
 	assert.Equal(t, api.SyncWorkflow, rr.WorkflowType)
 
-	_, err = st.Status(ctx, "api-nobody", 5)
+	_, err = op.Status(ctx, "api-nobody", 5)
 	assert.Equal(t, errcode.NotFound, errcode.Of(err))
 
 	noKeys := &starter.Starter{Client: st.Client, TaskQueue: h.queue}

@@ -171,11 +171,11 @@ func TestDuplicateStartsJoinTheRunningOne(t *testing.T) {
 
 	// Live progress while it runs: phase from the query, pages from heartbeats.
 	require.Eventually(t, func() bool {
-		p, err := h.starter.Progress(ctx, s1.GetID(), s1.GetRunID())
+		p, err := h.ops.Progress(ctx, s1.GetID(), s1.GetRunID())
 		return err == nil && p.Phase == api.PhaseReading && p.Kinds["users"].Pages > 0
 	}, 30*time.Second, 50*time.Millisecond)
 	require.NoError(t, s1.Get(ctx, nil))
-	p, err := h.starter.Progress(ctx, s1.GetID(), s1.GetRunID())
+	p, err := h.ops.Progress(ctx, s1.GetID(), s1.GetRunID())
 	require.NoError(t, err)
 	assert.Equal(t, api.PhaseDone, p.Phase)
 	assert.Equal(t, 200, p.Kinds["users"].Items)
@@ -208,7 +208,7 @@ func TestWorkerRestartMidSyncResumes(t *testing.T) {
 	run, err := h.starter.StartConnect(ctx, h.connectInput(id))
 	require.NoError(t, err)
 	require.Eventually(t, func() bool {
-		p, err := h.starter.Progress(ctx, api.InitialSyncWorkflowID(id), "")
+		p, err := h.ops.Progress(ctx, api.InitialSyncWorkflowID(id), "")
 		return err == nil && p.Kinds["users"].Pages >= 6
 	}, time.Minute, 20*time.Millisecond)
 	h.worker.Stop()

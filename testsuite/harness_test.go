@@ -31,6 +31,7 @@ import (
 	"github.com/olflow/olflow/directory"
 	"github.com/olflow/olflow/onelogin"
 	"github.com/olflow/olflow/onelogin/olsim"
+	"github.com/olflow/olflow/ops"
 	"github.com/olflow/olflow/seal"
 	"github.com/olflow/olflow/starter"
 	"github.com/olflow/olflow/temporalclient"
@@ -117,6 +118,7 @@ type harness struct {
 	client  client.Client
 	queue   string
 	starter *starter.Starter
+	ops     *ops.Ops
 	worker  sdkworker.Worker
 	deps    worker.Deps
 	// sealKeys and storeDSN are the keyring text and store for CLI runs.
@@ -153,7 +155,8 @@ func newHarness(t *testing.T, opts olsim.Options) *harness {
 		OneLogin: onelogin.Config{BaseURL: h.srv.URL + "/t/{subdomain}", Timeout: 10 * time.Second},
 		Sync:     activities.Config{FullReadParallelism: 4}}
 	h.startWorker()
-	h.starter = &starter.Starter{Client: h.client, Keys: h.keys, TaskQueue: h.queue, DataConverter: dataConverter()}
+	h.starter = &starter.Starter{Client: h.client, Keys: h.keys, TaskQueue: h.queue}
+	h.ops = &ops.Ops{Client: h.client, DataConverter: dataConverter(), Store: store, TaskQueue: h.queue}
 	return h
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/olflow/olflow/api"
 	"github.com/olflow/olflow/internal/cli"
 	"github.com/olflow/olflow/onelogin/olsim"
+	"github.com/olflow/olflow/ops"
 	"github.com/olflow/olflow/seal"
 	"github.com/olflow/olflow/starter"
 	"github.com/olflow/olflow/temporalclient"
@@ -163,7 +164,7 @@ func TestWorkerCommandMetricsLogsAndGracefulStop(t *testing.T) {
 	run, err := st.StartSync(ctx, id, api.ModeFull)
 	require.NoError(t, err)
 	require.Eventually(t, func() bool {
-		p, err := st.Progress(ctx, run.GetID(), run.GetRunID())
+		p, err := (&ops.Ops{Client: st.Client, DataConverter: dataConverter()}).Progress(ctx, run.GetID(), run.GetRunID())
 		return err == nil && p.Kinds["users"].Pages >= 1
 	}, 30*time.Second, 20*time.Millisecond)
 	assert.Equal(t, 0, w.stop(t), "a stop is not a failure")

@@ -19,8 +19,8 @@ import (
 	"golang.org/x/mod/semver"
 
 	"github.com/olflow/olflow/codec"
+	"github.com/olflow/olflow/ops"
 	"github.com/olflow/olflow/seal"
-	"github.com/olflow/olflow/starter"
 	"github.com/olflow/olflow/workflows"
 )
 
@@ -88,7 +88,7 @@ func TestReplayCorpus(t *testing.T) {
 			rel := release + "/" + filepath.Base(f)
 			inCorpus[rel] = true
 			t.Run(rel, func(t *testing.T) {
-				res, err := starter.ReplayHistoryFile(f, dc)
+				res, err := ops.ReplayHistoryFile(f, dc)
 				require.NoError(t, err)
 				if want, known := knownDivergences[rel]; known {
 					require.False(t, res.OK, "%s is listed as diverging but replays: take it off the list", rel)
@@ -190,7 +190,7 @@ func TestReplayCatchesADivergence(t *testing.T) {
 	require.NotEqual(t, string(src), tampered, "the history names the SuspendUser activity")
 	f := filepath.Join(t.TempDir(), "tampered.json")
 	require.NoError(t, os.WriteFile(f, []byte(tampered), 0o600))
-	res, err := starter.ReplayHistoryFile(f, corpusConverter(t))
+	res, err := ops.ReplayHistoryFile(f, corpusConverter(t))
 	require.NoError(t, err)
 	assert.False(t, res.OK)
 	require.NotNil(t, res.Divergence, "the report locates the divergence: %s", res.Error)

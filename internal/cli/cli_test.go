@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/olflow/olflow/api"
+	"github.com/olflow/olflow/ops"
 	"github.com/olflow/olflow/starter"
 )
 
@@ -121,7 +122,7 @@ func TestErrorsShowTheCodeAndTheMessage(t *testing.T) {
 }
 
 func TestProgressView(t *testing.T) {
-	p := &starter.LiveProgress{SyncProgress: api.SyncProgress{Phase: api.PhaseReading, Calls: 3,
+	p := &ops.LiveProgress{SyncProgress: api.SyncProgress{Phase: api.PhaseReading, Calls: 3,
 		Kinds: map[string]*api.KindStatus{
 			"users":  {State: api.KindRunning, Pages: 30, Items: 1500},
 			"groups": {State: api.KindDone, Items: 20},

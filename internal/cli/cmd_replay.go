@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/olflow/olflow/codec"
+	"github.com/olflow/olflow/ops"
 	"github.com/olflow/olflow/seal"
 	"github.com/olflow/olflow/starter"
 )
@@ -52,14 +53,14 @@ history (missing, empty, truncated or another kind of JSON).`,
 			if sources != 1 {
 				return usagef("give one of: --workflow-id, --query or --failed-since, or history files")
 			}
-			var results []starter.ReplayResult
+			var results []ops.ReplayResult
 			if len(files) > 0 {
 				keys, err := keyring(setCodecKeys, a.codecKeys)
 				if err != nil {
 					return err
 				}
 				for _, f := range files {
-					res, err := starter.ReplayHistoryFile(f, codec.DataConverter(keys))
+					res, err := ops.ReplayHistoryFile(f, codec.DataConverter(keys))
 					if err != nil {
 						return err // not a history: invalid_input, exit 2
 					}
@@ -67,14 +68,14 @@ history (missing, empty, truncated or another kind of JSON).`,
 				}
 			} else {
 				ctx := cmd.Context()
-				st, err := a.starter(ctx, false)
+				op, err := a.dialOps(ctx)
 				if err != nil {
 					return err
 				}
-				defer st.Close()
+				defer op.Close()
 				if workflowID != "" {
-					results = append(results, st.ReplayExecution(ctx, workflowID, runID))
-				} else if results, err = st.ReplayQuery(ctx, query, limit); err != nil {
+					results = append(results, op.ReplayExecution(ctx, workflowID, runID))
+				} else if results, err = op.ReplayQuery(ctx, query, limit); err != nil {
 					return err
 				}
 			}
@@ -107,7 +108,7 @@ func FailedSinceQuery(t time.Time) string {
 	return fmt.Sprintf("ExecutionStatus = 'Failed' AND CloseTime > '%s'", t.UTC().Format(time.RFC3339))
 }
 
-func printReplay(w io.Writer, results []starter.ReplayResult) {
+func printReplay(w io.Writer, results []ops.ReplayResult) {
 	bad := 0
 	for _, r := range results {
 		name := r.Source
@@ -129,7 +130,7 @@ func printReplay(w io.Writer, results []starter.ReplayResult) {
 }
 
 // describeDivergence says in one line where a run stopped replaying.
-func describeDivergence(d *starter.Divergence) string {
+func describeDivergence(d *ops.Divergence) string {
 	at := "at the end of its history"
 	if d.EventID != 0 {
 		at = strings.TrimSpace(fmt.Sprintf("at event %d %s %s", d.EventID, d.EventType, d.Detail))

@@ -12,7 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/olflow/olflow/directory"
-	"github.com/olflow/olflow/starter"
+	"github.com/olflow/olflow/ops"
 )
 
 const timeFormat = "2006-01-02 15:04:05"
@@ -30,18 +30,18 @@ func (a *app) scheduleCmd() *cobra.Command {
 		Short: "Show, pause, resume or trigger an integration's periodic sync",
 	}
 	var integration, note string
-	sub := func(use, short string, run func(ctx context.Context, st *starter.Starter) (any, func(io.Writer), error)) *cobra.Command {
+	sub := func(use, short string, run func(ctx context.Context, op *ops.Ops) (any, func(io.Writer), error)) *cobra.Command {
 		c := &cobra.Command{
 			Use: use, Short: short, Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
 				ctx, cancel := withTimeout(cmd.Context())
 				defer cancel()
-				st, err := a.starter(ctx, false)
+				op, err := a.dialOps(ctx)
 				if err != nil {
 					return err
 				}
-				defer st.Close()
-				v, human, err := run(ctx, st)
+				defer op.Close()
+				v, human, err := run(ctx, op)
 				if err != nil {
 					return err
 				}
@@ -56,27 +56,27 @@ func (a *app) scheduleCmd() *cobra.Command {
 		return v, func(w io.Writer) { fmt.Fprintf(w, "Periodic sync of %s %s.\n", integration, what) }, nil
 	}
 	show := sub("show", "Show the schedule: interval, paused or not, next and recent runs",
-		func(ctx context.Context, st *starter.Starter) (any, func(io.Writer), error) {
-			info, err := st.Schedule(ctx, integration)
+		func(ctx context.Context, op *ops.Ops) (any, func(io.Writer), error) {
+			info, err := op.Schedule(ctx, integration)
 			return info, func(w io.Writer) { printSchedule(w, info) }, err
 		})
 	pause := sub("pause", "Pause the periodic sync (a sync running now finishes)",
-		func(ctx context.Context, st *starter.Starter) (any, func(io.Writer), error) {
-			if err := st.PauseSchedule(ctx, integration, note); err != nil {
+		func(ctx context.Context, op *ops.Ops) (any, func(io.Writer), error) {
+			if err := op.PauseSchedule(ctx, integration, note); err != nil {
 				return nil, nil, err
 			}
 			return done("paused")
 		})
 	resume := sub("resume", "Resume a paused periodic sync",
-		func(ctx context.Context, st *starter.Starter) (any, func(io.Writer), error) {
-			if err := st.ResumeSchedule(ctx, integration, note); err != nil {
+		func(ctx context.Context, op *ops.Ops) (any, func(io.Writer), error) {
+			if err := op.ResumeSchedule(ctx, integration, note); err != nil {
 				return nil, nil, err
 			}
 			return done("resumed")
 		})
 	trigger := sub("trigger", "Start a scheduled sync now (skipped while one runs)",
-		func(ctx context.Context, st *starter.Starter) (any, func(io.Writer), error) {
-			if err := st.TriggerSchedule(ctx, integration); err != nil {
+		func(ctx context.Context, op *ops.Ops) (any, func(io.Writer), error) {
+			if err := op.TriggerSchedule(ctx, integration); err != nil {
 				return nil, nil, err
 			}
 			return done("triggered")
@@ -88,7 +88,7 @@ func (a *app) scheduleCmd() *cobra.Command {
 	return cmd
 }
 
-func printSchedule(w io.Writer, s starter.ScheduleInfo) {
+func printSchedule(w io.Writer, s ops.ScheduleInfo) {
 	state := "active"
 	if s.Paused {
 		state = "PAUSED"
@@ -122,16 +122,16 @@ store is reachable, the periodic sync, and the last runs from Temporal.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, cancel := withTimeout(cmd.Context())
 			defer cancel()
-			st, err := a.starter(ctx, false)
+			op, err := a.dialOps(ctx)
 			if err != nil {
 				return err
 			}
-			defer st.Close()
+			defer op.Close()
 			if s, ok := openStoreIfPresent(ctx, store); ok {
 				defer s.Close()
-				st.Store = s
+				op.Store = s
 			}
-			status, err := st.Status(ctx, integration, runs)
+			status, err := op.Status(ctx, integration, runs)
 			if err != nil {
 				return err
 			}
@@ -174,7 +174,7 @@ func sqlitePath(dsn string) (string, bool) {
 	return dsn, true
 }
 
-func printStatus(w io.Writer, s starter.Status) {
+func printStatus(w io.Writer, s ops.Status) {
 	if in := s.Integration; in != nil {
 		scope := string(in.Integration.ScopeLevel)
 		if scope == "" {

@@ -11,6 +11,7 @@ import (
 	"github.com/mattn/go-isatty"
 
 	"github.com/olflow/olflow/api"
+	"github.com/olflow/olflow/ops"
 	"github.com/olflow/olflow/starter"
 )
 
@@ -38,7 +39,7 @@ func newProgressView(w io.Writer, label string) *progressView {
 }
 
 // percent estimates how far a sync is, 0 to 100.
-func percent(p *starter.LiveProgress) int {
+func percent(p *ops.LiveProgress) int {
 	if p.Phase == api.PhaseDone {
 		return 100
 	}
@@ -62,7 +63,7 @@ func bar(pct, width int) string {
 	return "[" + strings.Repeat("#", n) + strings.Repeat(".", width-n) + "]"
 }
 
-func kindText(p *starter.LiveProgress) string {
+func kindText(p *ops.LiveProgress) string {
 	var parts []string
 	for _, kind := range []string{"users", "groups", "roles", "apps"} {
 		st, ok := p.Kinds[kind]
@@ -86,7 +87,7 @@ func kindText(p *starter.LiveProgress) string {
 }
 
 // update shows p; with p nil it shows note alone (before a sync starts).
-func (v *progressView) update(p *starter.LiveProgress, note string) {
+func (v *progressView) update(p *ops.LiveProgress, note string) {
 	if p == nil {
 		v.line(-1, fmt.Sprintf("%s: %s", v.label, note))
 		return
@@ -133,10 +134,14 @@ func (a *app) follow(ctx context.Context, st *starter.Starter, label, syncID str
 	defer view.finish()
 	tick := time.NewTicker(progressEvery)
 	defer tick.Stop()
+	op, err := a.opsFor(st)
+	if err != nil {
+		return err
+	}
 	show := func() {
 		qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
-		p, err := st.LiveProgress(qctx, syncID, "")
+		p, err := op.LiveProgress(qctx, syncID, "")
 		if err != nil || p.StartedAt.Before(since) {
 			view.update(nil, "checking the credential")
 			return

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/olflow/olflow/errcode"
+	"github.com/olflow/olflow/ops"
 	"github.com/olflow/olflow/seal"
 	"github.com/olflow/olflow/starter"
 	"github.com/olflow/olflow/temporalclient"
@@ -150,6 +151,26 @@ func (a *app) starter(ctx context.Context, needSeal bool) (*starter.Starter, err
 	o.Logger = a.quietLogger()
 	cfg.Temporal = o
 	return starter.Dial(ctx, cfg)
+}
+
+// dialOps connects the operator API (status, schedules, progress, replay).
+func (a *app) dialOps(ctx context.Context) (*ops.Ops, error) {
+	o, err := a.connOptions()
+	if err != nil {
+		return nil, err
+	}
+	o.Logger = a.quietLogger()
+	return ops.Dial(ctx, ops.Config{Temporal: o, TaskQueue: a.taskQueue})
+}
+
+// opsFor is the operator API over a starter's client, for commands that
+// start a workflow and then follow it.
+func (a *app) opsFor(st *starter.Starter) (*ops.Ops, error) {
+	o, err := a.connOptions()
+	if err != nil {
+		return nil, err
+	}
+	return &ops.Ops{Client: st.Client, DataConverter: o.DataConverter(), TaskQueue: a.taskQueue}, nil
 }
 
 // emit prints v as JSON with --json, or the human form.

@@ -1,4 +1,4 @@
-package starter
+package ops
 
 import (
 	"bytes"
@@ -19,6 +19,7 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/olflow/olflow/starter"
 	"github.com/olflow/olflow/temporalclient"
 	"github.com/olflow/olflow/workflows"
 )
@@ -59,9 +60,9 @@ type Divergence struct {
 	Command string `json:",omitempty"`
 }
 
-func (s *Starter) dataConverter() converter.DataConverter {
-	if s.DataConverter != nil {
-		return s.DataConverter
+func (o *Ops) dataConverter() converter.DataConverter {
+	if o.DataConverter != nil {
+		return o.DataConverter
 	}
 	return converter.GetDefaultDataConverter()
 }
@@ -99,8 +100,8 @@ func ReplayHistory(hist *historypb.History, dc converter.DataConverter, exec *wo
 
 // ReplayFile replays a history exported as JSON (temporal workflow show
 // --output json, the UI's download, or testsuite/testdata/histories).
-func (s *Starter) ReplayFile(path string) (ReplayResult, error) {
-	return ReplayHistoryFile(path, s.dataConverter())
+func (o *Ops) ReplayFile(path string) (ReplayResult, error) {
+	return ReplayHistoryFile(path, o.dataConverter())
 }
 
 // ReplayHistoryFile replays a JSON history file with dc. A file that is
@@ -119,28 +120,28 @@ func ReplayHistoryFile(path string, dc converter.DataConverter) (ReplayResult, e
 func readHistoryFile(path string) (*historypb.History, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, refuse("file", fmt.Sprintf("%s: %v", path, errors.Unwrap(err)))
+		return nil, starter.Refuse("file", fmt.Sprintf("%s: %v", path, errors.Unwrap(err)))
 	}
 	if len(bytes.TrimSpace(b)) == 0 {
-		return nil, refuse("file", path+" is empty")
+		return nil, starter.Refuse("file", path+" is empty")
 	}
 	hist, err := client.HistoryFromJSON(bytes.NewReader(b), client.HistoryJSONOptions{})
 	if err != nil {
-		return nil, refuse("file", fmt.Sprintf("%s is not a workflow history (truncated, or not JSON from 'temporal workflow show --output json'): %v", path, err))
+		return nil, starter.Refuse("file", fmt.Sprintf("%s is not a workflow history (truncated, or not JSON from 'temporal workflow show --output json'): %v", path, err))
 	}
 	evs := hist.GetEvents()
 	if len(evs) == 0 || evs[0].GetWorkflowExecutionStartedEventAttributes() == nil {
-		return nil, refuse("file", path+" is not a workflow history: it must start with WorkflowExecutionStarted")
+		return nil, starter.Refuse("file", path+" is not a workflow history: it must start with WorkflowExecutionStarted")
 	}
 	return hist, nil
 }
 
 // ReplayExecution fetches a run's history from the server (runID "" is
 // the latest run) and replays it.
-func (s *Starter) ReplayExecution(ctx context.Context, workflowID, runID string) ReplayResult {
+func (o *Ops) ReplayExecution(ctx context.Context, workflowID, runID string) ReplayResult {
 	res := ReplayResult{Source: "server", WorkflowID: workflowID, RunID: runID}
 	if runID == "" {
-		desc, err := s.Client.DescribeWorkflow(ctx, workflowID, "")
+		desc, err := o.Client.DescribeWorkflow(ctx, workflowID, "")
 		if err != nil {
 			res.Error = err.Error()
 			return res
@@ -148,7 +149,7 @@ func (s *Starter) ReplayExecution(ctx context.Context, workflowID, runID string)
 		runID = desc.RawResponse.GetWorkflowExecutionInfo().GetExecution().GetRunId()
 	}
 	hist := &historypb.History{}
-	it := s.Client.GetWorkflowHistory(ctx, workflowID, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	it := o.Client.GetWorkflowHistory(ctx, workflowID, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	for it.HasNext() {
 		ev, err := it.Next()
 		if err != nil {
@@ -157,7 +158,7 @@ func (s *Starter) ReplayExecution(ctx context.Context, workflowID, runID string)
 		}
 		hist.Events = append(hist.Events, ev)
 	}
-	out := ReplayHistory(hist, s.dataConverter(), &workflow.Execution{ID: workflowID, RunID: runID})
+	out := ReplayHistory(hist, o.dataConverter(), &workflow.Execution{ID: workflowID, RunID: runID})
 	out.Source = "server"
 	return out
 }
@@ -166,11 +167,11 @@ func (s *Starter) ReplayExecution(ctx context.Context, workflowID, runID string)
 // (default 100), for example all failed runs of the last day:
 //
 //	ExecutionStatus = 'Failed' AND CloseTime > '2026-11-27T00:00:00Z'
-func (s *Starter) ReplayQuery(ctx context.Context, query string, limit int) ([]ReplayResult, error) {
+func (o *Ops) ReplayQuery(ctx context.Context, query string, limit int) ([]ReplayResult, error) {
 	if limit <= 0 {
 		limit = 100
 	}
-	runs, err := s.ListRuns(ctx, query, limit)
+	runs, err := o.ListRuns(ctx, query, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -179,7 +180,7 @@ func (s *Starter) ReplayQuery(ctx context.Context, query string, limit int) ([]R
 		if err := ctx.Err(); err != nil {
 			return out, err
 		}
-		out = append(out, s.ReplayExecution(ctx, r.WorkflowID, r.RunID))
+		out = append(out, o.ReplayExecution(ctx, r.WorkflowID, r.RunID))
 	}
 	return out, nil
 }

@@ -1,4 +1,4 @@
-package starter
+package ops
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/olflow/olflow/api"
+	"github.com/olflow/olflow/starter"
 	"go.temporal.io/sdk/client"
 )
 
@@ -34,16 +35,16 @@ type ScheduledRun struct {
 	RunID       string
 }
 
-func (s *Starter) schedule(integration string) (client.ScheduleHandle, error) {
+func (o *Ops) schedule(integration string) (client.ScheduleHandle, error) {
 	if err := api.ValidateIntegrationID(integration); err != nil {
-		return nil, refuse("integration_id", "must be 1-128 letters, digits or . _ : @ -")
+		return nil, starter.Refuse("integration_id", "must be 1-128 letters, digits or . _ : @ -")
 	}
-	return s.Client.ScheduleClient().GetHandle(context.Background(), api.ScheduleID(integration)), nil
+	return o.Client.ScheduleClient().GetHandle(context.Background(), api.ScheduleID(integration)), nil
 }
 
 // Schedule describes the integration's periodic sync.
-func (s *Starter) Schedule(ctx context.Context, integration string) (ScheduleInfo, error) {
-	h, err := s.schedule(integration)
+func (o *Ops) Schedule(ctx context.Context, integration string) (ScheduleInfo, error) {
+	h, err := o.schedule(integration)
 	if err != nil {
 		return ScheduleInfo{}, err
 	}
@@ -73,8 +74,8 @@ func (s *Starter) Schedule(ctx context.Context, integration string) (ScheduleInf
 
 // PauseSchedule stops the periodic sync until ResumeSchedule; a sync
 // running now finishes. It returns once the schedule shows the pause.
-func (s *Starter) PauseSchedule(ctx context.Context, integration, note string) error {
-	h, err := s.schedule(integration)
+func (o *Ops) PauseSchedule(ctx context.Context, integration, note string) error {
+	h, err := o.schedule(integration)
 	if err != nil {
 		return err
 	}
@@ -86,8 +87,8 @@ func (s *Starter) PauseSchedule(ctx context.Context, integration, note string) e
 
 // ResumeSchedule restarts a paused periodic sync. It returns once the
 // schedule shows it running.
-func (s *Starter) ResumeSchedule(ctx context.Context, integration, note string) error {
-	h, err := s.schedule(integration)
+func (o *Ops) ResumeSchedule(ctx context.Context, integration, note string) error {
+	h, err := o.schedule(integration)
 	if err != nil {
 		return err
 	}
@@ -119,8 +120,8 @@ func settled(ctx context.Context, h client.ScheduleHandle, paused bool) error {
 
 // TriggerSchedule starts a scheduled sync now. The schedule's overlap
 // policy (skip) applies: with a sync running, nothing new starts.
-func (s *Starter) TriggerSchedule(ctx context.Context, integration string) error {
-	h, err := s.schedule(integration)
+func (o *Ops) TriggerSchedule(ctx context.Context, integration string) error {
+	h, err := o.schedule(integration)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package starter
+package ops
 
 import (
 	"context"
@@ -23,26 +23,26 @@ type LiveProgress struct {
 // progress query, with live page and item counts of running kinds taken
 // from their activities' heartbeat details (kept out of the workflow so
 // history stays small).
-func (s *Starter) Progress(ctx context.Context, workflowID, runID string) (api.SyncProgress, error) {
-	p, err := s.LiveProgress(ctx, workflowID, runID)
+func (o *Ops) Progress(ctx context.Context, workflowID, runID string) (api.SyncProgress, error) {
+	p, err := o.LiveProgress(ctx, workflowID, runID)
 	return p.SyncProgress, err
 }
 
 // LiveProgress is Progress with the known page totals.
-func (s *Starter) LiveProgress(ctx context.Context, workflowID, runID string) (LiveProgress, error) {
+func (o *Ops) LiveProgress(ctx context.Context, workflowID, runID string) (LiveProgress, error) {
 	var p LiveProgress
-	v, err := s.Client.QueryWorkflow(ctx, workflowID, runID, api.ProgressQuery)
+	v, err := o.Client.QueryWorkflow(ctx, workflowID, runID, api.ProgressQuery)
 	if err != nil {
 		return p, err
 	}
 	if err := v.Get(&p.SyncProgress); err != nil {
 		return p, err
 	}
-	desc, err := s.Client.DescribeWorkflow(ctx, workflowID, runID)
+	desc, err := o.Client.DescribeWorkflow(ctx, workflowID, runID)
 	if err != nil {
 		return p, err
 	}
-	dc := s.DataConverter
+	dc := o.DataConverter
 	if dc == nil {
 		dc = converter.GetDefaultDataConverter()
 	}

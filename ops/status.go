@@ -1,4 +1,4 @@
-package starter
+package ops
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"github.com/olflow/olflow/api"
 	"github.com/olflow/olflow/directory"
 	"github.com/olflow/olflow/errcode"
+	"github.com/olflow/olflow/starter"
 )
 
 // Run is one workflow run of an integration, as Temporal's visibility
@@ -48,14 +49,14 @@ type Status struct {
 
 // ListRuns lists runs matching a visibility query, newest first, up to
 // limit (default 20).
-func (s *Starter) ListRuns(ctx context.Context, query string, limit int) ([]Run, error) {
+func (o *Ops) ListRuns(ctx context.Context, query string, limit int) ([]Run, error) {
 	if limit <= 0 {
 		limit = 20
 	}
 	var runs []Run
 	var token []byte
 	for len(runs) < limit {
-		resp, err := s.Client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+		resp, err := o.Client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
 			Query: query, PageSize: int32(min(limit-len(runs), 1000)), NextPageToken: token,
 		})
 		if err != nil {
@@ -89,13 +90,13 @@ func IntegrationQuery(integration string) string {
 
 // Status returns the integration's record (with a Store), its schedule,
 // its last runs and the progress of a sync running now.
-func (s *Starter) Status(ctx context.Context, integration string, runs int) (Status, error) {
+func (o *Ops) Status(ctx context.Context, integration string, runs int) (Status, error) {
 	if err := api.ValidateIntegrationID(integration); err != nil {
-		return Status{}, refuse("integration_id", "must be 1-128 letters, digits or . _ : @ -")
+		return Status{}, starter.Refuse("integration_id", "must be 1-128 letters, digits or . _ : @ -")
 	}
 	st := Status{IntegrationID: integration}
-	if s.Store != nil {
-		sum, err := s.Store.IntegrationStatus(ctx, integration)
+	if o.Store != nil {
+		sum, err := o.Store.IntegrationStatus(ctx, integration)
 		switch {
 		case err == nil:
 			st.Integration = &sum
@@ -103,26 +104,26 @@ func (s *Starter) Status(ctx context.Context, integration string, runs int) (Sta
 			return st, err
 		}
 	}
-	sched, err := s.Schedule(ctx, integration)
+	sched, err := o.Schedule(ctx, integration)
 	switch {
 	case err == nil:
 		st.Schedule = &sched
 	case errcode.Of(err) != errcode.NotFound:
 		return st, err
 	}
-	if st.Runs, err = s.ListRuns(ctx, IntegrationQuery(integration), runs); err != nil {
+	if st.Runs, err = o.ListRuns(ctx, IntegrationQuery(integration), runs); err != nil {
 		return st, err
 	}
 	for _, r := range st.Runs {
 		if r.Type == api.SyncWorkflow && r.Status == "Running" {
-			if p, err := s.LiveProgress(ctx, r.WorkflowID, r.RunID); err == nil {
+			if p, err := o.LiveProgress(ctx, r.WorkflowID, r.RunID); err == nil {
 				st.Sync = &p
 			}
 			break
 		}
 	}
 	if st.Integration == nil && st.Schedule == nil && len(st.Runs) == 0 {
-		return st, &Error{Code: errcode.NotFound, Field: "integration_id", Message: "no integration " + integration + " (no record, schedule or runs)"}
+		return st, &starter.Error{Code: errcode.NotFound, Field: "integration_id", Message: "no integration " + integration + " (no record, schedule or runs)"}
 	}
 	return st, nil
 }
@@ -142,7 +143,7 @@ func statusName(s enumspb.WorkflowExecutionStatus) string {
 func notFound(err error, what string) error {
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
-		return &Error{Code: errcode.NotFound, Field: "integration_id", Message: what}
+		return &starter.Error{Code: errcode.NotFound, Field: "integration_id", Message: what}
 	}
 	return err
 }
