@@ -70,6 +70,12 @@ func (o *Ops) dataConverter() converter.DataConverter {
 // ReplayHistory replays a history with dc (the codec's converter when the
 // history holds encrypted payloads).
 func ReplayHistory(hist *historypb.History, dc converter.DataConverter, exec *workflow.Execution) ReplayResult {
+	return replayWith(hist, dc, exec, workflows.Register)
+}
+
+// replayWith replays against the workflows register registers (tests pass
+// stand-ins to produce each kind of divergence from real histories).
+func replayWith(hist *historypb.History, dc converter.DataConverter, exec *workflow.Execution, register func(sdkworker.WorkflowRegistry)) ReplayResult {
 	res := ReplayResult{Events: len(hist.GetEvents())}
 	if exec != nil {
 		res.WorkflowID, res.RunID = exec.ID, exec.RunID
@@ -82,7 +88,7 @@ func ReplayHistory(hist *historypb.History, dc converter.DataConverter, exec *wo
 		res.Error = err.Error()
 		return res
 	}
-	workflows.Register(r)
+	register(r)
 	opts := sdkworker.ReplayWorkflowHistoryOptions{}
 	if exec != nil {
 		opts.OriginalExecution = *exec
@@ -193,7 +199,9 @@ var (
 	// "nondeterministic workflow: extra replay command for ScheduleActivityTask: (ActivityId:24, ActivityType:(Name:RecordAction), ..."
 	extraCommand = regexp.MustCompile(`extra replay command for (\w+): (.*)`)
 	// "nondeterministic workflow: history event is ActivityTaskScheduled: (ActivityId:6, ...), replay command is ScheduleActivityTask: (...)"
-	mismatch = regexp.MustCompile(`history event is (\w+): \((?:ActivityId|TimerId|WorkflowId|MarkerName):([^,)]+).*?, replay command is (\w+): (.*)`)
+	mismatch = regexp.MustCompile(`history event is (\w+): (.*?), replay command is (\w+): (.*)`)
+	// The id a printed event or command starts with, when it has one.
+	eventKeyed = regexp.MustCompile(`^\((?:ActivityId|TimerId|WorkflowId|MarkerName):([^,)]+)`)
 	// "During replay, a matching ScheduleActivityTask command was expected in history event position 8. However, ..."
 	eventPosition = regexp.MustCompile(`(\w+) command was expected in history event position (\d+)`)
 	// "lookup failed for scheduledEventID to activityID: scheduleEventID: 24, ..." and
@@ -216,13 +224,27 @@ func divergence(hist *historypb.History, msg string) *Divergence {
 		id, _ := strconv.ParseInt(s, 10, 64)
 		return func(ev *historypb.HistoryEvent) bool { return ev.GetEventId() == id }
 	}
+	byLastOfType := func(hist *historypb.History, typ string) func(ev *historypb.HistoryEvent) bool {
+		var last int64
+		for _, ev := range hist.GetEvents() {
+			if eventTypeName(ev) == typ {
+				last = ev.GetEventId()
+			}
+		}
+		return func(ev *historypb.HistoryEvent) bool { return ev.GetEventId() == last }
+	}
 	var d Divergence
 	var match func(ev *historypb.HistoryEvent) bool
 	switch {
 	case mismatch.MatchString(msg):
 		m := mismatch.FindStringSubmatch(msg)
 		d.Kind, d.Command = "mismatch", describeCommand(m[3], m[4])
-		match = byKey(m[1], m[2])
+		if k := eventKeyed.FindStringSubmatch(m[2]); k != nil {
+			match = byKey(m[1], k[1])
+		} else {
+			// No id (a close event, say): the last event of that type.
+			match = byLastOfType(hist, m[1])
+		}
 	case missingCommand.MatchString(msg):
 		m := missingCommand.FindStringSubmatch(msg)
 		d.Kind = "missing_command"

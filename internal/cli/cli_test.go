@@ -188,3 +188,33 @@ func TestHelpDoesNotPrintTheStorePassword(t *testing.T) {
 	require.NoError(t, worker.ParseFlags(nil))
 	assert.Equal(t, env["OLFLOW_STORE_DSN"], worker.Flags().Lookup("store").Value.String(), "the value itself is intact")
 }
+
+// olflow replay on history files: OK, each divergence kind's report, and a
+// file that is not a history refused with invalid_input and exit 2.
+func TestReplayFilesReportsAndExitCodes(t *testing.T) {
+	const corpus = "../../testsuite/testdata/histories"
+	keys, err := os.ReadFile(filepath.Join(corpus, "codec-keys.txt"))
+	require.NoError(t, err)
+	env := map[string]string{"OLFLOW_CODEC_KEYS": strings.TrimSpace(string(keys))}
+
+	code, out, _ := run(t, env, "replay", filepath.Join(corpus, "v0.1.0", "action-suspend-users.json"))
+	assert.Equal(t, 0, code)
+	assert.Contains(t, out, "OK ")
+
+	code, out, _ = run(t, env, "replay", filepath.Join(corpus, "v0.1.0", "action-suspend-users-cancelled.json"))
+	assert.Equal(t, 1, code)
+	assert.Contains(t, out, "DIVERGES")
+	assert.Regexp(t, `at event \d+ ActivityTaskScheduled activity RecordAction: history has this step, this build no longer takes it`, out)
+
+	empty := filepath.Join(t.TempDir(), "empty.json")
+	require.NoError(t, os.WriteFile(empty, nil, 0o600))
+	for _, bad := range []string{empty, filepath.Join(t.TempDir(), "missing.json")} {
+		code, out, errOut := run(t, env, "replay", bad)
+		assert.Equal(t, 2, code, bad)
+		assert.NotContains(t, out, "DIVERGES")
+		assert.Contains(t, errOut, "invalid_input: file:")
+	}
+	code, out, _ = run(t, env, "--json", "replay", empty)
+	assert.Equal(t, 2, code)
+	assert.Contains(t, out, `"code":"invalid_input"`)
+}
