@@ -129,7 +129,10 @@ func (o *Ops) Status(ctx context.Context, integration string, runs int) (Status,
 }
 
 func statusName(s enumspb.WorkflowExecutionStatus) string {
-	name := strings.TrimPrefix(s.String(), "WORKFLOW_EXECUTION_STATUS_")
+	name, screaming := strings.CutPrefix(s.String(), "WORKFLOW_EXECUTION_STATUS_")
+	if !screaming {
+		return name // the API's enums print TimedOut, ContinuedAsNew already
+	}
 	parts := strings.Split(strings.ToLower(name), "_")
 	for i, p := range parts {
 		if p != "" {

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/client"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/olflow/olflow/api"
@@ -35,13 +35,31 @@ type ActionResult struct {
 	Links []seal.Secret
 }
 
+// Run is a workflow the starter started, or joined because one with the
+// same ID was already running or had closed: Get waits for its result.
+type Run[T any] struct {
+	id, runID string
+	get       func(ctx context.Context) (T, error)
+}
+
+// GetID is the run's workflow ID, for the UI, the CLI and ops.
+func (r *Run[T]) GetID() string { return r.id }
+
+// GetRunID is the run's run ID.
+func (r *Run[T]) GetRunID() string { return r.runID }
+
+// Get waits for the run's result.
+func (r *Run[T]) Get(ctx context.Context) (T, error) { return r.get(ctx) }
+
 // StartAction checks req and starts the action workflow named
-// workflowType, with the ID api.ActionWorkflowID(integration, request
-// id). The request id is the idempotency key: while a run for it is open
-// the start joins that run, and once it has closed the start returns that
+// workflowType, with the ID api.ActionWorkflowID(integration, request id).
+// The request id is the idempotency key: while a run for it is open the
+// start joins that run, and once it has closed the start returns that
 // run, so a repeated request returns the first run's result and never acts
-// again (for as long as the namespace retains the closed run).
-func (s *Starter) StartAction(ctx context.Context, workflowType string, req Request) (client.WorkflowRun, error) {
+// again (for as long as the namespace retains the closed run). A Go
+// program calls its action's typed method below; this entry point is for
+// tools that choose the action at run time (the CLI, a gateway).
+func (s *Starter) StartAction(ctx context.Context, workflowType string, req Request) (*Run[ActionResult], error) {
 	if err := req.Normalize(); err != nil {
 		return nil, refusal(err)
 	}
@@ -52,28 +70,63 @@ func (s *Starter) StartAction(ctx context.Context, workflowType string, req Requ
 	opts.WorkflowExecutionErrorWhenAlreadyStarted = true
 	run, err := s.Client.ExecuteWorkflow(ctx, opts, workflowType, req)
 	if temporal.IsWorkflowExecutionAlreadyStartedError(err) {
-		return s.Client.GetWorkflow(ctx, id, ""), nil
+		run, err = s.Client.GetWorkflow(ctx, id, ""), nil
 	}
-	return run, err
+	if err != nil {
+		return nil, err
+	}
+	return &Run[ActionResult]{id: run.GetID(), runID: run.GetRunID(), get: func(ctx context.Context) (ActionResult, error) {
+		var res ActionResult
+		if err := run.Get(ctx, &res.ActionResult); err != nil {
+			return ActionResult{}, err
+		}
+		if res.Action != workflowType {
+			return ActionResult{}, &Error{Code: errcode.Conflict, Field: "request_id",
+				Message: "already used for a " + res.Action + " request; every request needs its own id"}
+		}
+		return res, s.openLinks(&res)
+	}}, nil
 }
 
-// act starts (or finds) the action and waits for its result.
-// Act starts (or joins) the action workflowType with req, waits for it and
-// opens the reset links in its result. The typed methods below call it.
-func (s *Starter) Act(ctx context.Context, workflowType string, req Request) (ActionResult, error) {
-	run, err := s.StartAction(ctx, workflowType, req)
-	if err != nil {
+// ActionResult finds a finished action by its integration and request id:
+// from Temporal while the namespace retains the run, else from Archive
+// (the audit log) when one is set. It answers not_found when neither knows
+// the request, and does not wait for a run still going.
+func (s *Starter) ActionResult(ctx context.Context, integration, requestID string) (ActionResult, error) {
+	if err := api.ValidateIntegrationID(integration); err != nil {
+		return ActionResult{}, refusal(err)
+	}
+	if err := api.ValidateRequestID(requestID); err != nil {
+		return ActionResult{}, refusal(err)
+	}
+	id := api.ActionWorkflowID(integration, requestID)
+	desc, err := s.Client.DescribeWorkflowExecution(ctx, id, "")
+	var nf *serviceerror.NotFound
+	switch {
+	case errors.As(err, &nf):
+		if s.Archive != nil {
+			res, found, err := s.Archive.ActionResult(ctx, integration, requestID)
+			if err != nil || found {
+				return ActionResult{ActionResult: res}, err
+			}
+		}
+		return ActionResult{}, &Error{Code: errcode.NotFound, Field: "request_id", Message: "no action " + requestID + " on " + integration}
+	case err != nil:
 		return ActionResult{}, err
+	case desc.GetWorkflowExecutionInfo().GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING:
+		return ActionResult{}, &Error{Code: errcode.Conflict, Field: "request_id", Message: "action " + requestID + " is still running"}
 	}
 	var res ActionResult
-	if err := run.Get(ctx, &res.ActionResult); err != nil {
+	if err := s.Client.GetWorkflow(ctx, id, "").Get(ctx, &res.ActionResult); err != nil {
 		return ActionResult{}, err
 	}
-	if res.Action != workflowType {
-		return ActionResult{}, &Error{Code: errcode.InvalidInput, Field: "request_id",
-			Message: "already used for a " + res.Action + " request; every request needs its own id"}
-	}
 	return res, s.openLinks(&res)
+}
+
+// Archive finds what an action did after Temporal no longer retains its
+// run. ops.AuditArchive reads it from the audit log.
+type Archive interface {
+	ActionResult(ctx context.Context, integration, requestID string) (api.ActionResult, bool, error)
 }
 
 // openLinks opens the sealed reset links with the starter's keys (the
@@ -104,63 +157,64 @@ func refusal(err error) error {
 	return Refuse("request", err.Error())
 }
 
-// ActivateUsers sets each user's status to active and waits for the result.
-func (s *Starter) ActivateUsers(ctx context.Context, req api.ActionRequest) (ActionResult, error) {
-	return s.Act(ctx, api.ActivateUsersWorkflow, &req)
+// ActivateUsers sets each user's status to active. Get the result from
+// the returned Run; every action method below works the same way.
+func (s *Starter) ActivateUsers(ctx context.Context, req api.ActionRequest) (*Run[ActionResult], error) {
+	return s.StartAction(ctx, api.ActivateUsersWorkflow, &req)
 }
 
 // SuspendUsers sets each user's status to suspended.
-func (s *Starter) SuspendUsers(ctx context.Context, req api.ActionRequest) (ActionResult, error) {
-	return s.Act(ctx, api.SuspendUsersWorkflow, &req)
+func (s *Starter) SuspendUsers(ctx context.Context, req api.ActionRequest) (*Run[ActionResult], error) {
+	return s.StartAction(ctx, api.SuspendUsersWorkflow, &req)
 }
 
 // AddUsersToGroup moves each user into the group, replacing their current
 // group (UserResult.ReplacedGroupID).
-func (s *Starter) AddUsersToGroup(ctx context.Context, req api.GroupRequest) (ActionResult, error) {
-	return s.Act(ctx, api.AddUsersToGroupWorkflow, &req)
+func (s *Starter) AddUsersToGroup(ctx context.Context, req api.GroupRequest) (*Run[ActionResult], error) {
+	return s.StartAction(ctx, api.AddUsersToGroupWorkflow, &req)
 }
 
 // RemoveUsersFromGroup clears the group of each user who is in it.
-func (s *Starter) RemoveUsersFromGroup(ctx context.Context, req api.GroupRequest) (ActionResult, error) {
-	return s.Act(ctx, api.RemoveUsersFromGroupWorkflow, &req)
+func (s *Starter) RemoveUsersFromGroup(ctx context.Context, req api.GroupRequest) (*Run[ActionResult], error) {
+	return s.StartAction(ctx, api.RemoveUsersFromGroupWorkflow, &req)
 }
 
 // CheckGroupMembership answers per user whether they are in the group.
-func (s *Starter) CheckGroupMembership(ctx context.Context, req api.GroupRequest) (ActionResult, error) {
-	return s.Act(ctx, api.CheckGroupMembershipWorkflow, &req)
+func (s *Starter) CheckGroupMembership(ctx context.Context, req api.GroupRequest) (*Run[ActionResult], error) {
+	return s.StartAction(ctx, api.CheckGroupMembershipWorkflow, &req)
 }
 
 // AddUsersToRole assigns the role to each user.
-func (s *Starter) AddUsersToRole(ctx context.Context, req api.RoleRequest) (ActionResult, error) {
-	return s.Act(ctx, api.AddUsersToRoleWorkflow, &req)
+func (s *Starter) AddUsersToRole(ctx context.Context, req api.RoleRequest) (*Run[ActionResult], error) {
+	return s.StartAction(ctx, api.AddUsersToRoleWorkflow, &req)
 }
 
 // RemoveUsersFromRole removes the role from each user.
-func (s *Starter) RemoveUsersFromRole(ctx context.Context, req api.RoleRequest) (ActionResult, error) {
-	return s.Act(ctx, api.RemoveUsersFromRoleWorkflow, &req)
+func (s *Starter) RemoveUsersFromRole(ctx context.Context, req api.RoleRequest) (*Run[ActionResult], error) {
+	return s.StartAction(ctx, api.RemoveUsersFromRoleWorkflow, &req)
 }
 
 // GeneratePasswordResetLink gets a reset link for each user; the links are
 // in ActionResult.Links, opened.
-func (s *Starter) GeneratePasswordResetLink(ctx context.Context, req api.ActionRequest) (ActionResult, error) {
-	return s.Act(ctx, api.GeneratePasswordResetLinkWorkflow, &req)
+func (s *Starter) GeneratePasswordResetLink(ctx context.Context, req api.ActionRequest) (*Run[ActionResult], error) {
+	return s.StartAction(ctx, api.GeneratePasswordResetLinkWorkflow, &req)
 }
 
 // SendPasswordResetEmail has OneLogin email each user a reset link.
-func (s *Starter) SendPasswordResetEmail(ctx context.Context, req api.ActionRequest) (ActionResult, error) {
-	return s.Act(ctx, api.SendPasswordResetEmailWorkflow, &req)
+func (s *Starter) SendPasswordResetEmail(ctx context.Context, req api.ActionRequest) (*Run[ActionResult], error) {
+	return s.StartAction(ctx, api.SendPasswordResetEmailWorkflow, &req)
 }
 
 // OnboardUser activates, sets the group, adds roles and sends or returns a
 // reset link, as asked.
-func (s *Starter) OnboardUser(ctx context.Context, req api.OnboardRequest) (ActionResult, error) {
-	return s.Act(ctx, api.OnboardUserWorkflow, &req)
+func (s *Starter) OnboardUser(ctx context.Context, req api.OnboardRequest) (*Run[ActionResult], error) {
+	return s.StartAction(ctx, api.OnboardUserWorkflow, &req)
 }
 
 // OffboardUser suspends, logs out, removes roles and clears the group, as
 // asked.
-func (s *Starter) OffboardUser(ctx context.Context, req api.OffboardRequest) (ActionResult, error) {
-	return s.Act(ctx, api.OffboardUserWorkflow, &req)
+func (s *Starter) OffboardUser(ctx context.Context, req api.OffboardRequest) (*Run[ActionResult], error) {
+	return s.StartAction(ctx, api.OffboardUserWorkflow, &req)
 }
 
 // SetPasswordInput asks to set one user's password. The password is
@@ -176,16 +230,16 @@ type SetPasswordInput struct {
 // SetUserPassword seals the password, bound to the integration and request,
 // and sets it under OneLogin's password policy. A policy failure comes back
 // as the user's result: failed, invalid_input, OneLogin's message.
-func (s *Starter) SetUserPassword(ctx context.Context, in SetPasswordInput) (ActionResult, error) {
+func (s *Starter) SetUserPassword(ctx context.Context, in SetPasswordInput) (*Run[ActionResult], error) {
 	if in.Password.IsZero() {
-		return ActionResult{}, Refuse("password", "is empty")
+		return nil, Refuse("password", "is empty")
 	}
 	req := api.SetPasswordRequest{IntegrationID: strings.TrimSpace(in.IntegrationID), RequestID: strings.TrimSpace(in.RequestID),
 		RequestedBy: in.RequestedBy, User: in.User}
 	sealed, err := s.Keys.Seal(in.Password, api.PasswordAAD(req.IntegrationID, req.RequestID))
 	if err != nil {
-		return ActionResult{}, fmt.Errorf("olflow: seal the password: %w", err)
+		return nil, fmt.Errorf("olflow: seal the password: %w", err)
 	}
 	req.Password = sealed
-	return s.Act(ctx, api.SetUserPasswordWorkflow, &req)
+	return s.StartAction(ctx, api.SetUserPasswordWorkflow, &req)
 }

@@ -28,6 +28,9 @@ type Starter struct {
 	Keys *seal.Keyring
 	// TaskQueue defaults to api.TaskQueue.
 	TaskQueue string
+	// Archive, when set, answers ActionResult for actions Temporal no
+	// longer retains (ops.AuditArchive reads the audit log).
+	Archive Archive
 }
 
 // Error is a request refused before anything started. Code is
@@ -107,7 +110,7 @@ type ConnectInput struct {
 // StartConnect checks the input, seals the secret and starts
 // ConnectIntegration. A connect already running for the integration is
 // returned instead (it keeps the credential it started with).
-func (s *Starter) StartConnect(ctx context.Context, in ConnectInput) (client.WorkflowRun, error) {
+func (s *Starter) StartConnect(ctx context.Context, in ConnectInput) (*Run[api.ConnectResult], error) {
 	id := strings.TrimSpace(in.IntegrationID)
 	if err := api.ValidateIntegrationID(id); err != nil {
 		return nil, Refuse("integration_id", "must be 1-128 letters, digits or . _ : @ -")
@@ -140,54 +143,71 @@ func (s *Starter) StartConnect(ctx context.Context, in ConnectInput) (client.Wor
 	}
 	req := api.ConnectRequest{IntegrationID: id, Subdomain: sub, Region: string(region), ClientID: clientID,
 		ClientSecret: sealed, RequestedBy: strings.TrimSpace(in.RequestedBy), SyncInterval: in.SyncInterval}
-	return s.Client.ExecuteWorkflow(ctx, s.options(api.ConnectWorkflowID(id), id, "Connect OneLogin "+sub+" for "+id),
+	return start[api.ConnectResult](ctx, s, s.options(api.ConnectWorkflowID(id), id, "Connect OneLogin "+sub+" for "+id),
 		api.ConnectWorkflow, req)
 }
 
 // Connect starts (or joins) a connect and waits for its result.
 func (s *Starter) Connect(ctx context.Context, in ConnectInput) (api.ConnectResult, error) {
-	var res api.ConnectResult
 	run, err := s.StartConnect(ctx, in)
 	if err != nil {
-		return res, err
+		return api.ConnectResult{}, err
 	}
-	return res, run.Get(ctx, &res)
+	return run.Get(ctx)
 }
 
-// StartSync starts an on-demand SyncDirectory, or returns the one running.
-func (s *Starter) StartSync(ctx context.Context, integration, mode string) (client.WorkflowRun, error) {
-	if err := api.ValidateIntegrationID(integration); err != nil {
-		return nil, Refuse("integration_id", "must be 1-128 letters, digits or . _ : @ -")
+// start starts (or joins) a workflow whose result is T.
+func start[T any](ctx context.Context, s *Starter, opts client.StartWorkflowOptions, workflowType string, arg any) (*Run[T], error) {
+	run, err := s.Client.ExecuteWorkflow(ctx, opts, workflowType, arg)
+	if err != nil {
+		return nil, err
 	}
-	switch mode {
-	case "", api.ModeIncremental, api.ModeFull:
+	return &Run[T]{id: run.GetID(), runID: run.GetRunID(), get: func(ctx context.Context) (T, error) {
+		var res T
+		err := run.Get(ctx, &res)
+		return res, err
+	}}, nil
+}
+
+// StartSync starts an on-demand SyncDirectory, or returns the one running
+// for the integration (scheduled or on demand). Mode "" is incremental.
+func (s *Starter) StartSync(ctx context.Context, req api.SyncRequest) (*Run[api.SyncResult], error) {
+	req.IntegrationID, req.Mode = strings.TrimSpace(req.IntegrationID), strings.ToLower(strings.TrimSpace(req.Mode))
+	if err := api.ValidateIntegrationID(req.IntegrationID); err != nil {
+		return nil, refusal(err)
+	}
+	switch req.Mode {
+	case "":
+		req.Mode = api.ModeIncremental
+	case api.ModeIncremental, api.ModeFull:
 	default:
 		return nil, Refuse("mode", "must be full or incremental")
 	}
-	return s.Client.ExecuteWorkflow(ctx, s.options(api.SyncWorkflowID(integration), integration, mode+" sync of "+integration),
-		api.SyncWorkflow, api.SyncRequest{IntegrationID: integration, Mode: mode})
+	return start[api.SyncResult](ctx, s, s.options(api.SyncWorkflowID(req.IntegrationID), req.IntegrationID,
+		"On-demand "+req.Mode+" sync of "+req.IntegrationID), api.SyncWorkflow, req)
 }
 
 // Sync starts (or joins) an on-demand sync and waits for its result.
-func (s *Starter) Sync(ctx context.Context, integration, mode string) (api.SyncResult, error) {
-	var res api.SyncResult
-	run, err := s.StartSync(ctx, integration, mode)
+func (s *Starter) Sync(ctx context.Context, req api.SyncRequest) (api.SyncResult, error) {
+	run, err := s.StartSync(ctx, req)
 	if err != nil {
-		return res, err
+		return api.SyncResult{}, err
 	}
-	return res, run.Get(ctx, &res)
+	return run.Get(ctx)
 }
 
 // Disconnect deletes the periodic sync, revokes the token and marks the
 // integration disconnected, and waits for it.
-func (s *Starter) Disconnect(ctx context.Context, integration, requestedBy string) error {
-	if err := api.ValidateIntegrationID(integration); err != nil {
-		return Refuse("integration_id", "must be 1-128 letters, digits or . _ : @ -")
+func (s *Starter) Disconnect(ctx context.Context, req api.DisconnectRequest) error {
+	req.IntegrationID = strings.TrimSpace(req.IntegrationID)
+	if err := api.ValidateIntegrationID(req.IntegrationID); err != nil {
+		return refusal(err)
 	}
-	run, err := s.Client.ExecuteWorkflow(ctx, s.options(api.DisconnectWorkflowID(integration), integration, "Disconnect "+integration),
-		api.DisconnectWorkflow, api.DisconnectRequest{IntegrationID: integration, RequestedBy: requestedBy})
+	run, err := start[struct{}](ctx, s, s.options(api.DisconnectWorkflowID(req.IntegrationID), req.IntegrationID,
+		"Disconnect "+req.IntegrationID), api.DisconnectWorkflow, req)
 	if err != nil {
 		return err
 	}
-	return run.Get(ctx, nil)
+	_, err = run.Get(ctx)
+	return err
 }

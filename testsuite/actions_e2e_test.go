@@ -132,7 +132,7 @@ func TestOnboardUser(t *testing.T) {
 	req := api.OnboardRequest{IntegrationID: id, RequestID: "onboard-1", RequestedBy: "hr@acme",
 		User: api.UserRef{Email: "New.Hire@acme.com"}, Activate: true, GroupID: group, RoleIDs: roles, Reset: api.ResetLink}
 
-	res, err := h.starter.OnboardUser(ctx, req)
+	res, err := wait(h.starter.OnboardUser(ctx, req))
 	require.NoError(t, err)
 	require.Len(t, res.Users, 1)
 	u := res.Users[0]
@@ -164,7 +164,7 @@ func TestOnboardUser(t *testing.T) {
 	// The same request again returns the first run's result and touches
 	// OneLogin no more.
 	before := h.sim.RequestCounts()
-	again, err := h.starter.OnboardUser(ctx, req)
+	again, err := wait(h.starter.OnboardUser(ctx, req))
 	require.NoError(t, err)
 	assert.Equal(t, res.ActionResult, again.ActionResult)
 	assert.Equal(t, link, again.Links[0].Reveal())
@@ -188,8 +188,8 @@ func TestOnboardUserFailsAtActivation(t *testing.T) {
 	h := connected(t, olsim.Options{Users: 20, Groups: 3, ActivateWithoutPassword: olsim.ActivateReject}, id, "")
 	hire, err := h.sim.CreateUser(olsim.Fields{"email": "no.password@acme.com"})
 	require.NoError(t, err)
-	res, err := h.starter.OnboardUser(ctxT(t, time.Minute), api.OnboardRequest{IntegrationID: id, RequestID: "onboard-2",
-		User: api.UserRef{ID: hire.ID}, Activate: true, GroupID: h.sim.Groups()[0].ID, Reset: api.ResetEmail})
+	res, err := wait(h.starter.OnboardUser(ctxT(t, time.Minute), api.OnboardRequest{IntegrationID: id, RequestID: "onboard-2",
+		User: api.UserRef{ID: hire.ID}, Activate: true, GroupID: h.sim.Groups()[0].ID, Reset: api.ResetEmail}))
 	require.NoError(t, err)
 	u := res.Users[0]
 	assert.Equal(t, api.OutcomeFailed, u.Outcome)
@@ -221,8 +221,8 @@ func TestOffboardUser(t *testing.T) {
 	require.NoError(t, err)
 	roles := h.simUser(leaver.ID).RoleIDs
 
-	res, err := h.starter.OffboardUser(ctx, api.OffboardRequest{IntegrationID: id, RequestID: "offboard-1", RequestedBy: "it@acme",
-		User: api.UserRef{Username: leaver.Username}, Suspend: true, Logout: true, RemoveRoles: true, ClearGroup: true})
+	res, err := wait(h.starter.OffboardUser(ctx, api.OffboardRequest{IntegrationID: id, RequestID: "offboard-1", RequestedBy: "it@acme",
+		User: api.UserRef{Username: leaver.Username}, Suspend: true, Logout: true, RemoveRoles: true, ClearGroup: true}))
 	require.NoError(t, err)
 	u := res.Users[0]
 	assert.Equal(t, api.OutcomeChanged, u.Outcome, "%+v", u)
@@ -246,8 +246,8 @@ func TestOffboardUser(t *testing.T) {
 	// email, OneLogin does not know the user, and the result says so.
 	gone := h.sim.Users()[7]
 	require.NoError(t, h.sim.DeleteUser(gone.ID))
-	res, err = h.starter.OffboardUser(ctx, api.OffboardRequest{IntegrationID: id, RequestID: "offboard-2",
-		User: api.UserRef{Email: gone.Email}, Suspend: true, Logout: true})
+	res, err = wait(h.starter.OffboardUser(ctx, api.OffboardRequest{IntegrationID: id, RequestID: "offboard-2",
+		User: api.UserRef{Email: gone.Email}, Suspend: true, Logout: true}))
 	require.NoError(t, err)
 	assert.Equal(t, []string{"failed/not_found"}, outcomes(res))
 	h.record("action-offboard-user-not-found", api.ActionWorkflowID(id, "offboard-2"), "")
@@ -278,7 +278,7 @@ func TestSuspendUsers200(t *testing.T) {
 			wasSuspended++
 		}
 	}
-	res, err := h.starter.SuspendUsers(ctx, actionReq(id, "bulk-suspend-1", refs...))
+	res, err := wait(h.starter.SuspendUsers(ctx, actionReq(id, "bulk-suspend-1", refs...)))
 	require.NoError(t, err)
 	require.Len(t, res.Users, 200)
 	assert.Zero(t, res.Failed, "%v", outcomes(res))
@@ -318,28 +318,28 @@ func TestActionWorkflows(t *testing.T) {
 		{name: "activate-users", do: func(r string) (starter.ActionResult, error) {
 			setStatus(pick(0), 2)
 			setStatus(pick(1), 1)
-			return h.starter.ActivateUsers(ctx, actionReq(id, r, api.UserRef{ID: pick(0).ID}, api.UserRef{Username: pick(1).Username}))
+			return wait(h.starter.ActivateUsers(ctx, actionReq(id, r, api.UserRef{ID: pick(0).ID}, api.UserRef{Username: pick(1).Username})))
 		}, check: func(res starter.ActionResult, err error) {
 			require.NoError(t, err)
 			assert.Equal(t, []string{"changed", "already_done"}, outcomes(res))
 			assert.Equal(t, 1, h.simUser(pick(0).ID).Status)
 		}},
 		{name: "activate-users-unknown-user", do: func(r string) (starter.ActionResult, error) {
-			return h.starter.ActivateUsers(ctx, actionReq(id, r, ghost, api.UserRef{ID: pick(0).ID}))
+			return wait(h.starter.ActivateUsers(ctx, actionReq(id, r, ghost, api.UserRef{ID: pick(0).ID})))
 		}, check: func(res starter.ActionResult, err error) {
 			require.NoError(t, err)
 			assert.Equal(t, []string{"failed/not_found", "already_done"}, outcomes(res))
 		}},
 		{name: "suspend-users", do: func(r string) (starter.ActionResult, error) {
 			setStatus(pick(2), 1)
-			return h.starter.SuspendUsers(ctx, actionReq(id, r, api.UserRef{Email: pick(2).Email}))
+			return wait(h.starter.SuspendUsers(ctx, actionReq(id, r, api.UserRef{Email: pick(2).Email})))
 		}, check: func(res starter.ActionResult, err error) {
 			require.NoError(t, err)
 			assert.Equal(t, []string{"changed"}, outcomes(res))
 			assert.Equal(t, 2, h.simUser(pick(2).ID).Status)
 		}},
 		{name: "suspend-users-refused-scope", do: func(r string) (starter.ActionResult, error) {
-			return h.starter.SuspendUsers(ctx, actionReq(reader, r, api.UserRef{ID: pick(3).ID}))
+			return wait(h.starter.SuspendUsers(ctx, actionReq(reader, r, api.UserRef{ID: pick(3).ID})))
 		}, check: func(_ starter.ActionResult, err error) {
 			require.Error(t, err)
 			assert.Equal(t, errcode.InsufficientScope, errcode.Of(err))
@@ -348,8 +348,8 @@ func TestActionWorkflows(t *testing.T) {
 		{name: "add-users-to-group", do: func(r string) (starter.ActionResult, error) {
 			require.NoError(t, h.sim.SetUserGroup(pick(4).ID, groups[0].ID))
 			require.NoError(t, h.sim.SetUserGroup(pick(5).ID, groups[3].ID))
-			return h.starter.AddUsersToGroup(ctx, api.GroupRequest{GroupID: groups[3].ID,
-				ActionRequest: actionReq(id, r, api.UserRef{ID: pick(4).ID}, api.UserRef{ID: pick(5).ID})})
+			return wait(h.starter.AddUsersToGroup(ctx, api.GroupRequest{GroupID: groups[3].ID,
+				ActionRequest: actionReq(id, r, api.UserRef{ID: pick(4).ID}, api.UserRef{ID: pick(5).ID})}))
 		}, check: func(res starter.ActionResult, err error) {
 			require.NoError(t, err)
 			assert.Equal(t, []string{"changed", "already_done"}, outcomes(res))
@@ -358,13 +358,13 @@ func TestActionWorkflows(t *testing.T) {
 			assert.Equal(t, groups[3].ID, h.stored(id, pick(4).ID).GroupID)
 		}},
 		{name: "add-users-to-group-unknown-group", do: func(r string) (starter.ActionResult, error) {
-			return h.starter.AddUsersToGroup(ctx, api.GroupRequest{GroupID: 31337, ActionRequest: actionReq(id, r, api.UserRef{ID: pick(4).ID})})
+			return wait(h.starter.AddUsersToGroup(ctx, api.GroupRequest{GroupID: 31337, ActionRequest: actionReq(id, r, api.UserRef{ID: pick(4).ID})}))
 		}, check: func(_ starter.ActionResult, err error) {
 			assert.Equal(t, errcode.NotFound, errcode.Of(err))
 		}},
 		{name: "remove-users-from-group", do: func(r string) (starter.ActionResult, error) {
-			return h.starter.RemoveUsersFromGroup(ctx, api.GroupRequest{GroupID: groups[3].ID,
-				ActionRequest: actionReq(id, r, api.UserRef{ID: pick(4).ID}, api.UserRef{ID: pick(6).ID})})
+			return wait(h.starter.RemoveUsersFromGroup(ctx, api.GroupRequest{GroupID: groups[3].ID,
+				ActionRequest: actionReq(id, r, api.UserRef{ID: pick(4).ID}, api.UserRef{ID: pick(6).ID})}))
 		}, check: func(res starter.ActionResult, err error) {
 			require.NoError(t, err)
 			assert.Equal(t, "changed", outcomes(res)[0])
@@ -374,14 +374,14 @@ func TestActionWorkflows(t *testing.T) {
 			}
 		}},
 		{name: "remove-users-from-group-unknown-user", do: func(r string) (starter.ActionResult, error) {
-			return h.starter.RemoveUsersFromGroup(ctx, api.GroupRequest{GroupID: groups[3].ID, ActionRequest: actionReq(id, r, ghost)})
+			return wait(h.starter.RemoveUsersFromGroup(ctx, api.GroupRequest{GroupID: groups[3].ID, ActionRequest: actionReq(id, r, ghost)}))
 		}, check: func(res starter.ActionResult, err error) {
 			require.NoError(t, err)
 			assert.Equal(t, []string{"failed/not_found"}, outcomes(res))
 		}},
 		{name: "add-users-to-role", do: func(r string) (starter.ActionResult, error) {
 			require.NoError(t, h.sim.RemoveUserRoles(pick(7).ID, roles[2].ID))
-			return h.starter.AddUsersToRole(ctx, api.RoleRequest{RoleID: roles[2].ID, ActionRequest: actionReq(id, r, api.UserRef{ID: pick(7).ID})})
+			return wait(h.starter.AddUsersToRole(ctx, api.RoleRequest{RoleID: roles[2].ID, ActionRequest: actionReq(id, r, api.UserRef{ID: pick(7).ID})}))
 		}, check: func(res starter.ActionResult, err error) {
 			require.NoError(t, err)
 			assert.Equal(t, []string{"changed"}, outcomes(res))
@@ -389,19 +389,19 @@ func TestActionWorkflows(t *testing.T) {
 			assert.Contains(t, h.stored(id, pick(7).ID).RoleIDs, roles[2].ID)
 		}},
 		{name: "add-users-to-role-unknown-role", do: func(r string) (starter.ActionResult, error) {
-			return h.starter.AddUsersToRole(ctx, api.RoleRequest{RoleID: 31337, ActionRequest: actionReq(id, r, api.UserRef{ID: pick(7).ID})})
+			return wait(h.starter.AddUsersToRole(ctx, api.RoleRequest{RoleID: 31337, ActionRequest: actionReq(id, r, api.UserRef{ID: pick(7).ID})}))
 		}, check: func(_ starter.ActionResult, err error) {
 			assert.Equal(t, errcode.NotFound, errcode.Of(err))
 		}},
 		{name: "remove-users-from-role", do: func(r string) (starter.ActionResult, error) {
-			return h.starter.RemoveUsersFromRole(ctx, api.RoleRequest{RoleID: roles[2].ID, ActionRequest: actionReq(id, r, api.UserRef{ID: pick(7).ID})})
+			return wait(h.starter.RemoveUsersFromRole(ctx, api.RoleRequest{RoleID: roles[2].ID, ActionRequest: actionReq(id, r, api.UserRef{ID: pick(7).ID})}))
 		}, check: func(res starter.ActionResult, err error) {
 			require.NoError(t, err)
 			assert.Equal(t, []string{"changed"}, outcomes(res))
 			assert.NotContains(t, h.simUser(pick(7).ID).RoleIDs, roles[2].ID)
 		}},
 		{name: "remove-users-from-role-unknown-user", do: func(r string) (starter.ActionResult, error) {
-			return h.starter.RemoveUsersFromRole(ctx, api.RoleRequest{RoleID: roles[2].ID, ActionRequest: actionReq(id, r, api.UserRef{ID: 1})})
+			return wait(h.starter.RemoveUsersFromRole(ctx, api.RoleRequest{RoleID: roles[2].ID, ActionRequest: actionReq(id, r, api.UserRef{ID: 1})}))
 		}, check: func(res starter.ActionResult, err error) {
 			require.NoError(t, err)
 			assert.Equal(t, []string{"failed/not_found"}, outcomes(res))
@@ -410,8 +410,8 @@ func TestActionWorkflows(t *testing.T) {
 			require.NoError(t, h.sim.SetUserGroup(pick(8).ID, groups[1].ID))
 			require.NoError(t, h.sim.SetUserGroup(pick(9).ID, groups[2].ID))
 			h.sim.ResetCounters()
-			return h.starter.CheckGroupMembership(ctx, api.GroupRequest{GroupID: groups[1].ID,
-				ActionRequest: actionReq(id, r, api.UserRef{ID: pick(8).ID}, api.UserRef{ID: pick(9).ID})})
+			return wait(h.starter.CheckGroupMembership(ctx, api.GroupRequest{GroupID: groups[1].ID,
+				ActionRequest: actionReq(id, r, api.UserRef{ID: pick(8).ID}, api.UserRef{ID: pick(9).ID})}))
 		}, check: func(res starter.ActionResult, err error) {
 			require.NoError(t, err)
 			assert.True(t, res.Users[0].InGroup)
@@ -422,13 +422,13 @@ func TestActionWorkflows(t *testing.T) {
 			}
 		}},
 		{name: "check-group-membership-unknown-user", do: func(r string) (starter.ActionResult, error) {
-			return h.starter.CheckGroupMembership(ctx, api.GroupRequest{GroupID: groups[1].ID, ActionRequest: actionReq(id, r, ghost)})
+			return wait(h.starter.CheckGroupMembership(ctx, api.GroupRequest{GroupID: groups[1].ID, ActionRequest: actionReq(id, r, ghost)}))
 		}, check: func(res starter.ActionResult, err error) {
 			require.NoError(t, err)
 			assert.Equal(t, []string{"failed/not_found"}, outcomes(res))
 		}},
 		{name: "generate-password-reset-link", do: func(r string) (starter.ActionResult, error) {
-			return h.starter.GeneratePasswordResetLink(ctx, actionReq(id, r, api.UserRef{ID: pick(10).ID}))
+			return wait(h.starter.GeneratePasswordResetLink(ctx, actionReq(id, r, api.UserRef{ID: pick(10).ID})))
 		}, check: func(res starter.ActionResult, err error) {
 			require.NoError(t, err)
 			require.Len(t, res.Links, 1)
@@ -441,14 +441,14 @@ func TestActionWorkflows(t *testing.T) {
 		{name: "generate-password-reset-link-no-email", do: func(r string) (starter.ActionResult, error) {
 			u, err := h.sim.CreateUser(olsim.Fields{"username": "no.mail"})
 			require.NoError(t, err)
-			return h.starter.GeneratePasswordResetLink(ctx, actionReq(id, r, api.UserRef{Username: u.Username}))
+			return wait(h.starter.GeneratePasswordResetLink(ctx, actionReq(id, r, api.UserRef{Username: u.Username})))
 		}, check: func(res starter.ActionResult, err error) {
 			require.NoError(t, err)
 			assert.Equal(t, []string{"failed/invalid_input"}, outcomes(res))
 			assert.Nil(t, res.Links)
 		}},
 		{name: "send-password-reset-email", do: func(r string) (starter.ActionResult, error) {
-			return h.starter.SendPasswordResetEmail(ctx, actionReq(id, r, api.UserRef{Email: pick(11).Email}))
+			return wait(h.starter.SendPasswordResetEmail(ctx, actionReq(id, r, api.UserRef{Email: pick(11).Email})))
 		}, check: func(res starter.ActionResult, err error) {
 			require.NoError(t, err)
 			assert.Equal(t, []string{"changed"}, outcomes(res))
@@ -456,14 +456,14 @@ func TestActionWorkflows(t *testing.T) {
 			assert.GreaterOrEqual(t, sent, 0, "OneLogin sent the email")
 		}},
 		{name: "send-password-reset-email-unknown-user", do: func(r string) (starter.ActionResult, error) {
-			return h.starter.SendPasswordResetEmail(ctx, actionReq(id, r, ghost))
+			return wait(h.starter.SendPasswordResetEmail(ctx, actionReq(id, r, ghost)))
 		}, check: func(res starter.ActionResult, err error) {
 			require.NoError(t, err)
 			assert.Equal(t, []string{"failed/not_found"}, outcomes(res))
 		}},
 		{name: "set-user-password", do: func(r string) (starter.ActionResult, error) {
-			return h.starter.SetUserPassword(ctx, starter.SetPasswordInput{IntegrationID: id, RequestID: r, RequestedBy: "agent@acme",
-				User: api.UserRef{ID: pick(12).ID}, Password: seal.NewSecret(goodPassword)})
+			return wait(h.starter.SetUserPassword(ctx, starter.SetPasswordInput{IntegrationID: id, RequestID: r, RequestedBy: "agent@acme",
+				User: api.UserRef{ID: pick(12).ID}, Password: seal.NewSecret(goodPassword)}))
 		}, check: func(res starter.ActionResult, err error) {
 			require.NoError(t, err)
 			assert.Equal(t, []string{"changed"}, outcomes(res))
@@ -473,8 +473,8 @@ func TestActionWorkflows(t *testing.T) {
 			assert.NotContains(t, text, goodPassword)
 		}},
 		{name: "set-user-password-policy-failure", do: func(r string) (starter.ActionResult, error) {
-			return h.starter.SetUserPassword(ctx, starter.SetPasswordInput{IntegrationID: id, RequestID: r, RequestedBy: "agent@acme",
-				User: api.UserRef{ID: pick(13).ID}, Password: seal.NewSecret(weakPassword)})
+			return wait(h.starter.SetUserPassword(ctx, starter.SetPasswordInput{IntegrationID: id, RequestID: r, RequestedBy: "agent@acme",
+				User: api.UserRef{ID: pick(13).ID}, Password: seal.NewSecret(weakPassword)}))
 		}, check: func(res starter.ActionResult, err error) {
 			require.NoError(t, err)
 			assert.Equal(t, []string{"failed/invalid_input"}, outcomes(res))
@@ -500,12 +500,12 @@ func TestActionWorkflows(t *testing.T) {
 
 	// A request id names one request: reusing it for another action is
 	// refused, and repeating it returns the first result without acting.
-	_, err := h.starter.ActivateUsers(ctx, actionReq(id, "req-suspend-users", api.UserRef{ID: pick(2).ID}))
+	_, err := wait(h.starter.ActivateUsers(ctx, actionReq(id, "req-suspend-users", api.UserRef{ID: pick(2).ID})))
 	assert.Equal(t, errcode.InvalidInput, errcode.Of(err))
 	assert.Contains(t, err.Error(), "SuspendUsers")
 	assert.Equal(t, 2, h.simUser(pick(2).ID).Status, "nothing was activated")
 	setStatus(pick(2), 1)
-	again, err := h.starter.SuspendUsers(ctx, actionReq(id, "req-suspend-users", api.UserRef{Email: pick(2).Email}))
+	again, err := wait(h.starter.SuspendUsers(ctx, actionReq(id, "req-suspend-users", api.UserRef{Email: pick(2).Email})))
 	require.NoError(t, err)
 	assert.Equal(t, []string{"changed"}, outcomes(again), "the first run's result")
 	assert.Equal(t, 1, h.simUser(pick(2).ID).Status, "and no second suspend")

@@ -28,8 +28,8 @@ func TestConnectSyncsAndSchedules(t *testing.T) {
 
 	run, err := h.starter.StartConnect(ctx, h.connectInput(id))
 	require.NoError(t, err)
-	var res api.ConnectResult
-	require.NoError(t, run.Get(ctx, &res))
+	res, err := run.Get(ctx)
+	require.NoError(t, err)
 	assert.Equal(t, "manage_all", res.Scope)
 	assert.True(t, res.CanAct)
 	assert.Equal(t, "acme", res.Subdomain)
@@ -96,7 +96,7 @@ func TestConnectSyncsAndSchedules(t *testing.T) {
 	// An on-demand full sync deletes what OneLogin deleted.
 	gone := h.sim.Users()[9].ID
 	require.NoError(t, h.sim.DeleteUser(gone))
-	full, err := h.starter.Sync(ctx, id, api.ModeFull)
+	full, err := h.starter.Sync(ctx, api.SyncRequest{IntegrationID: id, Mode: api.ModeFull})
 	require.NoError(t, err)
 	assert.EqualValues(t, 1, full.Users().Deleted)
 	_, err = h.store.GetUser(ctx, id, gone)
@@ -131,7 +131,7 @@ func TestConnectFailuresReachTheCallerAsCodes(t *testing.T) {
 			tc.mutate(&in)
 			run, err := h.starter.StartConnect(ctx, in)
 			require.NoError(t, err)
-			err = run.Get(ctx, nil)
+			_, err = run.Get(ctx)
 			require.Error(t, err)
 			assert.Equal(t, tc.code, errcode.Of(err))
 			st, err := h.store.GetIntegration(ctx, id)
@@ -161,11 +161,12 @@ func TestDuplicateStartsJoinTheRunningOne(t *testing.T) {
 	second, err := h.starter.StartConnect(ctx, h.connectInput(id))
 	require.NoError(t, err)
 	assert.Equal(t, first.GetRunID(), second.GetRunID())
-	require.NoError(t, first.Get(ctx, nil))
-
-	s1, err := h.starter.StartSync(ctx, id, api.ModeFull)
+	_, err = first.Get(ctx)
 	require.NoError(t, err)
-	s2, err := h.starter.StartSync(ctx, id, api.ModeFull)
+
+	s1, err := h.starter.StartSync(ctx, api.SyncRequest{IntegrationID: id, Mode: api.ModeFull})
+	require.NoError(t, err)
+	s2, err := h.starter.StartSync(ctx, api.SyncRequest{IntegrationID: id, Mode: api.ModeFull})
 	require.NoError(t, err)
 	assert.Equal(t, s1.GetRunID(), s2.GetRunID())
 
@@ -174,7 +175,8 @@ func TestDuplicateStartsJoinTheRunningOne(t *testing.T) {
 		p, err := h.ops.Progress(ctx, s1.GetID(), s1.GetRunID())
 		return err == nil && p.Phase == api.PhaseReading && p.Kinds["users"].Pages > 0
 	}, 30*time.Second, 50*time.Millisecond)
-	require.NoError(t, s1.Get(ctx, nil))
+	_, err = s1.Get(ctx)
+	require.NoError(t, err)
 	p, err := h.ops.Progress(ctx, s1.GetID(), s1.GetRunID())
 	require.NoError(t, err)
 	assert.Equal(t, api.PhaseDone, p.Phase)
@@ -213,8 +215,8 @@ func TestWorkerRestartMidSyncResumes(t *testing.T) {
 	}, time.Minute, 20*time.Millisecond)
 	h.worker.Stop()
 	h.startWorker()
-	var res api.ConnectResult
-	require.NoError(t, run.Get(ctx, &res))
+	_, err = run.Get(ctx)
+	require.NoError(t, err)
 	st, err := h.store.IntegrationStatus(ctx, id)
 	require.NoError(t, err)
 	assert.EqualValues(t, 1500, st.Users, "every user arrived once the new worker took over")
@@ -229,7 +231,7 @@ func TestDisconnect(t *testing.T) {
 	const id = "e2e-disconnect"
 	_, err := h.starter.Connect(ctx, h.connectInput(id))
 	require.NoError(t, err)
-	require.NoError(t, h.starter.Disconnect(ctx, id, "ops@olflow"))
+	require.NoError(t, h.starter.Disconnect(ctx, api.DisconnectRequest{IntegrationID: id, RequestedBy: "ops@olflow"}))
 	_, err = h.client.ScheduleClient().GetHandle(ctx, api.ScheduleID(id)).Describe(ctx)
 	var nf *serviceerror.NotFound
 	assert.True(t, errors.As(err, &nf), "schedule deleted: %v", err)
@@ -237,7 +239,7 @@ func TestDisconnect(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, directory.StatusDisconnected, in.Status)
 	assert.Equal(t, 1, h.sim.RequestCount("POST /auth/oauth2/revoke"))
-	_, err = h.starter.Sync(ctx, id, "")
+	_, err = h.starter.Sync(ctx, api.SyncRequest{IntegrationID: id, Mode: ""})
 	assert.Equal(t, errcode.NotFound, errcode.Of(err))
 	h.record("disconnect", api.DisconnectWorkflowID(id), "")
 	h.record("sync-fails-disconnected", api.SyncWorkflowID(id), "")
@@ -255,7 +257,7 @@ func TestSyncWithScopeLostMidwayIsPartialAndDeletesNothing(t *testing.T) {
 	gone := h.sim.Users()[0].ID
 	require.NoError(t, h.sim.DeleteUser(gone))
 
-	_, err = h.starter.Sync(ctx, id, api.ModeFull)
+	_, err = h.starter.Sync(ctx, api.SyncRequest{IntegrationID: id, Mode: api.ModeFull})
 	require.Error(t, err)
 	assert.Equal(t, errcode.InsufficientScope, errcode.Of(err))
 	_, err = h.store.GetUser(ctx, id, gone)

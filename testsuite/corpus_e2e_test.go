@@ -34,16 +34,22 @@ func (h *harness) completedActivities(workflowID string) int {
 	return n
 }
 
+// startedRun is a run the starter or the SDK client started.
+type startedRun interface {
+	GetID() string
+	GetRunID() string
+}
+
 // cancelAfter cancels a run once it has completed n activities, waits for
 // it to close, and requires that the cancel is what ended it (unless
 // anyClose: a release may end a cancelled run otherwise).
-func (h *harness) cancelAfter(run client.WorkflowRun, n int, anyClose ...bool) {
+func (h *harness) cancelAfter(run startedRun, n int, anyClose ...bool) {
 	h.t.Helper()
 	ctx := ctxT(h.t, 2*time.Minute)
 	require.Eventually(h.t, func() bool { return h.completedActivities(run.GetID()) >= n },
 		time.Minute, 50*time.Millisecond, "%s never completed %d activities", run.GetID(), n)
 	require.NoError(h.t, h.client.CancelWorkflow(ctx, run.GetID(), run.GetRunID()))
-	err := run.Get(ctx, nil)
+	err := h.client.GetWorkflow(ctx, run.GetID(), run.GetRunID()).Get(ctx, nil)
 	if len(anyClose) > 0 && anyClose[0] {
 		return
 	}
@@ -107,7 +113,7 @@ func TestCorpusCancelledActions(t *testing.T) {
 func ptr[T any](v T) *T { return &v }
 
 // startSetPassword starts SetUserPassword without waiting for it.
-func (h *harness) startSetPassword(ctx context.Context, integration, requestID string, user int64) client.WorkflowRun {
+func (h *harness) startSetPassword(ctx context.Context, integration, requestID string, user int64) startedRun {
 	h.t.Helper()
 	req := api.SetPasswordRequest{IntegrationID: integration, RequestID: requestID, RequestedBy: "agent@acme",
 		User: api.UserRef{ID: user}}
@@ -128,7 +134,7 @@ func TestCorpusCancelledLifecycle(t *testing.T) {
 	h.sim.SetFaults(olsim.Faults{Latency: 300 * time.Millisecond})
 
 	t.Run("sync", func(t *testing.T) {
-		run, err := h.starter.StartSync(ctx, id, api.ModeFull)
+		run, err := h.starter.StartSync(ctx, api.SyncRequest{IntegrationID: id, Mode: api.ModeFull})
 		require.NoError(t, err)
 		h.cancelAfter(run, 1)
 		h.record("sync-cancelled", run.GetID(), run.GetRunID())
@@ -160,8 +166,8 @@ func TestCorpusWaitsForAnnouncedReset(t *testing.T) {
 	// Open a v1 window with a metered call, then move the simulator's clock
 	// to 3 s before that window resets: the next 429 announces 3 s.
 	nearReset := func(requestID string) {
-		_, err := h.starter.CheckGroupMembership(ctx, api.GroupRequest{GroupID: h.sim.Groups()[0].ID,
-			ActionRequest: actionReq(id, requestID, api.UserRef{ID: users[0].ID})})
+		_, err := wait(h.starter.CheckGroupMembership(ctx, api.GroupRequest{GroupID: h.sim.Groups()[0].ID,
+			ActionRequest: actionReq(id, requestID, api.UserRef{ID: users[0].ID})}))
 		require.NoError(t, err)
 		_, _, reset := h.sim.RateLimitStatus()
 		require.Greater(t, reset, 3)
@@ -170,12 +176,12 @@ func TestCorpusWaitsForAnnouncedReset(t *testing.T) {
 	}
 
 	nearReset("open-window-1")
-	_, err := h.starter.Sync(ctx, id, api.ModeFull)
+	_, err := h.starter.Sync(ctx, api.SyncRequest{IntegrationID: id, Mode: api.ModeFull})
 	require.NoError(t, err)
 	h.record("sync-full-waited-429", api.SyncWorkflowID(id), "")
 
 	nearReset("open-window-2")
-	res, err := h.starter.SuspendUsers(ctx, actionReq(id, "suspend-after-429", api.UserRef{ID: users[1].ID}))
+	res, err := wait(h.starter.SuspendUsers(ctx, actionReq(id, "suspend-after-429", api.UserRef{ID: users[1].ID})))
 	require.NoError(t, err)
 	require.Equal(t, 1, res.Changed+res.AlreadyDone)
 	h.record("action-suspend-users-waited-429", api.ActionWorkflowID(id, "suspend-after-429"), "")
@@ -209,8 +215,8 @@ func TestCorpusRefusals(t *testing.T) {
 		{api.OnboardUserWorkflow, &api.OnboardRequest{IntegrationID: reader, RequestID: "r-onboard", RequestedBy: "agent@acme", User: user, Activate: true}},
 		{api.OffboardUserWorkflow, &api.OffboardRequest{IntegrationID: reader, RequestID: "r-offboard", RequestedBy: "agent@acme", User: user, Suspend: true}},
 	}
-	closed := func(run client.WorkflowRun, name string) {
-		err := run.Get(ctx, nil)
+	closed := func(run startedRun, name string) {
+		err := h.client.GetWorkflow(ctx, run.GetID(), run.GetRunID()).Get(ctx, nil)
 		require.Error(t, err, "%s must fail", name)
 		h.record(name, run.GetID(), run.GetRunID())
 	}

@@ -218,3 +218,13 @@ func (h *harness) record(name, workflowID, runID string) {
 	_, err = f.Write(append(b, '\n'))
 	require.NoError(h.t, errors.Join(err, f.Close()))
 }
+
+// wait waits for a started action's result, as the product backend would.
+func wait(run *starter.Run[starter.ActionResult], err error) (starter.ActionResult, error) {
+	if err != nil {
+		return starter.ActionResult{}, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	return run.Get(ctx)
+}

@@ -161,7 +161,7 @@ func TestWorkerCommandMetricsLogsAndGracefulStop(t *testing.T) {
 
 	// A stop mid-sync lets the running reads finish on this worker.
 	sim.SetFaults(olsim.Faults{Latency: 40 * time.Millisecond})
-	run, err := st.StartSync(ctx, id, api.ModeFull)
+	run, err := st.StartSync(ctx, api.SyncRequest{IntegrationID: id, Mode: api.ModeFull})
 	require.NoError(t, err)
 	require.Eventually(t, func() bool {
 		p, err := (&ops.Ops{Client: st.Client, DataConverter: dataConverter()}).Progress(ctx, run.GetID(), run.GetRunID())
@@ -187,8 +187,8 @@ func TestWorkerCommandMetricsLogsAndGracefulStop(t *testing.T) {
 
 	// Another worker takes the run over and finishes it.
 	w2 := startWorkerCommand(t, env)
-	var sync api.SyncResult
-	require.NoError(t, run.Get(ctx, &sync))
+	sync, err := run.Get(ctx)
+	require.NoError(t, err)
 	assert.Equal(t, 600, sync.Users().Items)
 	assert.Equal(t, 0, w2.stop(t))
 

@@ -29,7 +29,7 @@ const (
 	passwordAction
 )
 
-// action is one identity action command; all run through Starter.Act.
+// action is one identity action command; all start through Starter.StartAction.
 type action struct {
 	workflow string
 	kind     actionKind
@@ -260,12 +260,16 @@ func (a *app) runAction(ctx context.Context, act action, f *actionFlags) error {
 		}
 		return a.emitStarted(run.GetID(), run.GetRunID())
 	}
-	var res starter.ActionResult
+	var run *starter.Run[starter.ActionResult]
 	if act.kind == passwordAction {
-		res, err = st.SetUserPassword(ctx, password)
+		run, err = st.SetUserPassword(ctx, password)
 	} else {
-		res, err = st.Act(ctx, act.workflow, req)
+		run, err = st.StartAction(ctx, act.workflow, req)
 	}
+	if err != nil {
+		return err
+	}
+	res, err := run.Get(ctx)
 	if err != nil {
 		return err
 	}
@@ -334,7 +338,11 @@ func (a *app) demoOnboard(ctx context.Context, st *starter.Starter, d *demo) (st
 		User: api.UserRef{Email: hire.Email}, Activate: true, GroupID: groups[0].ID,
 		RoleIDs: []int64{roles[0].ID, roles[1].ID}, Reset: api.ResetLink}
 	d.step("Onboarding the new hire %s: activate, group %q, roles %q and %q, reset link", hire.Email, groups[0].Name, roles[0].Name, roles[1].Name)
-	res, err := st.OnboardUser(ctx, req)
+	run, err := st.OnboardUser(ctx, req)
+	if err != nil {
+		return "", err
+	}
+	res, err := run.Get(ctx)
 	if err != nil {
 		return "", err
 	}

@@ -105,7 +105,7 @@ stdin) or from the variable --client-secret-env names; never from a flag.`,
 			}
 			var res api.ConnectResult
 			err = a.follow(ctx, st, "connect "+in.IntegrationID, api.InitialSyncWorkflowID(in.IntegrationID), since,
-				func() error { return run.Get(ctx, &res) })
+				func() error { res, err = run.Get(ctx); return err })
 			if err != nil {
 				return err
 			}
@@ -175,7 +175,7 @@ disconnected. Synced data stays in the store for the product to keep or purge.`,
 				return err
 			}
 			defer st.Close()
-			if err := st.Disconnect(ctx, integration, by); err != nil {
+			if err := st.Disconnect(ctx, api.DisconnectRequest{IntegrationID: integration, RequestedBy: by}); err != nil {
 				return err
 			}
 			v := map[string]string{"IntegrationID": integration, "Status": "disconnected"}
@@ -204,7 +204,7 @@ what OneLogin no longer has. With --wait it draws a live progress bar.`,
 				return err
 			}
 			defer st.Close()
-			run, err := st.StartSync(ctx, integration, mode)
+			run, err := st.StartSync(ctx, api.SyncRequest{IntegrationID: integration, Mode: mode})
 			if err != nil {
 				return err
 			}
@@ -212,7 +212,7 @@ what OneLogin no longer has. With --wait it draws a live progress bar.`,
 				return a.emitStarted(run.GetID(), run.GetRunID())
 			}
 			var res api.SyncResult
-			err = a.follow(ctx, st, "sync "+integration, run.GetID(), time.Time{}, func() error { return run.Get(ctx, &res) })
+			err = a.follow(ctx, st, "sync "+integration, run.GetID(), time.Time{}, func() error { res, err = run.Get(ctx); return err })
 			if err != nil {
 				return err
 			}

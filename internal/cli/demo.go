@@ -139,7 +139,7 @@ func (a *app) runDemo(ctx context.Context, o demoOptions) error {
 	var res api.ConnectResult
 	since := time.Now().Add(-time.Minute)
 	if err := a.follow(ctx, st, "connect", api.InitialSyncWorkflowID(o.integration), since,
-		func() error { return run.Get(ctx, &res) }); err != nil {
+		func() error { res, err = run.Get(ctx); return err }); err != nil {
 		return err
 	}
 	printConnect(d.out, res)
