@@ -145,6 +145,7 @@ func banner(w io.Writer, base string, sim *olsim.Server) {
 	o := sim.Options()
 	limit, _, _ := sim.RateLimitStatus()
 	cred := o.Credentials[0]
+	size := sim.Size()
 	fmt.Fprintf(w, `olsim: OneLogin simulator listening on %[1]s
   tenant:      %[2]s (account %[3]d); also served under %[1]s/t/%[2]s/
   org:         %[4]d users, %[5]d groups, %[6]d roles, %[7]d apps (seed %[8]d)
@@ -163,7 +164,7 @@ Try:
   curl -s -D - "%[1]s/api/2/users?cursor=<After-Cursor>" -H "Authorization: Bearer $TOKEN"
 `,
 		base, o.Subdomain, o.AccountID,
-		len(sim.Users()), len(sim.Groups()), len(sim.Roles()), len(sim.Apps()), o.Seed,
+		size.Users, size.Groups, size.Roles, size.Apps, o.Seed,
 		cred.ClientID, cred.ClientSecret, cred.Scope,
 		limit, o.UsersMaxLimit, o.TokenTTL, o.Faults.Latency, o.Faults.Jitter, o.Faults.ErrorRate)
 }

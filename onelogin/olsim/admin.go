@@ -171,9 +171,8 @@ func (s *Server) adminStats() map[string]any {
 
 func (s *Server) adminState(*http.Request) (any, error) {
 	st := s.adminStats()
-	s.mu.Lock()
-	st["org"] = map[string]int{"users": len(s.users), "groups": len(s.groups), "roles": len(s.roles), "apps": len(s.apps)}
-	s.mu.Unlock()
+	n := s.Size()
+	st["org"] = map[string]int{"users": n.Users, "groups": n.Groups, "roles": n.Roles, "apps": n.Apps}
 	st["subdomain"], st["account_id"] = s.opts.Subdomain, s.opts.AccountID
 	st["now"] = formatTime(s.clock.Now())
 	st["faults"], st["credentials"] = s.Faults(), s.credentialsWire()

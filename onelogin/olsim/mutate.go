@@ -19,10 +19,23 @@ func (s *Server) Users() []User {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := make([]User, 0, len(s.users))
-	for _, id := range sortedKeys(s.users) {
-		out = append(out, s.userSnapshot(s.users[id]))
+	for _, u := range s.order {
+		out = append(out, s.userSnapshot(u))
 	}
 	return out
+}
+
+// OrgSize counts what the org holds.
+type OrgSize struct {
+	Users, Groups, Roles, Apps int
+}
+
+// Size counts users, groups, roles and apps without copying them, unlike
+// len(Users()), which at a million users copies a million.
+func (s *Server) Size() OrgSize {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return OrgSize{Users: len(s.users), Groups: len(s.groups), Roles: len(s.roles), Apps: len(s.apps)}
 }
 
 // User returns one user.

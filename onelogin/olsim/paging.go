@@ -1,9 +1,11 @@
 package olsim
 
 import (
+	"cmp"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"strconv"
@@ -136,10 +138,10 @@ func (c *call) parseListQuery(spec listSpec) (listQuery, *response) {
 	return lq, nil
 }
 
-// predicates builds the filters the query names; unknown parameters are
-// ignored, as OneLogin does.
-func (c *call) predicates(q listQuery, spec listSpec) ([]func(item) bool, *response) {
-	var preds []func(item) bool
+// predicates builds the filters the query names, by parameter; unknown
+// parameters are ignored, as OneLogin does.
+func (c *call) predicates(q listQuery, spec listSpec) (map[string]predicate, *response) {
+	preds := map[string]predicate{}
 	for k := range q.rest {
 		f := spec.filters[k]
 		if f == nil && spec.customAttrs && strings.HasPrefix(k, "custom_attributes.") {
@@ -154,15 +156,46 @@ func (c *call) predicates(q listQuery, spec listSpec) ([]func(item) bool, *respo
 		} else if err != nil {
 			return nil, c.fail(400, fmt.Sprintf("invalid value in %q", k))
 		}
-		preds = append(preds, pred)
+		preds[k] = pred
 	}
 	return preds, nil
 }
 
-// list is the one paginator: it filters, sorts and pages items against the
-// data as it is now (so a delete between pages shifts later pages, as on
+// source is a collection the paginator pages over, addressed by id.
+type source struct {
+	key string                // names the collection in cache keys (route and parent id)
+	all idSeq                 // every element, ascending by id
+	rec func(id int64) record // an element as filters and sorts see it
+	// recs, if set, reads candidates by position for a scan; the record it
+	// returns is valid until the next call.
+	recs   func(cands idSeq) func(i int) record
+	render func(id int64) item // an element's wire form
+	// narrow, if set, answers filters from an index: candidate ids
+	// (ascending) and the parameters they fully answer. nil candidates
+	// means no index applies.
+	narrow func(q listQuery) (idSeq, []string)
+}
+
+// itemSource pages over rendered elements, for small collections.
+func itemSource(key string, items []item) source {
+	byID := make(map[int64]item, len(items))
+	ids := make(idList, 0, len(items))
+	for _, it := range items {
+		id, _ := asInt64(it["id"])
+		byID[id] = it
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return source{key: key, all: ids,
+		rec:    func(id int64) record { return itemRecord(byID[id]) },
+		render: func(id int64) item { return byID[id] },
+	}
+}
+
+// list is the one paginator: it filters, sorts and pages a source against
+// the data as it is now (so a delete between pages shifts later pages, as on
 // OneLogin), projects fields and renders v2 headers or the v1 envelope.
-func (c *call) list(items []item, spec listSpec) *response {
+func (c *call) list(src source, spec listSpec) *response {
 	q, fail := c.parseListQuery(spec)
 	if fail != nil {
 		return fail
@@ -171,37 +204,33 @@ func (c *call) list(items []item, spec listSpec) *response {
 	if fail != nil {
 		return fail
 	}
-	items = slices.DeleteFunc(items, func(it item) bool {
-		for _, p := range preds {
-			if !p(it) {
-				return true
+	cands := src.all
+	if src.narrow != nil {
+		if ids, used := src.narrow(q); ids != nil {
+			cands = ids
+			for _, k := range used {
+				delete(preds, k)
 			}
 		}
-		return false
-	})
-	if len(items) > 0 {
-		if _, ok := items[0][q.sort]; !ok {
-			return c.badArg("Invalid sort field")
-		}
 	}
-	slices.SortStableFunc(items, func(a, b item) int {
-		r := compareValues(a[q.sort], b[q.sort])
-		if q.desc {
-			r = -r
-		}
-		if r == 0 {
-			r = compareValues(a["id"], b["id"])
-		}
-		return r
-	})
+	matched, fail := c.match(src, q, cands, preds)
+	if fail != nil {
+		return fail
+	}
 
-	total := len(items)
+	total := matched.Len()
 	pages := (total + q.limit - 1) / q.limit
 	start := min((q.page-1)*q.limit, total)
-	page := project(items[start:min(start+q.limit, total)], q, spec)
-	if page == nil {
-		page = []item{} // an empty page is [], never null
+	end := min(start+q.limit, total)
+	rendered := make([]item, 0, end-start)
+	for i := start; i < end; i++ {
+		j := i
+		if q.desc && q.sort == "id" {
+			j = total - 1 - i
+		}
+		rendered = append(rendered, src.render(matched.At(j)))
 	}
+	page := project(rendered, q, spec)
 
 	if c.rt.version == apiV1 {
 		return c.v1Page(page, q, pages)
@@ -220,6 +249,68 @@ func (c *call) list(items []item, spec listSpec) *response {
 		h.Set("Before-Cursor", q.cursor(q.page-1))
 	}
 	return r
+}
+
+// match filters the candidates and orders them by the sort field (ties by
+// id). Ordered by id, the result is ascending and list reads it backwards
+// for a descending sort. Unfiltered id order is the candidates themselves;
+// anything else is computed once per data version.
+func (c *call) match(src source, q listQuery, cands idSeq, preds map[string]predicate) (idSeq, *response) {
+	if cands.Len() > 0 {
+		if _, ok := src.rec(cands.At(0)).value(q.sort); !ok || strings.Contains(q.sort, ".") {
+			return nil, c.badArg("Invalid sort field")
+		}
+	}
+	if len(preds) == 0 && q.sort == "id" {
+		return cands, nil
+	}
+	filters := maps.Clone(q.rest)
+	filters.Del("fields")
+	key := fmt.Sprintf("%s|%s|%t|%s", src.key, q.sort, q.desc, filters.Encode())
+	return c.s.cached(key, func() idList {
+		recAt := func(i int) record { return src.rec(cands.At(i)) }
+		if src.recs != nil {
+			recAt = src.recs(cands)
+		}
+		checks := slices.Collect(maps.Values(preds))
+		out := make(idList, 0, min(cands.Len(), 1024))
+	next:
+		for i := range cands.Len() {
+			r := recAt(i)
+			for _, p := range checks {
+				if !p(r) {
+					continue next
+				}
+			}
+			out = append(out, cands.At(i))
+		}
+		if q.sort != "id" {
+			sortByField(out, src, q.sort, q.desc)
+		}
+		return out
+	}), nil
+}
+
+// sortByField orders ids by one field (nulls last), ties ascending by id.
+func sortByField(ids idList, src source, field string, desc bool) {
+	type keyed struct {
+		key any
+		id  int64
+	}
+	ks := make([]keyed, len(ids))
+	for i, id := range ids {
+		ks[i] = keyed{lookup(src.rec(id), field), id}
+	}
+	slices.SortStableFunc(ks, func(a, b keyed) int {
+		r := compareValues(a.key, b.key)
+		if desc {
+			r = -r
+		}
+		return cmp.Or(r, cmp.Compare(a.id, b.id))
+	})
+	for i, k := range ks {
+		ids[i] = k.id
+	}
 }
 
 func (c *call) v1Page(page []item, q listQuery, pages int) *response {

@@ -18,11 +18,11 @@ const (
 	roleAdmins memberKind = "admins"
 )
 
-func (r *role) members(k memberKind) map[int64]membership {
+func (r *role) members(k memberKind) *memberSet {
 	if k == roleAdmins {
-		return r.admins
+		return &r.admins
 	}
-	return r.users
+	return &r.users
 }
 
 func (s *Server) role(id int64) *role {
@@ -37,16 +37,13 @@ func (s *Server) role(id int64) *role {
 // the user's updated_at unless Options.RoleChangesKeepUpdatedAt.
 func (s *Server) setMember(r *role, k memberKind, userID int64, add bool, now time.Time) {
 	m := r.members(k)
-	if _, ok := m[userID]; ok == add {
+	changed := add && m.add(member{id: userID, addedAt: unixMilli(now), addedBy: s.ownerID}) || !add && m.remove(userID)
+	if !changed {
 		return
 	}
-	if add {
-		m[userID] = membership{addedAt: now, addedBy: s.ownerID}
-	} else {
-		delete(m, userID)
-	}
+	s.version++
 	if u := s.users[userID]; u != nil && k == roleUsers && !s.opts.RoleChangesKeepUpdatedAt {
-		touch(&u.User, now)
+		s.touch(&u.User, now)
 	}
 }
 
@@ -59,7 +56,7 @@ func (s *Server) replaceUserRoles(u *user, ids []int64, now time.Time) {
 
 func roleWire(r *role) item {
 	return item{"id": r.id, "name": r.name, "apps": idsOrEmpty(slices.Clone(r.apps)),
-		"users": idsOrEmpty(sortedKeys(r.users)), "admins": idsOrEmpty(sortedKeys(r.admins))}
+		"users": r.users.ids(), "admins": r.admins.ids()}
 }
 
 func (s *Server) roleItems() []item {
@@ -73,7 +70,7 @@ func (s *Server) roleItems() []item {
 // listRoles serves GET /api/2/roles: id and name, plus the arrays named in
 // fields (or Options.RoleDefaultFields).
 func (s *Server) listRoles(c *call) *response {
-	return c.list(s.roleItems(), listSpec{
+	return c.list(itemSource("roles", s.roleItems()), listSpec{
 		defLimit: 50, maxLimit: 650, keep: []string{"name"},
 		defaultFields: append([]string{}, s.opts.RoleDefaultFields...),
 		filters: map[string]filterSpec{
@@ -84,9 +81,10 @@ func (s *Server) listRoles(c *call) *response {
 }
 
 // appNameFilter matches roles holding an app whose name matches.
-func (s *Server) appNameFilter(value string) (func(item) bool, error) {
-	return func(it item) bool {
-		for _, id := range it["apps"].([]int64) {
+func (s *Server) appNameFilter(value string) (predicate, error) {
+	return func(r record) bool {
+		apps, _ := lookup(r, "apps").([]int64)
+		for _, id := range apps {
 			if a := s.app(id); a != nil && matchText(value, a.Name) {
 				return true
 			}
@@ -101,7 +99,7 @@ func (s *Server) listRolesV1(c *call) *response {
 	for i, r := range s.roles {
 		items[i] = item{"id": r.id, "name": r.name}
 	}
-	return c.list(items, listSpec{defLimit: 50, maxLimit: 50,
+	return c.list(itemSource("roles v1", items), listSpec{defLimit: 50, maxLimit: 50,
 		filters: map[string]filterSpec{"name": textFilter("name"), "id": intFilter("id")}})
 }
 
@@ -122,9 +120,9 @@ func (s *Server) getRole(c *call) *response {
 	return v2JSON(200, roleWire(r))
 }
 
-// listRoleMembers serves GET /api/2/roles/:id/{users,admins} (§8). Every
-// user is rendered with "assigned"; include_unassigned=false (the default,
-// carried in the cursor) keeps only members.
+// listRoleMembers serves GET /api/2/roles/:id/{users,admins} (§8): the
+// role's members, ascending by id, or with include_unassigned=true (the
+// default false travels in the cursor) every user, marked "assigned".
 func (s *Server) listRoleMembers(k memberKind) func(*call) *response {
 	return func(c *call) *response {
 		r, fail := c.lookupRole()
@@ -132,35 +130,33 @@ func (s *Server) listRoleMembers(k memberKind) func(*call) *response {
 			return fail
 		}
 		members := r.members(k)
-		items := make([]item, 0, len(s.users))
-		for _, id := range sortedKeys(s.users) {
+		render := func(id int64) item {
 			u := s.users[id]
 			it := item{"id": u.ID, "name": strings.TrimSpace(u.Firstname + " " + u.Lastname), "username": u.Username,
 				"email": u.Email, "assigned": false, "added_by": nil, "added_at": nil}
-			if m, ok := members[id]; ok {
-				it["assigned"], it["added_at"], it["added_by"] = true, formatTime(m.addedAt), s.actor(m.addedBy)
+			if m, ok := members.get(id); ok {
+				it["assigned"], it["added_at"], it["added_by"] = true, formatTime(time.UnixMilli(m.addedAt)), s.actor(m.addedBy)
 			}
-			items = append(items, it)
+			return it
 		}
-		return c.list(items, listSpec{
+		src := source{
+			key:    fmt.Sprintf("role %d %s", r.id, k),
+			all:    s.order,
+			rec:    func(id int64) record { return &userRec{s: s, u: s.users[id]} },
+			recs:   s.userRecs(false),
+			render: render,
+			narrow: func(q listQuery) (idSeq, []string) {
+				if q.rest.Get("include_unassigned") == "true" {
+					return s.order, []string{"include_unassigned"}
+				}
+				return *members, []string{"include_unassigned"}
+			},
+		}
+		return c.list(src, listSpec{
 			defLimit: 50, maxLimit: s.opts.RoleUsersMaxLimit, defaults: map[string]string{"include_unassigned": "false"},
-			filters: map[string]filterSpec{"name": s.userNameFilter, "include_unassigned": assignedFilter, "id": intFilter("id")},
+			filters: map[string]filterSpec{"name": textFilter("firstname", "lastname", "username", "email"), "id": intFilter("id")},
 		})
 	}
-}
-
-func assignedFilter(value string) (func(item) bool, error) {
-	all := value == "true"
-	return func(it item) bool { return all || it["assigned"] == true }, nil
-}
-
-// userNameFilter matches first name, last name, username or email.
-func (s *Server) userNameFilter(value string) (func(item) bool, error) {
-	return func(it item) bool {
-		u := s.users[it["id"].(int64)]
-		return u != nil && (matchText(value, u.Firstname) || matchText(value, u.Lastname) ||
-			matchText(value, u.Username) || matchText(value, u.Email))
-	}, nil
 }
 
 // actor renders added_by.

@@ -26,6 +26,11 @@ type Server struct {
 	mu         sync.Mutex
 	rng        *rand.Rand // fault decisions, tokens, invite links
 	users      map[int64]*user
+	order      userList         // every user, ascending by id
+	groupIdx   map[int64]idList // group id -> member user ids
+	updIdx     updIndex         // users by updated_at
+	version    uint64           // bumped by every change; keys the list cache
+	cache      listCache
 	nextUserID int64
 	ownerID    int64 // the account owner: "added_by" for API role changes
 	groups     []Group
@@ -49,13 +54,14 @@ type Server struct {
 func New(opts Options) *Server {
 	opts = opts.withDefaults()
 	s := &Server{
-		opts:   opts,
-		clock:  opts.Clock,
-		rng:    rand.New(rand.NewPCG(uint64(opts.Seed), 0x6f6c73696d)), // "olsim"
-		users:  map[int64]*user{},
-		creds:  map[string]*credential{},
-		tokens: map[string]*token{},
-		counts: map[string]int{},
+		opts:     opts,
+		clock:    opts.Clock,
+		rng:      rand.New(rand.NewPCG(uint64(opts.Seed), 0x6f6c73696d)), // "olsim"
+		users:    map[int64]*user{},
+		groupIdx: map[int64]idList{},
+		creds:    map[string]*credential{},
+		tokens:   map[string]*token{},
+		counts:   map[string]int{},
 	}
 	for _, c := range opts.Credentials {
 		s.addCredential(c)

@@ -28,7 +28,7 @@ func (s *Server) setState(c *call) *response {
 		return v1Err(400, "state is invalid")
 	}
 	u.State = state
-	touch(&u.User, c.now)
+	s.touch(&u.User, c.now)
 	return v1OK(nil)
 }
 
@@ -51,7 +51,7 @@ func (s *Server) setPasswordClearText(c *call) *response {
 		return v1Err(400, strings.Join(msgs, ", "))
 	}
 	setPassword(u, body.Password, c.now, false)
-	touch(&u.User, c.now)
+	s.touch(&u.User, c.now)
 	return v1OK(nil)
 }
 
@@ -81,7 +81,7 @@ func (s *Server) lockUser(c *call) *response {
 	if minutes > 0 {
 		u.LockedUntil = ptr(c.now.Add(time.Duration(minutes) * time.Minute))
 	}
-	touch(&u.User, c.now)
+	s.touch(&u.User, c.now)
 	return v1OK(nil)
 }
 
