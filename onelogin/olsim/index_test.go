@@ -46,11 +46,11 @@ func TestIndexesFollowChanges(t *testing.T) {
 	group, role := h.sim.Groups()[1], h.sim.Roles()[0]
 	since := epoch.Add(time.Minute)
 	queries := map[string]func(olsim.User) bool{
-		fmt.Sprintf("group_id=%d", group.ID): func(u olsim.User) bool { return u.GroupID == group.ID },
-		fmt.Sprintf("role_ids=%d", role.ID):  func(u olsim.User) bool { return slices.Contains(u.RoleIDs, role.ID) },
+		fmt.Sprintf("group_id=%d", group.ID):                               func(u olsim.User) bool { return u.GroupID == group.ID },
+		fmt.Sprintf("role_ids=%d", role.ID):                                func(u olsim.User) bool { return slices.Contains(u.RoleIDs, role.ID) },
 		"updated_since=" + url.QueryEscape(since.Format(time.RFC3339Nano)): func(u olsim.User) bool { return u.UpdatedAt.After(since) },
 		"status=2": func(u olsim.User) bool { return u.Status == 2 },
-		fmt.Sprintf("group_id=%d&status=1", group.ID): func(u olsim.User) bool { return u.GroupID == group.ID && u.Status == 1 },
+		fmt.Sprintf("group_id=%d&status=1", group.ID):             func(u olsim.User) bool { return u.GroupID == group.ID && u.Status == 1 },
 		fmt.Sprintf("user_ids=%d,%d,1", users[3].ID, users[4].ID): func(u olsim.User) bool { return u.ID == users[3].ID || u.ID == users[4].ID },
 	}
 	check := func(step string) {
@@ -95,4 +95,3 @@ func TestIndexesFollowChanges(t *testing.T) {
 	require.NoError(t, err)
 	check("deleted, created, changed through the Go API")
 }
-
