@@ -71,6 +71,16 @@ type Options struct {
 	TokenTTL    time.Duration // default 36000s
 
 	UsersMaxLimit     int // [U] max limit on GET /api/2/users, default 50
+
+	// CursorKeepsOnlyPaging makes cursors carry limit, page and sort alone,
+	// as one real cursor on record does (reference §5.1, [U]): a request
+	// following a cursor is then filtered only by the filters it repeats
+	// itself. Default false: the cursor carries the whole query.
+	CursorKeepsOnlyPaging bool
+	// V2LinkHeader adds a Link header to v2 lists, rel="next" and rel="prev"
+	// as RFC 8288 URLs with the cursor ([U] format); no rel="next" on the
+	// last page.
+	V2LinkHeader bool
 	RoleUsersMaxLimit int // [U] max limit on GET /api/2/roles/:id/{users,admins}, default 100
 
 	V2ScopeDenialStatus int // [U] 401 or 403 (default) for out-of-scope v2 calls

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
@@ -32,6 +33,7 @@ type listQuery struct {
 	sort        string
 	desc        bool
 	rest        url.Values // filters and fields
+	onlyPaging  bool       // cursors leave rest out
 }
 
 // pagingParams never count as filters.
@@ -39,13 +41,14 @@ var pagingParams = []string{"limit", "page", "sort", "sort_direction", "cursor",
 
 // cursor encodes the query at another page: standard base64 of a query
 // string, like OneLogin's (§5.1).
+// With Options.CursorKeepsOnlyPaging it holds the paging state alone.
 func (q listQuery) cursor(page int) string {
 	dir := "asc"
 	if q.desc {
 		dir = "desc"
 	}
 	s := fmt.Sprintf("limit=%d&page=%d&sort=%s&sort_direction=%s", q.limit, page, q.sort, dir)
-	if len(q.rest) > 0 {
+	if len(q.rest) > 0 && !q.onlyPaging {
 		s += "&" + q.rest.Encode()
 	}
 	return base64.StdEncoding.EncodeToString([]byte(s))
@@ -95,9 +98,16 @@ func (c *call) parseListQuery(spec listSpec) (listQuery, *response) {
 		if !ok {
 			return listQuery{}, c.badArg("Invalid pagination cursor")
 		}
+		if c.s.opts.CursorKeepsOnlyPaging { // [U] filters count only when repeated
+			for k, vs := range q {
+				if !slices.Contains(pagingParams, k) {
+					dec[k] = vs
+				}
+			}
+		}
 		q = dec
 	}
-	lq := listQuery{limit: spec.defLimit, page: 1, sort: "id", rest: url.Values{}}
+	lq := listQuery{limit: spec.defLimit, page: 1, sort: "id", rest: url.Values{}, onlyPaging: c.s.opts.CursorKeepsOnlyPaging}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
@@ -248,7 +258,37 @@ func (c *call) list(src source, spec listSpec) *response {
 	if q.page > 1 {
 		h.Set("Before-Cursor", q.cursor(q.page-1))
 	}
+	if c.s.opts.V2LinkHeader {
+		c.linkHeader(h, q, pages)
+	}
 	return r
+}
+
+// linkHeader sets an RFC 8288 Link header ([U] format): rel="next" only
+// when there is a next page, rel="prev" only after page 1.
+func (c *call) linkHeader(h http.Header, q listQuery, pages int) {
+	var links []string
+	if q.page < pages {
+		links = append(links, fmt.Sprintf(`<%s?cursor=%s>; rel="next"`, c.baseURL(), url.QueryEscape(q.cursor(q.page+1))))
+	}
+	if q.page > 1 {
+		links = append(links, fmt.Sprintf(`<%s?cursor=%s>; rel="prev"`, c.baseURL(), url.QueryEscape(q.cursor(q.page-1))))
+	}
+	if len(links) > 0 {
+		h.Set("Link", strings.Join(links, ", "))
+	}
+}
+
+// baseURL is the request's URL without its query, as the client reached it.
+func (c *call) baseURL() string {
+	scheme := "http"
+	if c.r.TLS != nil {
+		scheme = "https"
+	}
+	if p := c.r.Header.Get("X-Forwarded-Proto"); p != "" {
+		scheme = p
+	}
+	return scheme + "://" + c.r.Host + c.r.URL.Path
 }
 
 // match filters the candidates and orders them by the sort field (ties by
@@ -314,14 +354,7 @@ func sortByField(ids idList, src source, field string, desc bool) {
 }
 
 func (c *call) v1Page(page []item, q listQuery, pages int) *response {
-	scheme := "http"
-	if c.r.TLS != nil {
-		scheme = "https"
-	}
-	if p := c.r.Header.Get("X-Forwarded-Proto"); p != "" {
-		scheme = p
-	}
-	base := scheme + "://" + c.r.Host + c.r.URL.Path
+	base := c.baseURL()
 	var pag v1Pagination
 	if q.page < pages {
 		cur := q.cursor(q.page + 1)
