@@ -70,7 +70,7 @@ type Options struct {
 	Clock       Clock         // default: an *OffsetClock (wall time, advanceable)
 	TokenTTL    time.Duration // default 36000s
 
-	UsersMaxLimit     int // [U] max limit on GET /api/2/users, default 50
+	UsersMaxLimit int // [U] max limit on GET /api/2/users, default 50
 
 	// CursorKeepsOnlyPaging makes cursors carry limit, page and sort alone,
 	// as one real cursor on record does (reference §5.1, [U]): a request
@@ -80,7 +80,7 @@ type Options struct {
 	// V2LinkHeader adds a Link header to v2 lists, rel="next" and rel="prev"
 	// as RFC 8288 URLs with the cursor ([U] format); no rel="next" on the
 	// last page.
-	V2LinkHeader bool
+	V2LinkHeader      bool
 	RoleUsersMaxLimit int // [U] max limit on GET /api/2/roles/:id/{users,admins}, default 100
 
 	V2ScopeDenialStatus int // [U] 401 or 403 (default) for out-of-scope v2 calls
