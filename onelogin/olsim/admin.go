@@ -142,6 +142,23 @@ func (s *Server) adminHandler() http.Handler {
 		return s.credentialsWire(), s.SetCredentialOwnerDeleted(r.PathValue("client_id"), body.OwnerDeleted)
 	})
 	h("POST /__olsim/tokens/revoke", func(*http.Request) (any, error) { s.RevokeAllTokens(); return map[string]bool{"revoked": true}, nil })
+	h("GET /__olsim/writes", func(*http.Request) (any, error) { return s.AllWrites(), nil })
+	h("GET /__olsim/writes/{id}", func(r *http.Request) (any, error) {
+		id, err := pathID(r)
+		if err != nil {
+			return nil, err
+		}
+		w := s.Writes(id)
+		if w == nil {
+			w = map[string]int{}
+		}
+		return w, nil
+	})
+	h("GET /__olsim/events", func(*http.Request) (any, error) {
+		events := s.Events()
+		return mapAll(events, func(e Event) item { return eventWire(&e) }), nil
+	})
+	h("GET /__olsim/webhook", func(*http.Request) (any, error) { return s.WebhookStats(), nil })
 	h("POST /__olsim/counters/reset", func(*http.Request) (any, error) { s.ResetCounters(); return s.adminStats(), nil })
 	return mux
 }

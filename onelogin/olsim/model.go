@@ -125,6 +125,7 @@ var (
 const (
 	statusUnactivated     = 0
 	statusActive          = 1
+	statusSuspended       = 2
 	statusLocked          = 3
 	statusPasswordExpired = 4
 	statusAwaitingReset   = 5

@@ -134,6 +134,7 @@ func (s *Server) ResetCounters() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	clear(s.counts)
+	clear(s.writes)
 }
 
 // Mutations run through the same validation as the HTTP API (uniqueness,
@@ -196,7 +197,7 @@ func (s *Server) DeleteUser(id int64) error {
 	if s.users[id] == nil {
 		return ErrNotFound
 	}
-	s.removeUser(id)
+	s.removeUser(id, s.clock.Now())
 	return nil
 }
 

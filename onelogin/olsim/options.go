@@ -2,6 +2,7 @@ package olsim
 
 import (
 	"io"
+	"maps"
 	"slices"
 	"time"
 )
@@ -121,6 +122,20 @@ type Options struct {
 
 	PasswordPolicy PasswordPolicy // zero means DefaultPasswordPolicy
 
+	// EventCapacity bounds the event log: the oldest events go first.
+	// Default 100000; negative means no events are kept (none are emitted).
+	EventCapacity int
+	// EventTypeIDs overrides event type ids by name (see DefaultEventTypes).
+	// Only 5, 6, 13 and 72 are known OneLogin ids; clients must not depend
+	// on any other.
+	EventTypeIDs map[string]int
+	// EventsNewestFirst makes GET /api/1/events list newest first when the
+	// request has no sort. [U] default false: oldest first, by id.
+	EventsNewestFirst bool
+	// Webhook delivers every event to a URL (Event Broadcaster); off
+	// without a URL. Call Server.Close to stop it.
+	Webhook Webhook
+
 	Faults Faults // initial faults; change them with SetFaults
 
 	// AccessLog, when set, gets one line per request (method, path, status, key).
@@ -178,6 +193,10 @@ func (o Options) withDefaults() Options {
 	if o.UnlockNotLockedStatus == 0 {
 		o.UnlockNotLockedStatus = 422
 	}
+	if o.EventCapacity == 0 {
+		o.EventCapacity = 100000
+	}
+	o.EventTypeIDs = maps.Clone(o.EventTypeIDs)
 	o.RoleDefaultFields = slices.Clone(o.RoleDefaultFields)
 	o.Credentials = slices.Clone(o.Credentials)
 	if o.PasswordPolicy == (PasswordPolicy{}) {

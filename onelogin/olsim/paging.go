@@ -24,6 +24,8 @@ type listSpec struct {
 	defaultFields []string
 	// defaults are query values assumed when absent; they travel in cursors.
 	defaults map[string]string
+	// defaultDesc orders by id descending when the request names no sort.
+	defaultDesc bool
 }
 
 // listQuery is a list request's whole state. The cursor encodes exactly this,
@@ -122,6 +124,7 @@ func (c *call) parseListQuery(spec listSpec) (listQuery, *response) {
 		}
 		lq.page = n
 	}
+	lq.desc = spec.defaultDesc && !q.Has("sort") && !q.Has("sort_direction")
 	if v := q.Get("sort"); v != "" {
 		switch v[0] {
 		case '-':

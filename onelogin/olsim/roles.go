@@ -42,6 +42,13 @@ func (s *Server) setMember(r *role, k memberKind, userID int64, add bool, now ti
 		return
 	}
 	s.version++
+	if u := s.users[userID]; u != nil {
+		typ := map[[2]bool]string{
+			{true, true}: EventUserRoleAdded, {true, false}: EventUserRoleRemoved,
+			{false, true}: EventRoleAdminAdded, {false, false}: EventRoleAdminRemoved,
+		}[[2]bool{k == roleUsers, add}]
+		s.emitRole(typ, now, &u.User, r)
+	}
 	if u := s.users[userID]; u != nil && k == roleUsers && !s.opts.RoleChangesKeepUpdatedAt {
 		s.touch(&u.User, now)
 	}
@@ -50,8 +57,25 @@ func (s *Server) setMember(r *role, k memberKind, userID int64, add bool, now ti
 // replaceUserRoles makes ids the user's exact role set.
 func (s *Server) replaceUserRoles(u *user, ids []int64, now time.Time) {
 	for _, r := range s.roles {
-		s.setMember(r, roleUsers, u.ID, slices.Contains(ids, r.id), now)
+		add := slices.Contains(ids, r.id)
+		if _, had := r.users.find(u.ID); had != add {
+			s.countWrite(u.ID, roleWriteKind(roleUsers, add))
+		}
+		s.setMember(r, roleUsers, u.ID, add, now)
 	}
+}
+
+// roleWriteKind is the write counter of a role membership change.
+func roleWriteKind(k memberKind, add bool) string {
+	switch {
+	case k == roleUsers && add:
+		return WriteAddRole
+	case k == roleUsers:
+		return WriteRemoveRole
+	case add:
+		return WriteAddRoleAdmin
+	}
+	return WriteRemoveRoleAdmin
 }
 
 func roleWire(r *role) item {
@@ -215,6 +239,7 @@ func (s *Server) addRoleMembers(k memberKind) func(*call) *response {
 			out[i] = item{"id": id}
 		}
 		for _, id := range ids {
+			s.countWrite(id, roleWriteKind(k, true))
 			s.setMember(r, k, id, true, c.now)
 		}
 		return v2JSON(200, out)
@@ -233,6 +258,9 @@ func (s *Server) removeRoleMembers(k memberKind) func(*call) *response {
 			return fail
 		}
 		for _, id := range ids {
+			if s.users[id] != nil {
+				s.countWrite(id, roleWriteKind(k, false))
+			}
 			s.setMember(r, k, id, false, c.now)
 		}
 		return v2NoContent()

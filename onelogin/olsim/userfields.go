@@ -98,6 +98,28 @@ type userWrite struct {
 
 func (w userWrite) has(k string) bool { _, ok := w.fields[k]; return ok }
 
+// kinds names the write counters an update counts (see WriteUpdate).
+func (w userWrite) kinds() []string {
+	kinds := []string{WriteUpdate}
+	if w.has("status") {
+		kinds = append(kinds, WriteStatus)
+		var st int
+		_ = json.Unmarshal(w.fields["status"], &st)
+		switch st {
+		case statusActive:
+			kinds = append(kinds, WriteActivate)
+		case statusSuspended:
+			kinds = append(kinds, WriteSuspend)
+		}
+	}
+	for field, kind := range map[string]string{"state": WriteState, "group_id": WriteGroup, "password": WritePassword} {
+		if w.has(field) {
+			kinds = append(kinds, kind)
+		}
+	}
+	return kinds
+}
+
 func (w userWrite) str(k string) string {
 	var v string
 	_ = json.Unmarshal(w.fields[k], &v)
@@ -174,8 +196,13 @@ func (s *Server) applyUserWrite(u *user, w userWrite, now time.Time) error {
 		s.touch(&next.User, now)
 	}
 	s.regroup(u.ID, u.GroupID, next.GroupID)
+	old := *u
 	*u = next
 	s.version++
+	if !w.creating {
+		s.emitUserChanges(&old, u, now)
+		s.countWrite(u.ID, w.kinds()...)
+	}
 	if s.opts.WriteRoleIDs && w.has("role_ids") {
 		s.replaceUserRoles(u, roleIDs, now)
 	}

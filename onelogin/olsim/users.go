@@ -264,6 +264,8 @@ func (s *Server) createUser(w userWrite, now time.Time) (*user, error) {
 	s.users[u.ID] = u
 	s.order.insert(u)
 	s.version++
+	s.emitUser(EventUserCreated, now, &u.User, "")
+	s.countWrite(u.ID, WriteCreate)
 	return u, nil
 }
 
@@ -288,16 +290,18 @@ func (s *Server) deleteUser(c *call) *response {
 	if fail != nil {
 		return fail
 	}
-	s.removeUser(u.ID)
+	s.removeUser(u.ID, c.now)
 	if c.rt.version == apiV1 {
 		return v1OK(nil)
 	}
 	return v2NoContent()
 }
 
-func (s *Server) removeUser(id int64) {
+func (s *Server) removeUser(id int64, now time.Time) {
 	if u := s.users[id]; u != nil {
 		s.regroup(id, u.GroupID, 0)
+		s.emitUser(EventUserDeleted, now, &u.User, "")
+		s.countWrite(id, WriteDelete)
 	}
 	delete(s.users, id)
 	s.order.remove(id)
@@ -340,5 +344,7 @@ func (s *Server) unlockUser(c *call) *response {
 	}
 	u.Status, u.LockedUntil, u.InvalidLoginAttempts = statusActive, nil, 0
 	s.touch(&u.User, c.now)
+	s.emitUser(EventUserUnlocked, c.now, &u.User, "")
+	s.countWrite(u.ID, WriteUnlock)
 	return v2JSON(200, map[string]string{"messsage": "User unlocked"})
 }
