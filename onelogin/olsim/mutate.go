@@ -129,7 +129,7 @@ func (s *Server) RequestCounts() map[string]int {
 	return maps.Clone(s.counts)
 }
 
-// ResetCounters zeroes the request counts.
+// ResetCounters zeroes the request counts and the write counts.
 func (s *Server) ResetCounters() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
