@@ -132,3 +132,33 @@ func BenchmarkWrite(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkEventsPage times GET /api/1/events pages with a full log of
+// 100,000 events.
+func BenchmarkEventsPage(b *testing.B) {
+	clock := olsim.NewManualClock(epoch)
+	s := olsim.New(olsim.Options{Seed: 1, Users: 1000, Clock: clock})
+	users := s.Users()
+	for i := range 100_000 {
+		clock.Advance(time.Second)
+		if _, err := s.UpdateUser(users[i%len(users)].ID, olsim.Fields{"title": fmt.Sprint("T", i)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	tok := benchToken(b, s)
+	s.SetFaults(olsim.Faults{})
+	since := epoch.Add(99_000 * time.Second).Format(time.RFC3339)
+	cases := []struct{ name, path string }{
+		{"first page", "/api/1/events"},
+		{"since, last 1000", "/api/1/events?since=" + since},
+		{"newest first", "/api/1/events?sort=-id"},
+		{"user_id (cached scan)", fmt.Sprintf("/api/1/events?user_id=%d", users[3].ID)},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				benchGet(b, s, tok, c.path)
+			}
+		})
+	}
+}
