@@ -62,7 +62,7 @@ func (s *Server) listAppUsers(c *call) *response {
 		key: fmt.Sprintf("app %d users", a.ID),
 		all: holders,
 		rec: func(id int64) record { return &userRec{s: s, u: s.users[id]} },
-		render: func(id int64) item {
+		render: func(id int64, _ []string) item {
 			u := s.users[id]
 			return item{"id": u.ID, "firstname": u.Firstname, "lastname": u.Lastname, "username": u.Username, "email": u.Email}
 		},

@@ -90,6 +90,8 @@ func BenchmarkListPage(b *testing.B) {
 		{"role users page 100", fmt.Sprintf("/api/2/roles/%d/users?limit=50&page=100", role.ID)},
 		{"status=2 page 10 (cached scan)", "/api/2/users?limit=50&page=10&status=2"},
 		{"app users", fmt.Sprintf("/api/2/apps/%d/users?limit=50&page=10", s.Apps()[0].ID)},
+		{"roles", "/api/2/roles"},
+		{"v1 groups", "/api/1/groups"},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {

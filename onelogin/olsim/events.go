@@ -297,7 +297,7 @@ func (s *Server) listEvents(c *call) *response {
 		key:    "events",
 		all:    eventRange{l.firstID, int64(l.len())},
 		rec:    func(id int64) record { return eventRec{l.byID(id)} },
-		render: func(id int64) item { return eventWire(l.byID(id)) },
+		render: func(id int64, _ []string) item { return eventWire(l.byID(id)) },
 		narrow: s.narrowEvents,
 	}, s.eventSpec())
 }

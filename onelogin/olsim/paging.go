@@ -181,8 +181,11 @@ type source struct {
 	rec func(id int64) record // an element as filters and sorts see it
 	// recs, if set, reads candidates by position for a scan; the record it
 	// returns is valid until the next call.
-	recs   func(cands idSeq) func(i int) record
-	render func(id int64) item // an element's wire form
+	recs func(cands idSeq) func(i int) record
+	// render is an element's wire form. fields is the projection the page
+	// will keep (nil: every field); render may leave out fields it does not
+	// name, to skip costly ones.
+	render func(id int64, fields []string) item
 	// narrow, if set, answers filters from an index: candidate ids
 	// (ascending) and the parameters they fully answer. nil candidates
 	// means no index applies.
@@ -201,7 +204,7 @@ func itemSource(key string, items []item) source {
 	slices.Sort(ids)
 	return source{key: key, all: ids,
 		rec:    func(id int64) record { return itemRecord(byID[id]) },
-		render: func(id int64) item { return byID[id] },
+		render: func(id int64, _ []string) item { return byID[id] },
 	}
 }
 
@@ -235,15 +238,16 @@ func (c *call) list(src source, spec listSpec) *response {
 	pages := (total + q.limit - 1) / q.limit
 	start := min((q.page-1)*q.limit, total)
 	end := min(start+q.limit, total)
+	fields := projection(q, spec)
 	rendered := make([]item, 0, end-start)
 	for i := start; i < end; i++ {
 		j := i
 		if q.desc && q.sort == "id" {
 			j = total - 1 - i
 		}
-		rendered = append(rendered, src.render(matched.At(j)))
+		rendered = append(rendered, src.render(matched.At(j), fields))
 	}
-	page := project(rendered, q, spec)
+	page := project(rendered, fields)
 
 	if c.rt.version == apiV1 {
 		return c.v1Page(page, q, pages)
@@ -372,18 +376,27 @@ func (c *call) v1Page(page []item, q listQuery, pages int) *response {
 	return r
 }
 
-// project keeps the requested fields (plus spec.keep, which always has id).
-func project(page []item, q listQuery, spec listSpec) []item {
+// projection lists the fields a page keeps: the requested ones (or the
+// spec's default) plus spec.keep and id; nil means every field.
+func projection(q listQuery, spec listSpec) []string {
 	fields := spec.defaultFields
 	if q.rest.Has("fields") {
 		fields = strings.Split(q.rest.Get("fields"), ",")
 	}
 	if fields == nil {
-		return page
+		return nil
 	}
 	want := append(slices.Clone(spec.keep), "id")
 	for _, f := range fields {
 		want = append(want, strings.TrimSpace(f))
+	}
+	return want
+}
+
+// project keeps the fields of a projection (nil keeps everything).
+func project(page []item, want []string) []item {
+	if want == nil {
+		return page
 	}
 	out := make([]item, len(page))
 	for i, it := range page {

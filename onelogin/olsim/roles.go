@@ -78,9 +78,40 @@ func roleWriteKind(k memberKind, add bool) string {
 	return WriteRemoveRoleAdmin
 }
 
-func roleWire(r *role) item {
-	return item{"id": r.id, "name": r.name, "apps": idsOrEmpty(slices.Clone(r.apps)),
-		"users": r.users.ids(), "admins": r.admins.ids()}
+func roleWire(r *role) item { return roleFields(r, nil) }
+
+// roleFields renders a role with the arrays fields names (nil: all): at a
+// million users a role's member array is large, so only when asked.
+func roleFields(r *role, fields []string) item {
+	it := item{"id": r.id, "name": r.name}
+	for f, get := range roleArrays {
+		if fields == nil || slices.Contains(fields, f) {
+			it[f] = idsOrEmpty(get(r))
+		}
+	}
+	return it
+}
+
+var roleArrays = map[string]func(r *role) []int64{
+	"apps":   func(r *role) []int64 { return slices.Clone(r.apps) },
+	"users":  func(r *role) []int64 { return r.users.ids() },
+	"admins": func(r *role) []int64 { return r.admins.ids() },
+}
+
+// roleRec is a role as filters and sorts see it.
+type roleRec struct{ r *role }
+
+func (x roleRec) value(field string) (any, bool) {
+	switch field {
+	case "id":
+		return x.r.id, true
+	case "name":
+		return x.r.name, true
+	}
+	if get := roleArrays[field]; get != nil {
+		return get(x.r), true
+	}
+	return nil, false
 }
 
 func (s *Server) roleItems() []item {
@@ -94,7 +125,15 @@ func (s *Server) roleItems() []item {
 // listRoles serves GET /api/2/roles: id and name, plus the arrays named in
 // fields (or Options.RoleDefaultFields).
 func (s *Server) listRoles(c *call) *response {
-	return c.list(itemSource("roles", s.roleItems()), listSpec{
+	ids := make(idList, len(s.roles))
+	for i, r := range s.roles {
+		ids[i] = r.id
+	}
+	src := source{key: "roles", all: ids,
+		rec:    func(id int64) record { return roleRec{s.role(id)} },
+		render: func(id int64, fields []string) item { return roleFields(s.role(id), fields) },
+	}
+	return c.list(src, listSpec{
 		defLimit: 50, maxLimit: 650, keep: []string{"name"},
 		defaultFields: append([]string{}, s.opts.RoleDefaultFields...),
 		filters: map[string]filterSpec{
@@ -154,7 +193,7 @@ func (s *Server) listRoleMembers(k memberKind) func(*call) *response {
 			return fail
 		}
 		members := r.members(k)
-		render := func(id int64) item {
+		render := func(id int64, _ []string) item {
 			u := s.users[id]
 			it := item{"id": u.ID, "name": strings.TrimSpace(u.Firstname + " " + u.Lastname), "username": u.Username,
 				"email": u.Email, "assigned": false, "added_by": nil, "added_at": nil}

@@ -84,7 +84,7 @@ func (s *Server) userSource(v1 bool) source {
 		all:    s.order,
 		rec:    func(id int64) record { return &userRec{s, s.users[id], v1} },
 		recs:   s.userRecs(v1),
-		render: func(id int64) item { return userWire(s.userSnapshot(s.users[id]), v1) },
+		render: func(id int64, _ []string) item { return userWire(s.userSnapshot(s.users[id]), v1) },
 		narrow: s.narrowUsers,
 	}
 }
