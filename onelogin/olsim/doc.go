@@ -43,9 +43,10 @@
 //
 // Page numbers and cursors work on every list. A cursor carries the whole
 // query (filters included), unless Options.CursorKeepsOnlyPaging. The last
-// page has no After-Cursor (v2) and null cursors and links (v1), and
-// Current-Page equals Total-Pages, so a client needs no extra request to
-// find the end; Options.V2LinkHeader adds a Link header with the same rule.
+// page has no After-Cursor (v2) and null cursors and links (v1), and its
+// Current-Page equals Total-Pages (an empty list: Total-Pages 0, Current-Page
+// 1, body []), so a client needs no extra request to find the end;
+// Options.V2LinkHeader adds a Link header with the same rule.
 //
 // # Events and webhooks
 //

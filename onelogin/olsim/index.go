@@ -214,7 +214,12 @@ type cacheEntry struct {
 	ids     idList
 }
 
-const listCacheSize = 16
+// The cache holds at most listCacheSize lists and listCacheIDs ids in all
+// (32 MB), whichever comes first; the oldest go first.
+const (
+	listCacheSize = 16
+	listCacheIDs  = 4 << 20
+)
 
 func (c *listCache) get(key string, version uint64) (idList, bool) {
 	for _, e := range c.entries {
@@ -227,10 +232,15 @@ func (c *listCache) get(key string, version uint64) (idList, bool) {
 
 func (c *listCache) put(key string, version uint64, ids idList) {
 	c.entries = slices.DeleteFunc(c.entries, func(e cacheEntry) bool { return e.key == key || e.version != version })
-	if len(c.entries) == listCacheSize {
-		c.entries = c.entries[1:]
-	}
 	c.entries = append(c.entries, cacheEntry{key: key, version: version, ids: ids})
+	total := 0
+	for _, e := range c.entries {
+		total += len(e.ids)
+	}
+	for len(c.entries) > listCacheSize || total > listCacheIDs && len(c.entries) > 1 {
+		total -= len(c.entries[0].ids)
+		c.entries = slices.Delete(c.entries, 0, 1)
+	}
 }
 
 // cached returns the list under key at the current data version, computing

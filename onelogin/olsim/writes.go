@@ -17,8 +17,8 @@ const (
 	WriteState           = "state"             // set_state, or a PUT that sets state
 	WriteGroup           = "group"             // a PUT that sets group_id (null too)
 	WritePassword        = "password"          // set_password_clear_text, or a PUT with password
-	WriteAddRole         = "add_role"          // per role: add_roles, POST /api/2/roles/:id/users, role_ids (Options.WriteRoleIDs)
-	WriteRemoveRole      = "remove_role"       // per role: remove_roles, DELETE /api/2/roles/:id/users, role_ids
+	WriteAddRole         = "add_role"          // per role: add_roles, POST /api/2/roles/:id/users; role_ids (Options.WriteRoleIDs) per role it adds
+	WriteRemoveRole      = "remove_role"       // per role: remove_roles, DELETE /api/2/roles/:id/users; role_ids per role it removes
 	WriteAddRoleAdmin    = "add_role_admin"    // per role: POST /api/2/roles/:id/admins
 	WriteRemoveRoleAdmin = "remove_role_admin" // per role: DELETE /api/2/roles/:id/admins
 	WriteLock            = "lock"              // PUT /api/1/users/:id/lock_user
