@@ -159,6 +159,14 @@ func (s *Server) adminHandler() http.Handler {
 		return mapAll(events, func(e Event) item { return eventWire(&e) }), nil
 	})
 	h("GET /__olsim/webhook", func(*http.Request) (any, error) { return s.WebhookStats(), nil })
+	h("PUT /__olsim/webhook", func(r *http.Request) (any, error) {
+		var w Webhook
+		if err := decode(r, &w); err != nil {
+			return nil, err
+		}
+		return s.WebhookStats(), s.SetWebhook(w)
+	})
+	h("DELETE /__olsim/webhook", func(*http.Request) (any, error) { return WebhookStats{}, s.SetWebhook(Webhook{}) })
 	h("POST /__olsim/counters/reset", func(*http.Request) (any, error) { s.ResetCounters(); return s.adminStats(), nil })
 	return mux
 }

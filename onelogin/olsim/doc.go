@@ -119,5 +119,9 @@
 //	GET    /__olsim/writes                       per user id: {"suspend":1,"add_role":2,...}
 //	GET    /__olsim/writes/{id}                  one user's write counts ({} if none)
 //	GET    /__olsim/webhook                      webhook delivery counts (WebhookStats)
+//	PUT    /__olsim/webhook                      replace the webhook: {"url","secret","secret_header","basic_auth",
+//	                                             "batch_size","max_attempts","backoff":"100ms","timeout","queue_size",
+//	                                             "drop_rate","duplicate_rate","reorder_rate","reorder_delay"}
+//	DELETE /__olsim/webhook                      turn the webhook off
 //	POST   /__olsim/counters/reset               zero the request counts and write counts
 package olsim

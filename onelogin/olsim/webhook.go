@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -19,26 +20,71 @@ import (
 // BatchSize events, each in the GET /api/1/events item shape. Deliveries run
 // on one background goroutine, in event order unless ReorderRate says
 // otherwise, and stop on Server.Close.
+//
+// In JSON (PUT /__olsim/webhook) durations are strings such as "250ms".
 type Webhook struct {
-	URL string // empty: no webhook
+	URL string `json:"url"` // empty: no webhook
 
-	Secret string // sent with every POST, see SecretHeader and BasicAuth
+	Secret string `json:"secret"` // sent with every POST, see SecretHeader and BasicAuth
 	// SecretHeader names the header carrying Secret as is. Empty means
 	// "Authorization: Bearer <Secret>".
-	SecretHeader string
-	BasicAuth    bool // send Secret, as "user:password", with HTTP Basic auth instead
+	SecretHeader string `json:"secret_header"`
+	BasicAuth    bool   `json:"basic_auth"` // send Secret, as "user:password", with HTTP Basic auth instead
 
-	BatchSize   int           // [U] see above; default 1
-	MaxAttempts int           // tries per POST before the events are given up, default 5
-	Backoff     time.Duration // wait after the first failed try, doubling up to 5s; default 100ms
-	Timeout     time.Duration // per POST, default 5s
-	QueueSize   int           // events waiting at most; more are dropped (Overflow), default 10000
+	BatchSize   int           `json:"batch_size"`   // [U] see above; default 1
+	MaxAttempts int           `json:"max_attempts"` // tries per POST before the events are given up, default 5
+	Backoff     time.Duration `json:"-"`            // wait after the first failed try, doubling up to 5s; default 100ms
+	Timeout     time.Duration `json:"-"`            // per POST, default 5s
+	QueueSize   int           `json:"queue_size"`   // events waiting at most; more are dropped (Overflow), default 10000
 
 	// Faults, drawn per event from a RNG seeded with Options.Seed.
-	DropRate      float64 // the event is never sent
-	DuplicateRate float64 // the event is sent twice
-	ReorderRate   float64 // the event is held back and sent after the next POST (or ReorderDelay)
-	ReorderDelay  time.Duration
+	DropRate      float64       `json:"drop_rate"`      // the event is never sent
+	DuplicateRate float64       `json:"duplicate_rate"` // the event is sent twice
+	ReorderRate   float64       `json:"reorder_rate"`   // the event is held back and sent after the next POST (or ReorderDelay)
+	ReorderDelay  time.Duration `json:"-"`              // default 200ms
+}
+
+// UnmarshalJSON reads durations ("backoff", "timeout", "reorder_delay") as
+// strings such as "250ms".
+func (w *Webhook) UnmarshalJSON(b []byte) error {
+	type plain Webhook
+	var v struct {
+		plain
+		Backoff      string `json:"backoff"`
+		Timeout      string `json:"timeout"`
+		ReorderDelay string `json:"reorder_delay"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*w = Webhook(v.plain)
+	for _, d := range []struct {
+		s   string
+		dst *time.Duration
+	}{{v.Backoff, &w.Backoff}, {v.Timeout, &w.Timeout}, {v.ReorderDelay, &w.ReorderDelay}} {
+		if d.s == "" {
+			continue
+		}
+		dur, err := time.ParseDuration(d.s)
+		if err != nil {
+			return err
+		}
+		*d.dst = dur
+	}
+	return nil
+}
+
+// check refuses rates outside 0..1 or adding up to more than 1.
+func (w Webhook) check() error {
+	for _, r := range []float64{w.DropRate, w.DuplicateRate, w.ReorderRate} {
+		if r < 0 || r > 1 {
+			return &Error{Status: 400, Message: "webhook rates must be between 0 and 1"}
+		}
+	}
+	if w.DropRate+w.DuplicateRate+w.ReorderRate > 1 {
+		return &Error{Status: 400, Message: "webhook drop, duplicate and reorder rates must add up to at most 1"}
+	}
+	return nil
 }
 
 // WebhookStats counts webhook work since the start.
@@ -242,12 +288,36 @@ func (h *webhooks) send(ctx context.Context, body []byte) error {
 	return nil
 }
 
-// WebhookStats reports webhook delivery counts; all zero without a webhook.
-func (s *Server) WebhookStats() WebhookStats { return s.hooks.stats() }
+// WebhookStats reports the current webhook's delivery counts; all zero
+// without a webhook.
+func (s *Server) WebhookStats() WebhookStats {
+	s.mu.Lock()
+	h := s.hooks
+	s.mu.Unlock()
+	return h.stats()
+}
+
+// SetWebhook replaces the webhook (an empty URL turns it off): delivery of
+// the old one stops, events it had not delivered are discarded, and the
+// counts start again from zero.
+func (s *Server) SetWebhook(w Webhook) error {
+	if err := w.check(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	old := s.hooks
+	s.hooks = startWebhooks(w, s.opts.Seed)
+	s.mu.Unlock()
+	old.close()
+	return nil
+}
 
 // Close stops webhook delivery (events not yet delivered are discarded). The
 // handler keeps serving; Close is safe to call more than once.
 func (s *Server) Close() error {
-	s.hooks.close()
+	s.mu.Lock()
+	h := s.hooks
+	s.mu.Unlock()
+	h.close()
 	return nil
 }

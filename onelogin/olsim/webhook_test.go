@@ -179,3 +179,35 @@ func TestWebhookOptions(t *testing.T) {
 		require.GreaterOrEqual(t, st.Overflow, int64(7), "one in flight, two queued, the rest dropped")
 	})
 }
+
+// The admin API replaces the webhook at run time and turns it off.
+func TestWebhookAdmin(t *testing.T) {
+	h := newHarness(t, olsim.Options{Users: 5})
+	t.Cleanup(func() { require.NoError(t, h.sim.Close()) })
+	rc := newReceiver(t, 1)
+	user := h.sim.Users()[0].ID
+	change := func(title string) {
+		t.Helper()
+		_, err := h.sim.UpdateUser(user, olsim.Fields{"title": title})
+		require.NoError(t, err)
+	}
+	change("before any webhook")
+	require.Equal(t, olsim.WebhookStats{}, h.sim.WebhookStats())
+
+	r := h.admin("PUT", "webhook", fmt.Sprintf(`{"url":%q,"secret":"k","secret_header":"X-K","backoff":"1ms"}`, rc.srv.URL))
+	require.Equal(t, 200, r.StatusCode, "%s", r.body)
+	change("one")
+	waitFor(t, func() bool { return h.sim.WebhookStats().Delivered == 1 })
+	require.Equal(t, int64(1), h.sim.WebhookStats().FailedAttempts, "retried after 1ms")
+	require.Equal(t, "k", rc.headers[0].Get("X-K"))
+
+	for _, body := range []string{`{"url":"http://x","drop_rate":2}`, `{"url":"http://x","drop_rate":0.6,"duplicate_rate":0.6}`, `{"backoff":"soon"}`, `[`} {
+		require.Equal(t, 400, h.admin("PUT", "webhook", body).StatusCode, body)
+	}
+	require.Equal(t, int64(1), h.sim.WebhookStats().Delivered, "a refused config leaves the webhook as it was")
+
+	require.Equal(t, 200, h.admin("DELETE", "webhook", "").StatusCode)
+	change("two")
+	require.Equal(t, olsim.WebhookStats{}, h.sim.WebhookStats())
+	require.Len(t, rc.eventIDs(t), 1)
+}
