@@ -253,7 +253,7 @@ func (g *generator) users(s *Server, o Options) {
 		g.timeline(u)
 		if len(s.roles) > 0 && g.chance(0.9) { // most users hold one to three roles
 			for range 1 + g.rng.IntN(3) {
-				m := member{id: id, addedAt: unixMilli(g.past(created)), addedBy: firstOr(ids, id)}
+				m := member{id: id, addedAt: g.past(created).UnixMilli(), addedBy: firstOr(ids, id)}
 				s.roles[g.rng.IntN(len(s.roles))].users.add(m)
 			}
 		}
@@ -269,7 +269,7 @@ func (g *generator) users(s *Server, o Options) {
 	s.ownerID, s.nextUserID = ids[0], id
 	for _, r := range s.roles {
 		for range g.rng.IntN(2) + 1 {
-			r.admins.add(member{id: ids[g.rng.IntN(len(ids))], addedAt: unixMilli(g.past(g.now.AddDate(-1, 0, 0))), addedBy: ids[0]})
+			r.admins.add(member{id: ids[g.rng.IntN(len(ids))], addedAt: g.past(g.now.AddDate(-1, 0, 0)).UnixMilli(), addedBy: ids[0]})
 		}
 	}
 }

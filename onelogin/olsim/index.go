@@ -141,8 +141,6 @@ func (m memberSet) ids() []int64 {
 	return out
 }
 
-func unixMilli(t time.Time) int64 { return t.UnixMilli() }
-
 // updEntry says that user id got updated_at = at (Unix nanoseconds).
 type updEntry struct {
 	at int64

@@ -162,10 +162,6 @@ func nilIfEmpty(ids []int64) []int64 {
 	return ids
 }
 
-func sortedKeys[V any](m map[int64]V) []int64 {
-	return slices.Sorted(maps.Keys(m))
-}
-
 // copyUser deep-copies u so snapshots never alias stored state.
 func copyUser(u User) User {
 	u.RoleIDs = slices.Clone(u.RoleIDs)

@@ -37,7 +37,7 @@ func (s *Server) role(id int64) *role {
 // the user's updated_at unless Options.RoleChangesKeepUpdatedAt.
 func (s *Server) setMember(r *role, k memberKind, userID int64, add bool, now time.Time) {
 	m := r.members(k)
-	changed := add && m.add(member{id: userID, addedAt: unixMilli(now), addedBy: s.ownerID}) || !add && m.remove(userID)
+	changed := add && m.add(member{id: userID, addedAt: now.UnixMilli(), addedBy: s.ownerID}) || !add && m.remove(userID)
 	if !changed {
 		return
 	}
