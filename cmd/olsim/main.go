@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -84,6 +85,20 @@ func parseFlags(args []string, errOut io.Writer) (config, error) {
 	fs.DurationVar(&jitter, "jitter", 0, "random extra latency, up to this much")
 	fs.Float64Var(&errorRate, "error-rate", 0, "probability (0..1) of a 500/502/503 on resource calls")
 	fs.BoolVar(&cfg.accessLog, "access-log", false, "log every request to stderr")
+	fs.IntVar(&o.EventCapacity, "event-capacity", 100000, "events kept for GET /api/1/events (oldest dropped first); -1 keeps none")
+	fs.BoolVar(&o.EventsNewestFirst, "events-newest-first", false, "GET /api/1/events lists newest first without a sort parameter")
+	fs.BoolVar(&o.CursorKeepsOnlyPaging, "cursor-keeps-only-paging", false, "cursors carry limit/page/sort only; later pages are filtered only by repeated filters")
+	fs.BoolVar(&o.V2LinkHeader, "link-header", false, `add a Link header (rel="next"/"prev") to v2 lists`)
+	w := &o.Webhook
+	fs.StringVar(&w.URL, "webhook-url", "", "POST every event to this URL (Event Broadcaster); empty: off")
+	fs.StringVar(&w.Secret, "webhook-secret", "", "secret sent with each webhook POST (default header: Authorization: Bearer <secret>)")
+	fs.StringVar(&w.SecretHeader, "webhook-secret-header", "", "header carrying --webhook-secret as is, instead of Authorization: Bearer")
+	fs.BoolVar(&w.BasicAuth, "webhook-basic-auth", false, "send --webhook-secret (user:password) with HTTP Basic auth")
+	fs.IntVar(&w.BatchSize, "webhook-batch", 1, "events per POST: 1 sends one JSON object, more send JSON arrays")
+	fs.IntVar(&w.MaxAttempts, "webhook-max-attempts", 5, "tries per POST before its events are given up")
+	fs.Float64Var(&w.DropRate, "webhook-drop-rate", 0, "probability (0..1) that an event is never sent")
+	fs.Float64Var(&w.DuplicateRate, "webhook-duplicate-rate", 0, "probability (0..1) that an event is sent twice")
+	fs.Float64Var(&w.ReorderRate, "webhook-reorder-rate", 0, "probability (0..1) that an event is held back and sent later")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -94,8 +109,20 @@ func parseFlags(args []string, errOut io.Writer) (config, error) {
 	if err != nil {
 		return cfg, err
 	}
-	if errorRate < 0 || errorRate > 1 {
-		return cfg, fmt.Errorf("--error-rate must be between 0 and 1, got %v", errorRate)
+	for name, rate := range map[string]float64{"error-rate": errorRate, "webhook-drop-rate": w.DropRate,
+		"webhook-duplicate-rate": w.DuplicateRate, "webhook-reorder-rate": w.ReorderRate} {
+		if rate < 0 || rate > 1 {
+			return cfg, fmt.Errorf("--%s must be between 0 and 1, got %v", name, rate)
+		}
+	}
+	if w.DropRate+w.DuplicateRate+w.ReorderRate > 1 {
+		return cfg, errors.New("--webhook-drop-rate, --webhook-duplicate-rate and --webhook-reorder-rate must add up to at most 1")
+	}
+	if w.BatchSize < 1 || w.MaxAttempts < 1 {
+		return cfg, errors.New("--webhook-batch and --webhook-max-attempts must be at least 1")
+	}
+	if o.EventCapacity == 0 || o.EventCapacity < -1 {
+		return cfg, fmt.Errorf("--event-capacity must be positive, or -1 for none, got %d", o.EventCapacity)
 	}
 	if v2Denial != 401 && v2Denial != 403 {
 		return cfg, fmt.Errorf("--v2-denial-status must be 401 or 403, got %d", v2Denial)
@@ -121,6 +148,10 @@ func serve(ctx context.Context, ln net.Listener, cfg config, out io.Writer) erro
 		cfg.opts.AccessLog = os.Stderr
 	}
 	sim := olsim.New(cfg.opts)
+	defer sim.Close()
+	// Generating a large org leaves garbage behind: hand it back before
+	// serving, so a million-user org runs well under 1 GB.
+	debug.FreeOSMemory()
 	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
 	banner(out, "http://"+ln.Addr().String(), sim)
 
@@ -145,12 +176,14 @@ func banner(w io.Writer, base string, sim *olsim.Server) {
 	o := sim.Options()
 	limit, _, _ := sim.RateLimitStatus()
 	cred := o.Credentials[0]
+	size := sim.Size()
 	fmt.Fprintf(w, `olsim: OneLogin simulator listening on %[1]s
   tenant:      %[2]s (account %[3]d); also served under %[1]s/t/%[2]s/
   org:         %[4]d users, %[5]d groups, %[6]d roles, %[7]d apps (seed %[8]d)
   credential:  client_id=%[9]s client_secret=%[10]s scope=%[11]s
   limits:      %[12]d v1 calls/hour; GET /api/2/users max limit %[13]d; tokens live %[14]s
   faults:      latency %[15]s + jitter %[16]s, error rate %[17]g
+  events:      %[1]s/api/1/events; webhook: %[18]s
   admin API:   %[1]s/__olsim/state
 
 Try:
@@ -163,7 +196,7 @@ Try:
   curl -s -D - "%[1]s/api/2/users?cursor=<After-Cursor>" -H "Authorization: Bearer $TOKEN"
 `,
 		base, o.Subdomain, o.AccountID,
-		len(sim.Users()), len(sim.Groups()), len(sim.Roles()), len(sim.Apps()), o.Seed,
+		size.Users, size.Groups, size.Roles, size.Apps, o.Seed,
 		cred.ClientID, cred.ClientSecret, cred.Scope,
-		limit, o.UsersMaxLimit, o.TokenTTL, o.Faults.Latency, o.Faults.Jitter, o.Faults.ErrorRate)
+		limit, o.UsersMaxLimit, o.TokenTTL, o.Faults.Latency, o.Faults.Jitter, o.Faults.ErrorRate, cmp.Or(o.Webhook.URL, "off"))
 }

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -39,7 +41,18 @@ func TestParseFlags(t *testing.T) {
 		require.Equal(t, olsim.Faults{Latency: 5 * time.Millisecond, Jitter: 2 * time.Millisecond, ErrorRate: 0.25}, o.Faults)
 		require.Equal(t, []any{int64(9), "globex", 10, 100, 401}, []any{o.Seed, o.Subdomain, o.RateLimit, o.UsersMaxLimit, o.V2ScopeDenialStatus})
 	})
-	for _, args := range []string{"--scope root", "--error-rate 2", "--users -1", "--v2-denial-status 500", "--client-id=", "extra", "--nope"} {
+	t.Run("events and webhook", func(t *testing.T) {
+		cfg, err := parseFlags(strings.Fields("--event-capacity 10 --events-newest-first --cursor-keeps-only-paging --link-header "+
+			"--webhook-url http://127.0.0.1:9/hook --webhook-secret s --webhook-secret-header X-Secret --webhook-basic-auth "+
+			"--webhook-batch 20 --webhook-max-attempts 2 --webhook-drop-rate 0.1 --webhook-duplicate-rate 0.2 --webhook-reorder-rate 0.3"), io.Discard)
+		require.NoError(t, err)
+		o := cfg.opts
+		require.Equal(t, olsim.Webhook{URL: "http://127.0.0.1:9/hook", Secret: "s", SecretHeader: "X-Secret", BasicAuth: true,
+			BatchSize: 20, MaxAttempts: 2, DropRate: 0.1, DuplicateRate: 0.2, ReorderRate: 0.3}, o.Webhook)
+		require.Equal(t, []any{10, true, true, true}, []any{o.EventCapacity, o.EventsNewestFirst, o.CursorKeepsOnlyPaging, o.V2LinkHeader})
+	})
+	for _, args := range []string{"--webhook-drop-rate 1.5", "--webhook-drop-rate 0.6 --webhook-reorder-rate 0.6", "--webhook-batch 0",
+		"--event-capacity 0", "--event-capacity -2", "--scope root", "--error-rate 2", "--users -1", "--v2-denial-status 500", "--client-id=", "extra", "--nope"} {
 		t.Run("rejects "+args, func(t *testing.T) {
 			_, err := parseFlags(strings.Fields(args), io.Discard)
 			require.Error(t, err)
@@ -66,7 +79,13 @@ func (s *syncBuffer) String() string {
 }
 
 func TestServe(t *testing.T) {
-	cfg, err := parseFlags(strings.Fields("--users 30 --subdomain globex"), io.Discard)
+	hooks := make(chan string, 10)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		hooks <- r.Header.Get("X-Secret") + " " + string(b)
+	}))
+	defer hook.Close()
+	cfg, err := parseFlags(strings.Fields("--users 30 --subdomain globex --webhook-secret-header X-Secret --webhook-secret hush --webhook-url "+hook.URL), io.Discard)
 	require.NoError(t, err)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -93,9 +112,28 @@ func TestServe(t *testing.T) {
 	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
 	res, err = http.DefaultClient.Do(req)
 	require.NoError(t, err)
+	var users []struct {
+		ID int64 `json:"id"`
+	}
+	require.NoError(t, json.NewDecoder(res.Body).Decode(&users))
 	res.Body.Close()
 	require.Equal(t, 200, res.StatusCode)
 	require.Equal(t, "30", res.Header.Get("Total-Count"))
+
+	// A write reaches the webhook.
+	req, _ = http.NewRequest("DELETE", fmt.Sprintf("%s/api/2/users/%d", base, users[0].ID), nil)
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	res, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, 204, res.StatusCode)
+	select {
+	case got := <-hooks:
+		require.True(t, strings.HasPrefix(got, "hush {"), got)
+		require.Contains(t, got, fmt.Sprintf(`"user_id":%d`, users[0].ID))
+	case <-time.After(10 * time.Second):
+		t.Fatal("no webhook POST")
+	}
 
 	banner := out.String()
 	for _, want := range []string{base, "globex", "30 users", "client_id=olsim-client", "client_secret=olsim-secret", "scope=manage_all", "curl", "After-Cursor"} {

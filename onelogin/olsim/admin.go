@@ -142,6 +142,31 @@ func (s *Server) adminHandler() http.Handler {
 		return s.credentialsWire(), s.SetCredentialOwnerDeleted(r.PathValue("client_id"), body.OwnerDeleted)
 	})
 	h("POST /__olsim/tokens/revoke", func(*http.Request) (any, error) { s.RevokeAllTokens(); return map[string]bool{"revoked": true}, nil })
+	h("GET /__olsim/writes", func(*http.Request) (any, error) { return s.AllWrites(), nil })
+	h("GET /__olsim/writes/{id}", func(r *http.Request) (any, error) {
+		id, err := pathID(r)
+		if err != nil {
+			return nil, err
+		}
+		w := s.Writes(id)
+		if w == nil {
+			w = map[string]int{}
+		}
+		return w, nil
+	})
+	h("GET /__olsim/events", func(*http.Request) (any, error) {
+		events := s.Events()
+		return mapAll(events, func(e Event) item { return eventWire(&e) }), nil
+	})
+	h("GET /__olsim/webhook", func(*http.Request) (any, error) { return s.WebhookStats(), nil })
+	h("PUT /__olsim/webhook", func(r *http.Request) (any, error) {
+		var w Webhook
+		if err := decode(r, &w); err != nil {
+			return nil, err
+		}
+		return s.WebhookStats(), s.SetWebhook(w)
+	})
+	h("DELETE /__olsim/webhook", func(*http.Request) (any, error) { return WebhookStats{}, s.SetWebhook(Webhook{}) })
 	h("POST /__olsim/counters/reset", func(*http.Request) (any, error) { s.ResetCounters(); return s.adminStats(), nil })
 	return mux
 }
@@ -171,9 +196,8 @@ func (s *Server) adminStats() map[string]any {
 
 func (s *Server) adminState(*http.Request) (any, error) {
 	st := s.adminStats()
-	s.mu.Lock()
-	st["org"] = map[string]int{"users": len(s.users), "groups": len(s.groups), "roles": len(s.roles), "apps": len(s.apps)}
-	s.mu.Unlock()
+	n := s.Size()
+	st["org"] = map[string]int{"users": n.Users, "groups": n.Groups, "roles": n.Roles, "apps": n.Apps}
 	st["subdomain"], st["account_id"] = s.opts.Subdomain, s.opts.AccountID
 	st["now"] = formatTime(s.clock.Now())
 	st["faults"], st["credentials"] = s.Faults(), s.credentialsWire()

@@ -2,6 +2,7 @@ package olsim
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,7 +28,7 @@ func (s *Server) appSnapshot(a App) App {
 }
 
 // authMethodFilter validates auth_method: 422 `invalid value in "auth_method"` (§9).
-func authMethodFilter(value string) (func(item) bool, error) {
+func authMethodFilter(value string) (predicate, error) {
 	for part := range strings.SplitSeq(value, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(part))
 		if _, ok := authMethods[n]; err != nil || !ok {
@@ -43,7 +44,7 @@ func (s *Server) listApps(c *call) *response {
 	for i, a := range s.apps {
 		items[i] = appWire(s.appSnapshot(a))
 	}
-	return c.list(items, listSpec{defLimit: 50, maxLimit: 1000, filters: map[string]filterSpec{
+	return c.list(itemSource("apps", items), listSpec{defLimit: 50, maxLimit: 1000, filters: map[string]filterSpec{
 		"name": textFilter("name"), "connector_id": intFilter("connector_id"), "auth_method": authMethodFilter, "id": intFilter("id"),
 	}})
 }
@@ -56,21 +57,16 @@ func (s *Server) listAppUsers(c *call) *response {
 	if err != nil || a == nil {
 		return v2Err(404, notFoundV2)
 	}
-	holders := map[int64]bool{}
-	for _, r := range s.roles {
-		if slices.Contains(r.apps, a.ID) {
-			for uid := range r.users {
-				holders[uid] = true
-			}
-		}
-	}
-	var items []item
-	for _, uid := range sortedKeys(holders) {
-		if u := s.users[uid]; u != nil {
-			items = append(items, item{"id": u.ID, "firstname": u.Firstname, "lastname": u.Lastname, "username": u.Username, "email": u.Email})
-		}
-	}
-	return c.list(items, listSpec{defLimit: 50, maxLimit: 1000})
+	holders := s.cached(fmt.Sprintf("app %d holders", a.ID), func() idList { return s.roleHolders(s.rolesWithApps(idList{a.ID})) })
+	return c.list(source{
+		key: fmt.Sprintf("app %d users", a.ID),
+		all: holders,
+		rec: func(id int64) record { return &userRec{s: s, u: s.users[id]} },
+		render: func(id int64, _ []string) item {
+			u := s.users[id]
+			return item{"id": u.ID, "firstname": u.Firstname, "lastname": u.Lastname, "username": u.Username, "email": u.Email}
+		},
+	}, listSpec{defLimit: 50, maxLimit: 1000})
 }
 
 // listConnectors serves GET /api/2/connectors (scope per Options.ConnectorsScope).
@@ -79,7 +75,7 @@ func (s *Server) listConnectors(c *call) *response {
 	for i, k := range s.connectors {
 		items[i] = connectorWire(k)
 	}
-	return c.list(items, listSpec{defLimit: 50, maxLimit: 1000, filters: map[string]filterSpec{
+	return c.list(itemSource("connectors", items), listSpec{defLimit: 50, maxLimit: 1000, filters: map[string]filterSpec{
 		"name": textFilter("name"), "auth_method": authMethodFilter, "id": intFilter("id"),
 	}})
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -32,6 +33,14 @@ var (
 		"Data", "QA"}
 	customAttributes = []string{"employee_id", "cost_center", "location", "start_date", "badge_number"}
 	locations        = []string{"San Francisco", "New York", "London", "Berlin", "Singapore", "Remote"}
+	locationPtrs     = ptrs(locations)
+	costCenters      = ptrs(func() []string {
+		out := make([]string, 40)
+		for i := range out {
+			out[i] = fmt.Sprintf("CC-%03d", i)
+		}
+		return out
+	}())
 	// connectorCatalogue holds real-looking connectors: name and auth method.
 	connectorCatalogue = []struct {
 		name string
@@ -50,8 +59,23 @@ const directoryID = 123456 // the one Active Directory connector of generated us
 
 // generator draws an org from one RNG.
 type generator struct {
-	rng *rand.Rand
-	now time.Time
+	rng  *rand.Rand
+	now  time.Time
+	strs map[string]*string // see shared
+}
+
+// shared returns one pointer per distinct value, so that a million users do
+// not each hold a copy of the same string. Stored pointers are never written
+// through, so sharing is safe.
+func (g *generator) shared(v string) *string {
+	if p, ok := g.strs[v]; ok {
+		return p
+	}
+	if g.strs == nil {
+		g.strs = map[string]*string{}
+	}
+	g.strs[v] = &v
+	return &v
 }
 
 func (g *generator) pick(list []string) string { return list[g.rng.IntN(len(list))] }
@@ -126,7 +150,7 @@ func generate(s *Server, o Options) {
 	roleID := int64(199847)
 	for i := range o.Roles {
 		roleID = g.nextID(roleID)
-		r := &role{id: roleID, name: numbered(roleNames, i), users: map[int64]membership{}, admins: map[int64]membership{}}
+		r := &role{id: roleID, name: numbered(roleNames, i)}
 		for range g.rng.IntN(5) + 1 {
 			if len(s.apps) > 0 {
 				if id := s.apps[g.rng.IntN(len(s.apps))].ID; !slices.Contains(r.apps, id) {
@@ -139,7 +163,16 @@ func generate(s *Server, o Options) {
 	}
 
 	g.users(s, o)
+	s.updIdx.settle()
 	s.nextUserID += 1000 // a gap, like ids freed by deleted users
+}
+
+func ptrs(vs []string) []*string {
+	out := make([]*string, len(vs))
+	for i := range vs {
+		out[i] = &vs[i]
+	}
+	return out
 }
 
 // numbered names the i-th item from list, suffixing a number once the list
@@ -157,51 +190,58 @@ func iconURL(name string) string {
 
 func (g *generator) users(s *Server, o Options) {
 	domain := strings.ToLower(o.Subdomain) + ".com"
-	taken := map[string]bool{}
+	used := map[string]int{} // handle base -> users named so far
 	id := int64(36216765)
-	var ids []int64
+	ids := make([]int64, 0, o.Users)
+	s.users = make(map[int64]*user, o.Users)
+	s.order = make(userList, 0, o.Users)
+	var slab []user // users are allocated in blocks: far fewer objects for the GC
 	start := g.now.AddDate(-3, 0, 0)
 	slot := g.now.Sub(start) / time.Duration(max(o.Users, 1))
 	for i := range o.Users {
 		id = g.nextID(id)
 		first, last := g.pick(firstNames), g.pick(lastNames)
 		base := strings.ToLower(strings.ReplaceAll(first+"."+last, "'", ""))
+		// Names carry no digits, so base2, base3, ... never clash across bases.
 		handle := base
-		for n := 2; taken[handle]; n++ {
-			handle = fmt.Sprintf("%s%d", base, n)
+		if n := used[base]; n > 0 {
+			handle = base + strconv.Itoa(n+1)
 		}
-		taken[handle] = true
+		used[base]++
 		email := handle + "@" + domain
 		if g.chance(0.05) { // some mixed-case emails: invites match them exactly
 			email = strings.ReplaceAll(first+"."+last, "'", "") + handle[len(base):] + "@" + domain
 		}
 		// Ids grow with creation time, as on a real tenant.
 		created := g.within(start, slot*time.Duration(i), slot)
-		u := &user{User: User{
+		if len(slab) == 0 {
+			slab = make([]user, min(o.Users-i, 4096))
+		}
+		u := &slab[0]
+		slab = slab[1:]
+		*u = user{User: User{
 			ID: id, Username: handle, Email: email, Firstname: first, Lastname: last,
 			Title: g.pick(titles), Department: g.pick(departments), Company: g.pick(companies),
 			Phone:  fmt.Sprintf("+1415555%04d", g.rng.IntN(10000)),
 			Status: g.status(), State: 1, CreatedAt: created,
-			CustomAttributes: map[string]*string{},
-		}}
+		}, custom: make([]*string, len(customAttributes))}
 		g.blankSome(&u.User)
 		if n := g.rng.IntN(20); n < 3 {
 			u.State = []int{0, 2, 3}[n]
 		}
-		for _, k := range customAttributes {
-			u.CustomAttributes[k] = nil
-		}
+		// Positions in customAttributes. Stored pointers are never written
+		// through (writes replace them), so users may share one.
 		if g.chance(0.8) {
-			u.CustomAttributes["employee_id"] = ptr(fmt.Sprintf("E%06d", id%1000000))
+			u.custom[0] = ptr(fmt.Sprintf("E%06d", id%1000000))
 		}
 		if g.chance(0.6) {
-			u.CustomAttributes["cost_center"] = ptr(fmt.Sprintf("CC-%03d", g.rng.IntN(40)))
+			u.custom[1] = costCenters[g.rng.IntN(len(costCenters))]
 		}
 		if g.chance(0.5) {
-			u.CustomAttributes["location"] = ptr(g.pick(locations))
+			u.custom[2] = locationPtrs[g.rng.IntN(len(locationPtrs))]
 		}
 		if g.chance(0.3) {
-			u.CustomAttributes["start_date"] = ptr(created.Format("2006-01-02"))
+			u.custom[3] = ptr(created.Format("2006-01-02"))
 		}
 		if len(ids) > 0 && g.chance(0.7) {
 			u.ManagerUserID = ids[g.rng.IntN(len(ids))]
@@ -213,10 +253,14 @@ func (g *generator) users(s *Server, o Options) {
 		g.timeline(u)
 		if len(s.roles) > 0 && g.chance(0.9) { // most users hold one to three roles
 			for range 1 + g.rng.IntN(3) {
-				s.roles[g.rng.IntN(len(s.roles))].users[id] = membership{addedAt: g.past(created), addedBy: firstOr(ids, id)}
+				m := member{id: id, addedAt: g.past(created).UnixMilli(), addedBy: firstOr(ids, id)}
+				s.roles[g.rng.IntN(len(s.roles))].users.add(m)
 			}
 		}
 		s.users[id] = u
+		s.order = append(s.order, u)
+		s.regroup(id, 0, u.GroupID)
+		s.updIdx.add(id, u.UpdatedAt)
 		ids = append(ids, id)
 	}
 	if len(ids) == 0 {
@@ -225,7 +269,7 @@ func (g *generator) users(s *Server, o Options) {
 	s.ownerID, s.nextUserID = ids[0], id
 	for _, r := range s.roles {
 		for range g.rng.IntN(2) + 1 {
-			r.admins[ids[g.rng.IntN(len(ids))]] = membership{addedAt: g.past(g.now.AddDate(-1, 0, 0)), addedBy: ids[0]}
+			r.admins.add(member{id: ids[g.rng.IntN(len(ids))], addedAt: g.past(g.now.AddDate(-1, 0, 0)).UnixMilli(), addedBy: ids[0]})
 		}
 	}
 }
@@ -267,8 +311,8 @@ func (g *generator) directory(u *User, domain string) {
 	sam := strings.ReplaceAll(u.Username, ".", "")
 	u.Samaccountname = ptr(sam[:min(20, len(sam))])
 	u.Userprincipalname = ptr(strings.ToLower(u.Email))
-	u.MemberOf = ptr("CN=Staff,OU=Groups,DC=" + strings.TrimSuffix(domain, ".com") + ",DC=local")
-	u.PreferredLocaleCode = ptr("en")
+	u.MemberOf = g.shared("CN=Staff,OU=Groups,DC=" + strings.TrimSuffix(domain, ".com") + ",DC=local")
+	u.PreferredLocaleCode = g.shared("en")
 }
 
 // timeline sets timestamps and password state consistent with the status.

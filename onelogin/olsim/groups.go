@@ -21,7 +21,7 @@ func (s *Server) listGroups(c *call) *response {
 	for i, g := range s.groups {
 		items[i] = groupWire(g)
 	}
-	return c.list(items, listSpec{defLimit: 50, maxLimit: 50,
+	return c.list(itemSource("groups", items), listSpec{defLimit: 50, maxLimit: 50,
 		filters: map[string]filterSpec{"id": intFilter("id"), "name": textFilter("name")}})
 }
 

@@ -174,3 +174,7 @@ func ids(t *testing.T, r resp) []int64 {
 	}
 	return out
 }
+
+func jsonDecode(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+func stringsReader(s string) io.Reader { return strings.NewReader(s) }

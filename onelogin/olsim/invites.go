@@ -51,6 +51,8 @@ func (s *Server) sendInviteLink(c *call) *response {
 	}
 	s.invites = append(s.invites, SentInvite{UserID: u.ID, Email: u.Email, To: to, Link: s.inviteLink(), At: c.now})
 	u.InvitationSentAt = ptr(c.now)
-	touch(&u.User, c.now)
+	s.touch(&u.User, c.now)
+	s.emitUser(EventUserInviteSent, c.now, &u.User, "to "+to)
+	s.countWrite(u.ID, WriteInvite)
 	return v1Write(200, "Email sent successfully to "+to, nil, nil)
 }

@@ -3,6 +3,7 @@ package olsim
 import (
 	"maps"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -124,6 +125,7 @@ var (
 const (
 	statusUnactivated     = 0
 	statusActive          = 1
+	statusSuspended       = 2
 	statusLocked          = 3
 	statusPasswordExpired = 4
 	statusAwaitingReset   = 5
@@ -132,30 +134,32 @@ const (
 )
 
 // user is the stored form: the snapshot fields plus what never leaves.
+// Custom attribute values live in custom, by position in
+// Server.customAttr (a slice is a fraction of a map's size, which counts at
+// a million users); User.CustomAttributes stays nil here.
 type user struct {
 	User
 	password string
-}
-
-type membership struct {
-	addedAt time.Time
-	addedBy int64
+	custom   []*string
 }
 
 type role struct {
 	id     int64
 	name   string
-	users  map[int64]membership
-	admins map[int64]membership
+	users  memberSet
+	admins memberSet
 	apps   []int64 // ascending
 }
 
 func (r *role) snapshot() Role {
-	return Role{ID: r.id, Name: r.name, UserIDs: sortedKeys(r.users), AdminIDs: sortedKeys(r.admins), AppIDs: slices.Clone(r.apps)}
+	return Role{ID: r.id, Name: r.name, UserIDs: nilIfEmpty(r.users.ids()), AdminIDs: nilIfEmpty(r.admins.ids()), AppIDs: slices.Clone(r.apps)}
 }
 
-func sortedKeys[V any](m map[int64]V) []int64 {
-	return slices.Sorted(maps.Keys(m))
+func nilIfEmpty(ids []int64) []int64 {
+	if len(ids) == 0 {
+		return nil
+	}
+	return ids
 }
 
 // copyUser deep-copies u so snapshots never alias stored state.
@@ -215,39 +219,110 @@ func idsOrEmpty(ids []int64) []int64 {
 	return ids
 }
 
+// userAttrs read a user's wire attributes in comparable form: times as
+// time.Time, absent ids, strings and times as nil. userWire renders them;
+// filters and sorts read them without rendering the user.
+var userAttrs = map[string]func(u *User) any{
+	"id": func(u *User) any { return u.ID }, "username": func(u *User) any { return u.Username },
+	"email": func(u *User) any { return u.Email }, "firstname": func(u *User) any { return u.Firstname },
+	"lastname": func(u *User) any { return u.Lastname }, "title": func(u *User) any { return u.Title },
+	"department": func(u *User) any { return u.Department }, "company": func(u *User) any { return u.Company },
+	"comment": func(u *User) any { return u.Comment }, "phone": func(u *User) any { return u.Phone },
+	"status": func(u *User) any { return u.Status }, "state": func(u *User) any { return u.State },
+	"group_id":               func(u *User) any { return nullID(u.GroupID) },
+	"manager_user_id":        func(u *User) any { return nullID(u.ManagerUserID) },
+	"directory_id":           func(u *User) any { return nullID(u.DirectoryID) },
+	"trusted_idp_id":         func(u *User) any { return nullID(u.TrustedIDPID) },
+	"manager_ad_id":          func(u *User) any { return nullString(u.ManagerADID) },
+	"external_id":            func(u *User) any { return nullString(u.ExternalID) },
+	"distinguished_name":     func(u *User) any { return nullString(u.DistinguishedName) },
+	"member_of":              func(u *User) any { return nullString(u.MemberOf) },
+	"samaccountname":         func(u *User) any { return nullString(u.Samaccountname) },
+	"userprincipalname":      func(u *User) any { return nullString(u.Userprincipalname) },
+	"preferred_locale_code":  func(u *User) any { return nullString(u.PreferredLocaleCode) },
+	"invalid_login_attempts": func(u *User) any { return u.InvalidLoginAttempts },
+	"custom_attributes":      func(u *User) any { return customWire(u.CustomAttributes) },
+	"created_at":             func(u *User) any { return u.CreatedAt },
+	"updated_at":             func(u *User) any { return u.UpdatedAt },
+	"activated_at":           func(u *User) any { return timeOrNil(u.ActivatedAt) },
+	"last_login":             func(u *User) any { return timeOrNil(u.LastLogin) },
+	"invitation_sent_at":     func(u *User) any { return timeOrNil(u.InvitationSentAt) },
+	"password_changed_at":    func(u *User) any { return timeOrNil(u.PasswordChangedAt) },
+	"locked_until":           func(u *User) any { return timeOrNil(u.LockedUntil) },
+}
+
+// userAttrsV1 are the attributes only v1 has; role_ids is role_id there.
+var userAttrsV1 = map[string]func(u *User) any{
+	"openid_name": func(u *User) any { return nullString(u.OpenIDName) },
+	"locale_code": func(u *User) any { return nullString(u.LocaleCode) },
+}
+
+func timeOrNil(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return *t
+}
+
+func customWire(ca map[string]*string) map[string]any {
+	out := make(map[string]any, len(ca))
+	for k, v := range ca {
+		out[k] = nullString(v)
+	}
+	return out
+}
+
+// wireValue renders a comparable-form value for JSON.
+func wireValue(v any) any {
+	if t, ok := v.(time.Time); ok {
+		return formatTime(t)
+	}
+	return v
+}
+
 // userWire renders a user as OneLogin does: v2 (§6.1) or the v1 variant with
-// role_id, openid_name and locale_code. Maps keep rendering, filtering,
-// sorting and field projection on one representation.
+// role_id, openid_name and locale_code.
 func userWire(u User, v1 bool) map[string]any {
-	custom := make(map[string]any, len(u.CustomAttributes))
-	for k, v := range u.CustomAttributes {
-		custom[k] = nullString(v)
+	m := make(map[string]any, len(userAttrs)+len(userAttrsV1)+1)
+	for k, f := range userAttrs {
+		m[k] = wireValue(f(&u))
 	}
-	m := map[string]any{
-		"id": u.ID, "username": u.Username, "email": u.Email, "firstname": u.Firstname, "lastname": u.Lastname,
-		"title": u.Title, "department": u.Department, "company": u.Company, "comment": u.Comment, "phone": u.Phone,
-		"status": u.Status, "state": u.State,
-		"group_id": nullID(u.GroupID), "manager_user_id": nullID(u.ManagerUserID),
-		"directory_id": nullID(u.DirectoryID), "trusted_idp_id": nullID(u.TrustedIDPID),
-		"manager_ad_id": nullString(u.ManagerADID), "external_id": nullString(u.ExternalID),
-		"distinguished_name": nullString(u.DistinguishedName), "member_of": nullString(u.MemberOf),
-		"samaccountname": nullString(u.Samaccountname), "userprincipalname": nullString(u.Userprincipalname),
-		"preferred_locale_code":  nullString(u.PreferredLocaleCode),
-		"invalid_login_attempts": u.InvalidLoginAttempts,
-		"custom_attributes":      custom,
-		"created_at":             formatTime(u.CreatedAt), "updated_at": formatTime(u.UpdatedAt),
-		"activated_at": nullTime(u.ActivatedAt), "last_login": nullTime(u.LastLogin),
-		"invitation_sent_at": nullTime(u.InvitationSentAt), "password_changed_at": nullTime(u.PasswordChangedAt),
-		"locked_until": nullTime(u.LockedUntil),
-	}
-	if v1 {
-		m["role_id"] = idsOrEmpty(u.RoleIDs)
-		m["openid_name"] = nullString(u.OpenIDName)
-		m["locale_code"] = nullString(u.LocaleCode)
-	} else {
+	if !v1 {
 		m["role_ids"] = idsOrEmpty(u.RoleIDs)
+		return m
+	}
+	m["role_id"] = idsOrEmpty(u.RoleIDs)
+	for k, f := range userAttrsV1 {
+		m[k] = f(&u)
 	}
 	return m
+}
+
+// userRec is a stored user as list filters and sorts see it.
+type userRec struct {
+	s  *Server
+	u  *user
+	v1 bool
+}
+
+func (r *userRec) value(field string) (any, bool) {
+	if head, rest, nested := strings.Cut(field, "."); nested {
+		i := slices.Index(r.s.customAttr, rest)
+		if head != "custom_attributes" || i < 0 {
+			return nil, false
+		}
+		return nullString(r.u.custom[i]), true
+	}
+	if f := userAttrs[field]; f != nil {
+		return f(&r.u.User), true
+	}
+	if f := userAttrsV1[field]; f != nil && r.v1 {
+		return f(&r.u.User), true
+	}
+	if field == "role_id" && r.v1 || field == "role_ids" && !r.v1 {
+		return r.s.userRoleIDs(r.u.ID), true
+	}
+	return nil, false
 }
 
 func groupWire(g Group) map[string]any {

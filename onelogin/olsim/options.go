@@ -2,6 +2,7 @@ package olsim
 
 import (
 	"io"
+	"maps"
 	"slices"
 	"time"
 )
@@ -70,7 +71,17 @@ type Options struct {
 	Clock       Clock         // default: an *OffsetClock (wall time, advanceable)
 	TokenTTL    time.Duration // default 36000s
 
-	UsersMaxLimit     int // [U] max limit on GET /api/2/users, default 50
+	UsersMaxLimit int // [U] max limit on GET /api/2/users, default 50
+
+	// CursorKeepsOnlyPaging makes cursors carry limit, page and sort alone,
+	// as one real cursor on record does (reference §5.1, [U]): a request
+	// following a cursor is then filtered only by the filters it repeats
+	// itself. Default false: the cursor carries the whole query.
+	CursorKeepsOnlyPaging bool
+	// V2LinkHeader adds a Link header to v2 lists, rel="next" and rel="prev"
+	// as RFC 8288 URLs with the cursor ([U] format); no rel="next" on the
+	// last page.
+	V2LinkHeader      bool
 	RoleUsersMaxLimit int // [U] max limit on GET /api/2/roles/:id/{users,admins}, default 100
 
 	V2ScopeDenialStatus int // [U] 401 or 403 (default) for out-of-scope v2 calls
@@ -110,6 +121,20 @@ type Options struct {
 	UnlockNotLockedStatus int
 
 	PasswordPolicy PasswordPolicy // zero means DefaultPasswordPolicy
+
+	// EventCapacity bounds the event log: the oldest events go first.
+	// Default 100000; negative means no events are kept (none are emitted).
+	EventCapacity int
+	// EventTypeIDs overrides event type ids by name (see DefaultEventTypes).
+	// Only 5, 6, 13 and 72 are known OneLogin ids; clients must not depend
+	// on any other.
+	EventTypeIDs map[string]int
+	// EventsNewestFirst makes GET /api/1/events list newest first when the
+	// request has no sort. [U] default false: oldest first, by id.
+	EventsNewestFirst bool
+	// Webhook delivers every event to a URL (Event Broadcaster); off
+	// without a URL. Call Server.Close to stop it.
+	Webhook Webhook
 
 	Faults Faults // initial faults; change them with SetFaults
 
@@ -168,6 +193,10 @@ func (o Options) withDefaults() Options {
 	if o.UnlockNotLockedStatus == 0 {
 		o.UnlockNotLockedStatus = 422
 	}
+	if o.EventCapacity == 0 {
+		o.EventCapacity = 100000
+	}
+	o.EventTypeIDs = maps.Clone(o.EventTypeIDs)
 	o.RoleDefaultFields = slices.Clone(o.RoleDefaultFields)
 	o.Credentials = slices.Clone(o.Credentials)
 	if o.PasswordPolicy == (PasswordPolicy{}) {

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/olflow/olflow/onelogin/olsim"
 	"github.com/stretchr/testify/require"
@@ -186,4 +188,153 @@ func TestV1EnvelopePaging(t *testing.T) {
 
 	bad := h.get("/api/1/users?after_cursor=%21", tok)
 	requireV1(t, bad, 400, "Invalid pagination cursor")
+}
+
+// A client following After-Cursor (or next_link) makes exactly one request
+// per page: the last page, even a full one, announces no next page.
+func TestLastPageEndsPaging(t *testing.T) {
+	h := newHarness(t, olsim.Options{Users: 120, Roles: 2, V2LinkHeader: true})
+	tok := h.token(adminID)
+	count := func(key string, first string, next func(resp) string) int {
+		t.Helper()
+		h.sim.ResetCounters()
+		seen := 0
+		for path := first; path != ""; {
+			r := h.get(path, tok)
+			require.Equal(t, 200, r.StatusCode, "%s", r.body)
+			seen++
+			path = next(r)
+		}
+		require.Equal(t, seen, h.sim.RequestCount(key))
+		return seen
+	}
+	v2 := func(base string) func(resp) string {
+		return func(r resp) string {
+			cur := r.Header.Get("After-Cursor")
+			if cur == "" {
+				require.NotContains(t, r.Header.Get("Link"), `rel="next"`)
+				cur, _ := strconv.Atoi(r.Header.Get("Current-Page"))
+				total, _ := strconv.Atoi(r.Header.Get("Total-Pages"))
+				require.GreaterOrEqual(t, cur, total, "the last page says so (an empty list has 0 pages)")
+				return ""
+			}
+			require.Contains(t, r.Header.Get("Link"), `rel="next"`)
+			return base + "?cursor=" + url.QueryEscape(cur)
+		}
+	}
+	v1 := func(r resp) string {
+		var env struct {
+			Pagination struct {
+				NextLink *string `json:"next_link"`
+			} `json:"pagination"`
+		}
+		r.json(t, &env)
+		if env.Pagination.NextLink == nil {
+			return ""
+		}
+		u, err := url.Parse(*env.Pagination.NextLink)
+		require.NoError(t, err)
+		return u.RequestURI()
+	}
+	require.Equal(t, 3, count("GET /api/2/users", "/api/2/users?limit=40", v2("/api/2/users")), "120 users in pages of 40")
+	require.Equal(t, 3, count("GET /api/2/users", "/api/2/users?limit=50", v2("/api/2/users")))
+	require.Equal(t, 1, count("GET /api/2/users", "/api/2/users?email=none@x.test", v2("/api/2/users")), "empty list")
+	require.Equal(t, 3, count("GET /api/1/users", "/api/1/users?limit=40", v1))
+	role := h.sim.Roles()[0]
+	pages := (len(role.UserIDs) + 9) / 10
+	path := fmt.Sprintf("/api/2/roles/%d/users", role.ID)
+	require.Equal(t, pages, count("GET /api/2/roles/:id/users", path+"?limit=10", v2(path)))
+}
+
+// [U] Options.CursorKeepsOnlyPaging: the cursor forgets the filters, so a
+// client that does not repeat them gets later pages of the unfiltered list.
+func TestCursorKeepsOnlyPaging(t *testing.T) {
+	h := newHarness(t, olsim.Options{Users: 120, CursorKeepsOnlyPaging: true})
+	tok := h.token(readerID)
+	all := h.sim.Users()
+	var suspended []int64
+	for _, u := range all {
+		if u.Status == 2 || u.Status == 1 {
+			suspended = append(suspended, u.ID)
+		}
+	}
+	first := h.get("/api/2/users?limit=2&status=1,2", tok)
+	require.Equal(t, suspended[:2], ids(t, first))
+	cur := first.Header.Get("After-Cursor")
+	require.Equal(t, url.Values{"limit": {"2"}, "page": {"2"}, "sort": {"id"}, "sort_direction": {"asc"}}, decodeCursor(t, cur))
+
+	bare := h.get("/api/2/users?cursor="+url.QueryEscape(cur), tok)
+	require.Equal(t, []int64{all[2].ID, all[3].ID}, ids(t, bare), "the filter is gone")
+	require.Equal(t, "120", bare.Header.Get("Total-Count"))
+
+	repeated := h.get("/api/2/users?status=1,2&cursor="+url.QueryEscape(cur), tok)
+	require.Equal(t, suspended[2:4], ids(t, repeated), "a repeated filter applies")
+	require.Equal(t, 400, h.get("/api/2/users?limit=2&cursor="+url.QueryEscape(cur), tok).StatusCode, "still cursor xor limit")
+
+	t.Run("v1", func(t *testing.T) {
+		var env struct {
+			Pagination struct {
+				AfterCursor string `json:"after_cursor"`
+			} `json:"pagination"`
+			Data []struct {
+				ID int64 `json:"id"`
+			} `json:"data"`
+		}
+		h.get("/api/1/users?limit=2&status=1,2", tok).json(t, &env)
+		h.get("/api/1/users?after_cursor="+url.QueryEscape(env.Pagination.AfterCursor), tok).json(t, &env)
+		require.Equal(t, all[2].ID, env.Data[0].ID)
+	})
+}
+
+// Page-number paging with the filter repeated on each request gives the same
+// list as one big page, for every user filter.
+func TestPageNumbersWithEveryFilter(t *testing.T) {
+	h := newHarness(t, olsim.Options{Users: 150, UsersMaxLimit: 1000})
+	tok := h.token(readerID)
+	u := h.sim.Users()[9]
+	role, app := h.sim.Roles()[0], h.sim.Apps()[0]
+	cut := url.QueryEscape(h.sim.Users()[70].UpdatedAt.Format(time.RFC3339Nano))
+	filters := []string{
+		"email=*" + url.QueryEscape(u.Email[strings.Index(u.Email, "@"):]), "username=" + u.Username[:2] + "*",
+		"firstname=" + u.Firstname, "lastname=" + u.Lastname, "samaccountname=*a*", "external_id=*0*",
+		"member_of=*Staff*", "title=" + url.QueryEscape(u.Title), "department=" + url.QueryEscape(u.Department),
+		fmt.Sprintf("id=%d", u.ID), fmt.Sprintf("user_ids=%d,%d", u.ID, h.sim.Users()[20].ID),
+		fmt.Sprintf("group_id=%d", u.GroupID), "status=1", "state=1", "directory_id=123456",
+		fmt.Sprintf("manager_user_id=%d", u.ManagerUserID), fmt.Sprintf("role_ids=%d", role.ID),
+		fmt.Sprintf("role_id=%d", role.ID), fmt.Sprintf("app_id=%d", app.ID),
+		"created_since=2023-01-01", "created_until=2023-01-01", "updated_since=" + cut, "updated_until=" + cut,
+		"last_login_since=2024-01-01", "last_login_until=2024-01-01", "custom_attributes.location=London",
+	}
+	for _, f := range filters {
+		t.Run(f, func(t *testing.T) {
+			whole := ids(t, h.get("/api/2/users?limit=1000&"+f, tok))
+			require.Equal(t, whole, h.listAll("/api/2/users?"+f, tok))
+			var v1 []int64
+			for page := 1; ; page++ {
+				var env struct {
+					Pagination struct {
+						AfterCursor *string `json:"after_cursor"`
+					} `json:"pagination"`
+					Data []struct {
+						ID int64 `json:"id"`
+					} `json:"data"`
+				}
+				h.get(fmt.Sprintf("/api/1/users?limit=9&page=%d&%s", page, f), tok).json(t, &env)
+				for _, d := range env.Data {
+					v1 = append(v1, d.ID)
+				}
+				if env.Pagination.AfterCursor == nil {
+					break
+				}
+			}
+			require.Equal(t, whole, orEmptyIDs(v1), "v1")
+		})
+	}
+}
+
+func orEmptyIDs(ids []int64) []int64 {
+	if ids == nil {
+		return []int64{}
+	}
+	return ids
 }

@@ -18,11 +18,11 @@ const (
 	roleAdmins memberKind = "admins"
 )
 
-func (r *role) members(k memberKind) map[int64]membership {
+func (r *role) members(k memberKind) *memberSet {
 	if k == roleAdmins {
-		return r.admins
+		return &r.admins
 	}
-	return r.users
+	return &r.users
 }
 
 func (s *Server) role(id int64) *role {
@@ -37,29 +37,81 @@ func (s *Server) role(id int64) *role {
 // the user's updated_at unless Options.RoleChangesKeepUpdatedAt.
 func (s *Server) setMember(r *role, k memberKind, userID int64, add bool, now time.Time) {
 	m := r.members(k)
-	if _, ok := m[userID]; ok == add {
+	changed := add && m.add(member{id: userID, addedAt: now.UnixMilli(), addedBy: s.ownerID}) || !add && m.remove(userID)
+	if !changed {
 		return
 	}
-	if add {
-		m[userID] = membership{addedAt: now, addedBy: s.ownerID}
-	} else {
-		delete(m, userID)
+	s.version++
+	if u := s.users[userID]; u != nil {
+		typ := map[[2]bool]string{
+			{true, true}: EventUserRoleAdded, {true, false}: EventUserRoleRemoved,
+			{false, true}: EventRoleAdminAdded, {false, false}: EventRoleAdminRemoved,
+		}[[2]bool{k == roleUsers, add}]
+		s.emitRole(typ, now, &u.User, r)
 	}
 	if u := s.users[userID]; u != nil && k == roleUsers && !s.opts.RoleChangesKeepUpdatedAt {
-		touch(&u.User, now)
+		s.touch(&u.User, now)
 	}
 }
 
 // replaceUserRoles makes ids the user's exact role set.
 func (s *Server) replaceUserRoles(u *user, ids []int64, now time.Time) {
 	for _, r := range s.roles {
-		s.setMember(r, roleUsers, u.ID, slices.Contains(ids, r.id), now)
+		add := slices.Contains(ids, r.id)
+		if _, had := r.users.find(u.ID); had != add {
+			s.countWrite(u.ID, roleWriteKind(roleUsers, add))
+		}
+		s.setMember(r, roleUsers, u.ID, add, now)
 	}
 }
 
-func roleWire(r *role) item {
-	return item{"id": r.id, "name": r.name, "apps": idsOrEmpty(slices.Clone(r.apps)),
-		"users": idsOrEmpty(sortedKeys(r.users)), "admins": idsOrEmpty(sortedKeys(r.admins))}
+// roleWriteKind is the write counter of a role membership change.
+func roleWriteKind(k memberKind, add bool) string {
+	switch {
+	case k == roleUsers && add:
+		return WriteAddRole
+	case k == roleUsers:
+		return WriteRemoveRole
+	case add:
+		return WriteAddRoleAdmin
+	}
+	return WriteRemoveRoleAdmin
+}
+
+func roleWire(r *role) item { return roleFields(r, nil) }
+
+// roleFields renders a role with the arrays fields names (nil: all): at a
+// million users a role's member array is large, so only when asked.
+func roleFields(r *role, fields []string) item {
+	it := item{"id": r.id, "name": r.name}
+	for f, get := range roleArrays {
+		if fields == nil || slices.Contains(fields, f) {
+			it[f] = idsOrEmpty(get(r))
+		}
+	}
+	return it
+}
+
+var roleArrays = map[string]func(r *role) []int64{
+	"apps":   func(r *role) []int64 { return slices.Clone(r.apps) },
+	"users":  func(r *role) []int64 { return r.users.ids() },
+	"admins": func(r *role) []int64 { return r.admins.ids() },
+}
+
+// roleRec is a role as filters and sorts see it.
+type roleRec struct{ r *role }
+
+func (x roleRec) value(field string) (any, bool) {
+	switch field {
+	case "id":
+		return x.r.id, true
+	case "name":
+		return x.r.name, true
+	}
+	if get := roleArrays[field]; get != nil {
+		return get(x.r), true
+	}
+	return nil, false
 }
 
 func (s *Server) roleItems() []item {
@@ -73,7 +125,15 @@ func (s *Server) roleItems() []item {
 // listRoles serves GET /api/2/roles: id and name, plus the arrays named in
 // fields (or Options.RoleDefaultFields).
 func (s *Server) listRoles(c *call) *response {
-	return c.list(s.roleItems(), listSpec{
+	ids := make(idList, len(s.roles))
+	for i, r := range s.roles {
+		ids[i] = r.id
+	}
+	src := source{key: "roles", all: ids,
+		rec:    func(id int64) record { return roleRec{s.role(id)} },
+		render: func(id int64, fields []string) item { return roleFields(s.role(id), fields) },
+	}
+	return c.list(src, listSpec{
 		defLimit: 50, maxLimit: 650, keep: []string{"name"},
 		defaultFields: append([]string{}, s.opts.RoleDefaultFields...),
 		filters: map[string]filterSpec{
@@ -84,9 +144,10 @@ func (s *Server) listRoles(c *call) *response {
 }
 
 // appNameFilter matches roles holding an app whose name matches.
-func (s *Server) appNameFilter(value string) (func(item) bool, error) {
-	return func(it item) bool {
-		for _, id := range it["apps"].([]int64) {
+func (s *Server) appNameFilter(value string) (predicate, error) {
+	return func(r record) bool {
+		apps, _ := lookup(r, "apps").([]int64)
+		for _, id := range apps {
 			if a := s.app(id); a != nil && matchText(value, a.Name) {
 				return true
 			}
@@ -101,7 +162,7 @@ func (s *Server) listRolesV1(c *call) *response {
 	for i, r := range s.roles {
 		items[i] = item{"id": r.id, "name": r.name}
 	}
-	return c.list(items, listSpec{defLimit: 50, maxLimit: 50,
+	return c.list(itemSource("roles v1", items), listSpec{defLimit: 50, maxLimit: 50,
 		filters: map[string]filterSpec{"name": textFilter("name"), "id": intFilter("id")}})
 }
 
@@ -122,9 +183,9 @@ func (s *Server) getRole(c *call) *response {
 	return v2JSON(200, roleWire(r))
 }
 
-// listRoleMembers serves GET /api/2/roles/:id/{users,admins} (§8). Every
-// user is rendered with "assigned"; include_unassigned=false (the default,
-// carried in the cursor) keeps only members.
+// listRoleMembers serves GET /api/2/roles/:id/{users,admins} (§8): the
+// role's members, ascending by id, or with include_unassigned=true (the
+// default false travels in the cursor) every user, marked "assigned".
 func (s *Server) listRoleMembers(k memberKind) func(*call) *response {
 	return func(c *call) *response {
 		r, fail := c.lookupRole()
@@ -132,35 +193,33 @@ func (s *Server) listRoleMembers(k memberKind) func(*call) *response {
 			return fail
 		}
 		members := r.members(k)
-		items := make([]item, 0, len(s.users))
-		for _, id := range sortedKeys(s.users) {
+		render := func(id int64, _ []string) item {
 			u := s.users[id]
 			it := item{"id": u.ID, "name": strings.TrimSpace(u.Firstname + " " + u.Lastname), "username": u.Username,
 				"email": u.Email, "assigned": false, "added_by": nil, "added_at": nil}
-			if m, ok := members[id]; ok {
-				it["assigned"], it["added_at"], it["added_by"] = true, formatTime(m.addedAt), s.actor(m.addedBy)
+			if m, ok := members.get(id); ok {
+				it["assigned"], it["added_at"], it["added_by"] = true, formatTime(time.UnixMilli(m.addedAt)), s.actor(m.addedBy)
 			}
-			items = append(items, it)
+			return it
 		}
-		return c.list(items, listSpec{
+		src := source{
+			key:    fmt.Sprintf("role %d %s", r.id, k),
+			all:    s.order,
+			rec:    func(id int64) record { return &userRec{s: s, u: s.users[id]} },
+			recs:   s.userRecs(false),
+			render: render,
+			narrow: func(q listQuery) (idSeq, []string) {
+				if q.rest.Get("include_unassigned") == "true" {
+					return s.order, []string{"include_unassigned"}
+				}
+				return *members, []string{"include_unassigned"}
+			},
+		}
+		return c.list(src, listSpec{
 			defLimit: 50, maxLimit: s.opts.RoleUsersMaxLimit, defaults: map[string]string{"include_unassigned": "false"},
-			filters: map[string]filterSpec{"name": s.userNameFilter, "include_unassigned": assignedFilter, "id": intFilter("id")},
+			filters: map[string]filterSpec{"name": textFilter("firstname", "lastname", "username", "email"), "id": intFilter("id")},
 		})
 	}
-}
-
-func assignedFilter(value string) (func(item) bool, error) {
-	all := value == "true"
-	return func(it item) bool { return all || it["assigned"] == true }, nil
-}
-
-// userNameFilter matches first name, last name, username or email.
-func (s *Server) userNameFilter(value string) (func(item) bool, error) {
-	return func(it item) bool {
-		u := s.users[it["id"].(int64)]
-		return u != nil && (matchText(value, u.Firstname) || matchText(value, u.Lastname) ||
-			matchText(value, u.Username) || matchText(value, u.Email))
-	}, nil
 }
 
 // actor renders added_by.
@@ -219,6 +278,7 @@ func (s *Server) addRoleMembers(k memberKind) func(*call) *response {
 			out[i] = item{"id": id}
 		}
 		for _, id := range ids {
+			s.countWrite(id, roleWriteKind(k, true))
 			s.setMember(r, k, id, true, c.now)
 		}
 		return v2JSON(200, out)
@@ -237,6 +297,9 @@ func (s *Server) removeRoleMembers(k memberKind) func(*call) *response {
 			return fail
 		}
 		for _, id := range ids {
+			if s.users[id] != nil {
+				s.countWrite(id, roleWriteKind(k, false))
+			}
 			s.setMember(r, k, id, false, c.now)
 		}
 		return v2NoContent()

@@ -26,6 +26,11 @@ type Server struct {
 	mu         sync.Mutex
 	rng        *rand.Rand // fault decisions, tokens, invite links
 	users      map[int64]*user
+	order      userList         // every user, ascending by id
+	groupIdx   map[int64]idList // group id -> member user ids
+	updIdx     updIndex         // users by updated_at
+	version    uint64           // bumped by every change; keys the list cache
+	cache      listCache
 	nextUserID int64
 	ownerID    int64 // the account owner: "added_by" for API role changes
 	groups     []Group
@@ -36,6 +41,13 @@ type Server struct {
 
 	creds  map[string]*credential
 	tokens map[string]*token
+
+	by             actor                    // who makes the current change
+	writes         map[int64]map[string]int // per user: applied API writes by kind
+	events         eventLog
+	eventTypesList []EventType
+	eventTypeIDs   map[string]int // type name -> id
+	hooks          *webhooks      // nil without a webhook
 
 	rate    rateWindow
 	faults  faultState
@@ -49,14 +61,19 @@ type Server struct {
 func New(opts Options) *Server {
 	opts = opts.withDefaults()
 	s := &Server{
-		opts:   opts,
-		clock:  opts.Clock,
-		rng:    rand.New(rand.NewPCG(uint64(opts.Seed), 0x6f6c73696d)), // "olsim"
-		users:  map[int64]*user{},
-		creds:  map[string]*credential{},
-		tokens: map[string]*token{},
-		counts: map[string]int{},
+		opts:     opts,
+		clock:    opts.Clock,
+		rng:      rand.New(rand.NewPCG(uint64(opts.Seed), 0x6f6c73696d)), // "olsim"
+		users:    map[int64]*user{},
+		groupIdx: map[int64]idList{},
+		creds:    map[string]*credential{},
+		tokens:   map[string]*token{},
+		counts:   map[string]int{},
+		writes:   map[int64]map[string]int{},
+		events:   newEventLog(max(opts.EventCapacity, 0)),
 	}
+	s.eventTypesList = eventTypes(opts.EventTypeIDs)
+	s.eventTypeIDs = eventTypeIDs(s.eventTypesList)
 	for _, c := range opts.Credentials {
 		s.addCredential(c)
 	}
@@ -64,6 +81,7 @@ func New(opts Options) *Server {
 	generate(s, opts)
 	s.routes = s.buildRoutes()
 	s.admin = s.adminHandler()
+	s.hooks = startWebhooks(opts.Webhook, opts.Seed)
 	return s
 }
 
@@ -154,6 +172,11 @@ func (s *Server) buildRoutes() []*route {
 		add("POST", p, apiV2, ScopeManageAll, s.addRoleMembers(kind))
 		add("DELETE", p, apiV2, ScopeManageAll, s.removeRoleMembers(kind))
 	}
+
+	// Events (§11). types before :id, which would match it.
+	add("GET", "/api/1/events", apiV1, ScopeReadUsers, s.listEvents)
+	add("GET", "/api/1/events/types", apiV1, ScopeReadUsers, s.listEventTypes)
+	add("GET", "/api/1/events/:id", apiV1, ScopeReadUsers, s.getEvent)
 
 	// Apps (§9).
 	add("GET", "/api/2/apps", apiV2, ScopeReadAll, s.listApps)
@@ -264,12 +287,19 @@ func (s *Server) dispatch(c *call) *response {
 	metered := c.rt.version == apiV1 || s.opts.RateLimitV2
 	resp := s.authorize(c, metered)
 	if resp == nil {
-		resp = c.rt.handle(c)
+		resp = s.handleAPI(c)
 	}
 	if metered {
 		s.setRateHeaders(resp, c.now, false)
 	}
 	return resp
+}
+
+// handleAPI runs the handler with the caller as the actor of its changes.
+func (s *Server) handleAPI(c *call) *response {
+	s.by = actor{api: true, clientID: c.tok.clientID}
+	defer func() { s.by = actor{} }()
+	return c.rt.handle(c)
 }
 
 // authorize checks the bearer token, consumes the budget and checks scope.

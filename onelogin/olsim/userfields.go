@@ -98,6 +98,28 @@ type userWrite struct {
 
 func (w userWrite) has(k string) bool { _, ok := w.fields[k]; return ok }
 
+// kinds names the write counters an update counts (see WriteUpdate).
+func (w userWrite) kinds() []string {
+	kinds := []string{WriteUpdate}
+	if w.has("status") {
+		kinds = append(kinds, WriteStatus)
+		var st int
+		_ = json.Unmarshal(w.fields["status"], &st)
+		switch st {
+		case statusActive:
+			kinds = append(kinds, WriteActivate)
+		case statusSuspended:
+			kinds = append(kinds, WriteSuspend)
+		}
+	}
+	for field, kind := range map[string]string{"state": WriteState, "group_id": WriteGroup, "password": WritePassword} {
+		if w.has(field) {
+			kinds = append(kinds, kind)
+		}
+	}
+	return kinds
+}
+
 func (w userWrite) str(k string) string {
 	var v string
 	_ = json.Unmarshal(w.fields[k], &v)
@@ -111,7 +133,7 @@ func validationFailed(msgs []string) error {
 // applyUserWrite validates w against u and, if valid, applies it. It is the
 // single write path for create, update and the Go/admin mutation API.
 func (s *Server) applyUserWrite(u *user, w userWrite, now time.Time) error {
-	next := user{User: copyUser(u.User), password: u.password}
+	next := user{User: copyUser(u.User), password: u.password, custom: slices.Clone(u.custom)}
 	for _, k := range slices.Sorted(maps.Keys(w.fields)) {
 		if f := userFields[k]; f != nil {
 			if err := f(&next.User, w.fields[k]); err != nil {
@@ -127,10 +149,11 @@ func (s *Server) applyUserWrite(u *user, w userWrite, now time.Time) error {
 			return &Error{Status: 400, Message: `invalid value in "custom_attributes"`}
 		}
 		for k, v := range ca {
-			if !slices.Contains(s.customAttr, k) {
+			i := slices.Index(s.customAttr, k)
+			if i < 0 {
 				return validationFailed([]string{"Custom attribute " + k + " is not defined"})
 			}
-			next.CustomAttributes[k] = v
+			next.custom[i] = v
 		}
 	}
 	var roleIDs []int64
@@ -170,9 +193,16 @@ func (s *Server) applyUserWrite(u *user, w userWrite, now time.Time) error {
 	}
 
 	if w.creating || !reflect.DeepEqual(next, *u) {
-		touch(&next.User, now)
+		s.touch(&next.User, now)
 	}
+	s.regroup(u.ID, u.GroupID, next.GroupID)
+	old := *u
 	*u = next
+	s.version++
+	if !w.creating {
+		s.emitUserChanges(&old, u, now)
+		s.countWrite(u.ID, w.kinds()...)
+	}
 	if s.opts.WriteRoleIDs && w.has("role_ids") {
 		s.replaceUserRoles(u, roleIDs, now)
 	}
@@ -197,10 +227,13 @@ func (s *Server) userProblems(next, old *user) []string {
 		msgs = append(msgs, "Email is invalid")
 	}
 	var emailTaken, usernameTaken bool
-	for _, o := range s.users {
-		if o.ID != next.ID {
-			emailTaken = emailTaken || next.Email != "" && strings.EqualFold(o.Email, next.Email)
-			usernameTaken = usernameTaken || next.Username != "" && strings.EqualFold(o.Username, next.Username)
+	// A scan, so only when the write changes email or username.
+	if next.Email != old.Email || next.Username != old.Username {
+		for _, o := range s.users {
+			if o.ID != next.ID {
+				emailTaken = emailTaken || next.Email != "" && strings.EqualFold(o.Email, next.Email)
+				usernameTaken = usernameTaken || next.Username != "" && strings.EqualFold(o.Username, next.Username)
+			}
 		}
 	}
 	if emailTaken {
@@ -276,7 +309,9 @@ func setPassword(u *user, pw string, now time.Time, explicitStatus bool) {
 
 // touch records a change: updated_at always, activated_at the first time the
 // user is active.
-func touch(u *User, now time.Time) {
+func (s *Server) touch(u *User, now time.Time) {
+	s.version++
+	s.updIdx.add(u.ID, now)
 	u.UpdatedAt = now
 	if u.Status == statusActive && u.ActivatedAt == nil {
 		u.ActivatedAt = ptr(now)

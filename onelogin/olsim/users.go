@@ -6,7 +6,6 @@ import (
 	"maps"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -43,54 +42,138 @@ func (s *Server) userSpec(v1 bool) listSpec {
 
 // appIDFilter matches users who reach an app through one of their roles.
 func (s *Server) appIDFilter(rolesField string) filterSpec {
-	return func(value string) (func(item) bool, error) {
-		appPred, err := intFilter("apps")(value)
+	return func(value string) (predicate, error) {
+		apps, err := parseIDs(value)
 		if err != nil {
 			return nil, err
 		}
-		var roleIDs []string
-		for _, r := range s.roles {
-			if appPred(item{"apps": r.apps}) {
-				roleIDs = append(roleIDs, strconv.FormatInt(r.id, 10))
-			}
-		}
-		if len(roleIDs) == 0 {
-			return func(item) bool { return false }, nil
-		}
-		return intFilter(rolesField)(strings.Join(roleIDs, ","))
+		roleIDs := s.rolesWithApps(apps)
+		return func(r record) bool {
+			have, _ := lookup(r, rolesField).([]int64)
+			return slices.ContainsFunc(have, roleIDs.has)
+		}, nil
 	}
 }
 
-// userItems renders every user, ascending by id.
-func (s *Server) userItems(v1 bool) []item {
-	items := make([]item, 0, len(s.users))
-	for _, id := range sortedKeys(s.users) {
-		items = append(items, userWire(s.userSnapshot(s.users[id]), v1))
+// rolesWithApps lists the roles that grant any of the apps.
+func (s *Server) rolesWithApps(apps idList) idList {
+	var out idList
+	for _, r := range s.roles {
+		if slices.ContainsFunc(r.apps, apps.has) {
+			out = append(out, r.id)
+		}
 	}
-	return items
+	return out
+}
+
+// roleHolders lists the users holding any of the roles.
+func (s *Server) roleHolders(roleIDs idList) idList {
+	var sets []idSeq
+	for _, id := range roleIDs {
+		if r := s.role(id); r != nil {
+			sets = append(sets, r.users)
+		}
+	}
+	return mergeIDs(sets...)
+}
+
+// userSource pages over users; indexes answer the selective filters.
+func (s *Server) userSource(v1 bool) source {
+	return source{
+		key:    fmt.Sprintf("users v1=%t", v1),
+		all:    s.order,
+		rec:    func(id int64) record { return &userRec{s, s.users[id], v1} },
+		recs:   s.userRecs(v1),
+		render: func(id int64, _ []string) item { return userWire(s.userSnapshot(s.users[id]), v1) },
+		narrow: s.narrowUsers,
+	}
+}
+
+// userRecs reads candidates through one reused record, and straight from
+// the slice when the candidates are the user list itself.
+func (s *Server) userRecs(v1 bool) func(idSeq) func(int) record {
+	return func(cands idSeq) func(int) record {
+		r := &userRec{s: s, v1: v1}
+		us, direct := cands.(userList)
+		return func(i int) record {
+			if direct {
+				r.u = us[i]
+			} else {
+				r.u = s.users[cands.At(i)]
+			}
+			return r
+		}
+	}
+}
+
+// narrowUsers answers the most selective indexed filter of a user list:
+// id lists from the id map, group and role membership from their member
+// indexes, app_id through the roles granting the app, and updated_since
+// from the updated_at index. Other filters are then checked on its result.
+func (s *Server) narrowUsers(q listQuery) (idSeq, []string) {
+	var best idSeq
+	var used string
+	consider := func(k string, ids idSeq) {
+		if best == nil || ids.Len() < best.Len() {
+			best, used = ids, k
+		}
+	}
+	for k := range q.rest {
+		v := q.rest.Get(k)
+		list, err := parseIDs(v)
+		key := fmt.Sprintf("users where %s=%s", k, v)
+		switch {
+		case k == "updated_since":
+			if t, ok := parseFilterTime(v); ok {
+				consider(k, s.cached(key, func() idList { return s.updIdx.since(s.users, t, s.opts.SinceInclusive) }))
+			}
+		case err != nil:
+		case k == "id" || k == "user_ids":
+			consider(k, slices.DeleteFunc(list, func(id int64) bool { return s.users[id] == nil }))
+		case k == "group_id":
+			consider(k, s.cached(key, func() idList {
+				var sets []idSeq
+				for _, g := range list {
+					sets = append(sets, s.groupIdx[g])
+				}
+				return mergeIDs(sets...)
+			}))
+		case k == "role_ids" || k == "role_id":
+			consider(k, s.cached(key, func() idList { return s.roleHolders(list) }))
+		case k == "app_id":
+			consider(k, s.cached(key, func() idList { return s.roleHolders(s.rolesWithApps(list)) }))
+		}
+	}
+	if best == nil {
+		return nil, nil
+	}
+	return best, []string{used}
 }
 
 // userSnapshot copies a stored user and fills in its role ids.
 func (s *Server) userSnapshot(u *user) User {
 	out := copyUser(u.User)
 	out.RoleIDs = s.userRoleIDs(u.ID)
+	out.CustomAttributes = make(map[string]*string, len(s.customAttr))
+	for i, k := range s.customAttr {
+		out.CustomAttributes[k] = clonePtr(u.custom[i])
+	}
 	return out
 }
 
 func (s *Server) userRoleIDs(id int64) []int64 {
 	var ids []int64
-	for _, r := range s.roles {
-		if _, ok := r.users[id]; ok {
+	for _, r := range s.roles { // ascending by id
+		if _, ok := r.users.find(id); ok {
 			ids = append(ids, r.id)
 		}
 	}
-	slices.Sort(ids)
 	return ids
 }
 
 func (s *Server) listUsers(c *call) *response {
 	v1 := c.rt.version == apiV1
-	return c.list(s.userItems(v1), s.userSpec(v1))
+	return c.list(s.userSource(v1), s.userSpec(v1))
 }
 
 // lookupUser resolves the :id segment: v1 rejects a non-integer id with the
@@ -173,16 +256,16 @@ func (s *Server) createUserV2(c *call) *response {
 func (s *Server) createUser(w userWrite, now time.Time) (*user, error) {
 	u := &user{User: User{
 		ID: s.nextUserID + 1, Status: statusPasswordPending, State: 1, CreatedAt: now,
-		CustomAttributes: map[string]*string{},
-	}}
-	for _, k := range s.customAttr {
-		u.CustomAttributes[k] = nil
-	}
+	}, custom: make([]*string, len(s.customAttr))}
 	if err := s.applyUserWrite(u, w, now); err != nil {
 		return nil, err
 	}
 	s.nextUserID = u.ID
 	s.users[u.ID] = u
+	s.order.insert(u)
+	s.version++
+	s.emitUser(EventUserCreated, now, &u.User, "")
+	s.countWrite(u.ID, WriteCreate)
 	return u, nil
 }
 
@@ -207,18 +290,42 @@ func (s *Server) deleteUser(c *call) *response {
 	if fail != nil {
 		return fail
 	}
-	s.removeUser(u.ID)
+	s.removeUser(u.ID, c.now)
 	if c.rt.version == apiV1 {
 		return v1OK(nil)
 	}
 	return v2NoContent()
 }
 
-func (s *Server) removeUser(id int64) {
+func (s *Server) removeUser(id int64, now time.Time) {
+	if u := s.users[id]; u != nil {
+		s.regroup(id, u.GroupID, 0)
+		s.emitUser(EventUserDeleted, now, &u.User, "")
+		s.countWrite(id, WriteDelete)
+	}
 	delete(s.users, id)
+	s.order.remove(id)
 	for _, r := range s.roles {
-		delete(r.users, id)
-		delete(r.admins, id)
+		r.users.remove(id)
+		r.admins.remove(id)
+	}
+	s.version++
+}
+
+// regroup moves a user between group member indexes.
+func (s *Server) regroup(id, from, to int64) {
+	if from == to {
+		return
+	}
+	if from != 0 {
+		l := s.groupIdx[from]
+		l.remove(id)
+		s.groupIdx[from] = l
+	}
+	if to != 0 {
+		l := s.groupIdx[to]
+		l.insert(id)
+		s.groupIdx[to] = l
 	}
 }
 
@@ -236,6 +343,8 @@ func (s *Server) unlockUser(c *call) *response {
 		return v2JSON(s.opts.UnlockNotLockedStatus, map[string]string{"message": "User cannot be unlocked"})
 	}
 	u.Status, u.LockedUntil, u.InvalidLoginAttempts = statusActive, nil, 0
-	touch(&u.User, c.now)
+	s.touch(&u.User, c.now)
+	s.emitUser(EventUserUnlocked, c.now, &u.User, "")
+	s.countWrite(u.ID, WriteUnlock)
 	return v2JSON(200, map[string]string{"messsage": "User unlocked"})
 }

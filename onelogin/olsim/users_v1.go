@@ -27,8 +27,11 @@ func (s *Server) setState(c *call) *response {
 		// [U] which transitions are refused; going back to Unapproved is.
 		return v1Err(400, "state is invalid")
 	}
+	old := u.State
 	u.State = state
-	touch(&u.User, c.now)
+	s.touch(&u.User, c.now)
+	s.emitUser(EventUserStateChanged, c.now, &u.User, fmt.Sprintf("state %d -> %d", old, state))
+	s.countWrite(u.ID, WriteState)
 	return v1OK(nil)
 }
 
@@ -51,7 +54,9 @@ func (s *Server) setPasswordClearText(c *call) *response {
 		return v1Err(400, strings.Join(msgs, ", "))
 	}
 	setPassword(u, body.Password, c.now, false)
-	touch(&u.User, c.now)
+	s.touch(&u.User, c.now)
+	s.emitUser(EventUserPasswordSet, c.now, &u.User, "")
+	s.countWrite(u.ID, WritePassword)
 	return v1OK(nil)
 }
 
@@ -63,6 +68,8 @@ func (s *Server) logoutUser(c *call) *response {
 		return fail
 	}
 	s.logouts = append(s.logouts, Logout{UserID: u.ID, At: c.now})
+	s.emitUser(EventUserLoggedOut, c.now, &u.User, "")
+	s.countWrite(u.ID, WriteLogout)
 	return v1OK(nil)
 }
 
@@ -78,10 +85,14 @@ func (s *Server) lockUser(c *call) *response {
 		return v1Err(400, "locked_until should be -> integer")
 	}
 	u.Status, u.LockedUntil = statusLocked, nil
+	notes := "until unlocked"
 	if minutes > 0 {
 		u.LockedUntil = ptr(c.now.Add(time.Duration(minutes) * time.Minute))
+		notes = fmt.Sprintf("for %d minutes", minutes)
 	}
-	touch(&u.User, c.now)
+	s.touch(&u.User, c.now)
+	s.emitUser(EventUserLocked, c.now, &u.User, notes)
+	s.countWrite(u.ID, WriteLock)
 	return v1OK(nil)
 }
 
@@ -122,6 +133,7 @@ func (s *Server) changeRolesV1(c *call, add bool) *response {
 		}
 	}
 	for _, id := range ids {
+		s.countWrite(u.ID, roleWriteKind(roleUsers, add))
 		s.setMember(s.role(id), roleUsers, u.ID, add, c.now)
 	}
 	return v1OK(nil)
