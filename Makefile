@@ -30,11 +30,13 @@ olflow:
 ## demo: dev server with UI, simulator (3,000 users), codec server and worker;
 ## connect with a live progress bar, onboard a new hire; Ctrl-C stops it all
 demo: $(TEMPORAL) olflow
-	$(OLFLOW) demo --temporal-cli $(TEMPORAL)
+	$(GO) build -o $(BIN)/ ./cmd/olflow-demo
+	$(BIN)/olflow-demo demo --temporal-cli $(TEMPORAL)
 
 ## demo-ci: the same demo on free ports, exiting after its summary
 demo-ci: $(TEMPORAL) olflow
-	$(OLFLOW) demo --temporal-cli $(TEMPORAL) $(DEMO_CI_FLAGS)
+	$(GO) build -o $(BIN)/ ./cmd/olflow-demo
+	$(BIN)/olflow-demo demo --temporal-cli $(TEMPORAL) $(DEMO_CI_FLAGS)
 
 ## worker: run a worker with the OLFLOW_* settings of this shell
 worker: olflow

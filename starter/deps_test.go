@@ -21,3 +21,12 @@ func TestStarterLinksNoStoreOneLoginOrWorkerCode(t *testing.T) {
 		}
 	}
 }
+
+// olflow, the production binary, links no simulator (the demo is
+// cmd/olflow-demo).
+func TestOlflowLinksNoSimulator(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "../cmd/olflow").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	require.NotContains(t, string(out), "olflow/onelogin/olsim")
+	require.NotContains(t, string(out), "olflow/internal/demosim")
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/olflow/olflow/internal/cli"
+	"github.com/olflow/olflow/internal/demosim"
 )
 
 // TestDemoRunsAndExits runs what `make demo-ci` runs: its own dev server,
@@ -29,7 +30,8 @@ func TestDemoRunsAndExits(t *testing.T) {
 	code := cli.Main(ctx, []string{"demo", "--exit", "--dir", dir, "--temporal-cli", temporalCLI(),
 		"--port", "0", "--ui-port", "0", "--codec-port", "0", "--sim-port", "0", "--metrics-port", "0",
 		"--users", "400", "--sim-latency", "2ms"},
-		cli.Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }})
+		cli.Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }},
+		cli.WithDemo(demosim.New))
 	require.Equal(t, 0, code, "stdout:\n%s\nstderr:\n%s", out.String(), errb.String())
 	s := out.String()
 	assert.Contains(t, s, "Connected demo-acme to acme.onelogin.com")

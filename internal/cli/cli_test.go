@@ -218,3 +218,10 @@ func TestReplayFilesReportsAndExitCodes(t *testing.T) {
 	assert.Equal(t, 2, code)
 	assert.Contains(t, out, `"code":"invalid_input"`)
 }
+
+// The olflow binary offers no demo: only cmd/olflow-demo links a simulator.
+func TestDemoOnlyWithATenant(t *testing.T) {
+	code, _, errOut := run(t, nil, "demo")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, "unknown command")
+}

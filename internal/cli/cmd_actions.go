@@ -13,7 +13,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/olflow/olflow/api"
-	"github.com/olflow/olflow/onelogin/olsim"
 	"github.com/olflow/olflow/starter"
 )
 
@@ -328,16 +327,18 @@ func printAction(w io.Writer, r starter.ActionResult, showLinks bool) {
 // demoOnboard adds a new hire to the simulated org and onboards them:
 // activate, group, two roles, a reset link.
 func (a *app) demoOnboard(ctx context.Context, st *starter.Starter, d *demo) (string, error) {
-	hire, err := d.sim.CreateUser(olsim.Fields{"email": "ada.lovelace@acme.example", "username": "ada.lovelace",
-		"firstname": "Ada", "lastname": "Lovelace", "title": "Analyst", "status": 0})
+	hire, err := d.sim.NewHire()
 	if err != nil {
 		return "", fmt.Errorf("add the new hire to the simulator: %w", err)
 	}
-	groups, roles := d.sim.Groups(), d.sim.Roles()
+	roleIDs := make([]int64, len(hire.Roles))
+	roleNames := make([]string, len(hire.Roles))
+	for i, r := range hire.Roles {
+		roleIDs[i], roleNames[i] = r.ID, fmt.Sprintf("%q", r.Name)
+	}
 	req := api.OnboardRequest{IntegrationID: d.o.integration, RequestID: "demo-onboard-" + hire.Username, RequestedBy: "make demo",
-		User: api.UserRef{Email: hire.Email}, Activate: true, GroupID: groups[0].ID,
-		RoleIDs: []int64{roles[0].ID, roles[1].ID}, Reset: api.ResetLink}
-	d.step("Onboarding the new hire %s: activate, group %q, roles %q and %q, reset link", hire.Email, groups[0].Name, roles[0].Name, roles[1].Name)
+		User: api.UserRef{Email: hire.Email}, Activate: true, GroupID: hire.Group.ID, RoleIDs: roleIDs, Reset: api.ResetLink}
+	d.step("Onboarding the new hire %s: activate, group %q, roles %s, reset link", hire.Email, hire.Group.Name, strings.Join(roleNames, " and "))
 	run, err := st.OnboardUser(ctx, req)
 	if err != nil {
 		return "", err

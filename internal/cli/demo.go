@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -23,12 +24,48 @@ import (
 	"github.com/olflow/olflow/api"
 	"github.com/olflow/olflow/codec"
 	"github.com/olflow/olflow/internal/serve"
-	"github.com/olflow/olflow/onelogin/olsim"
 	"github.com/olflow/olflow/seal"
 	"github.com/olflow/olflow/starter"
 	"github.com/olflow/olflow/temporalclient"
 	"github.com/olflow/olflow/worker"
 )
+
+// DemoTenant is the OneLogin stand-in the demo connects to. The olflow
+// binary has none (it must not link a simulator); cmd/olflow-demo passes
+// the simulator's through WithDemo.
+type DemoTenant interface {
+	http.Handler
+	// Subdomain, ClientID and ClientSecret connect to it.
+	Subdomain() string
+	ClientID() string
+	ClientSecret() string
+	// NewHire adds a user who has not started yet and names a group and
+	// two roles to onboard them into.
+	NewHire() (Hire, error)
+}
+
+// Hire is who the demo onboards, and into what.
+type Hire struct {
+	Email, Username string
+	Group           NamedID
+	Roles           []NamedID
+}
+
+// NamedID is a OneLogin group or role.
+type NamedID struct {
+	ID   int64
+	Name string
+}
+
+// NewDemoTenant makes a tenant of users users whose every call takes
+// latency.
+type NewDemoTenant func(users int, latency time.Duration) DemoTenant
+
+// Option changes what Main offers.
+type Option func(*app)
+
+// WithDemo adds the demo command, with tenants from newTenant.
+func WithDemo(newTenant NewDemoTenant) Option { return func(a *app) { a.newTenant = newTenant } }
 
 // demoOptions are the demo's knobs; port 0 picks a free one.
 type demoOptions struct {
@@ -68,17 +105,18 @@ func (a *app) demoCmd() *cobra.Command {
 
 // demo holds what the demo started, to stop it in reverse order.
 type demo struct {
-	o       demoOptions
-	out     io.Writer
-	stops   []func()
-	env     map[string]string
-	address string
-	uiURL   string
-	codec   string
-	token   string
-	metrics string
-	sim     *olsim.Server
-	simURL  string
+	newTenant NewDemoTenant
+	o         demoOptions
+	out       io.Writer
+	stops     []func()
+	env       map[string]string
+	address   string
+	uiURL     string
+	codec     string
+	token     string
+	metrics   string
+	sim       DemoTenant
+	simURL    string
 }
 
 func (d *demo) onStop(f func()) { d.stops = append(d.stops, f) }
@@ -95,7 +133,7 @@ func (d *demo) step(format string, args ...any) {
 
 func (a *app) runDemo(ctx context.Context, o demoOptions) error {
 	start := time.Now()
-	d := &demo{o: o, out: a.Stdout, env: map[string]string{}}
+	d := &demo{o: o, out: a.Stdout, env: map[string]string{}, newTenant: a.newTenant}
 	defer d.stop()
 	if _, err := os.Stat(o.temporalCLI); err != nil {
 		return usagef("no temporal CLI at %s: run make temporal (or pass --temporal-cli)", o.temporalCLI)
@@ -130,9 +168,9 @@ func (a *app) runDemo(ctx context.Context, o demoOptions) error {
 	}
 	defer st.Close()
 
-	d.step("Connecting %s to the simulated tenant %s (%d users)", o.integration, olsim.DefaultSubdomain, o.users)
-	run, err := st.StartConnect(ctx, starter.ConnectInput{IntegrationID: o.integration, Subdomain: olsim.DefaultSubdomain,
-		ClientID: olsim.DefaultClientID, ClientSecret: seal.NewSecret(olsim.DefaultClientSecret), RequestedBy: "make demo"})
+	d.step("Connecting %s to the simulated tenant %s (%d users)", o.integration, d.sim.Subdomain(), o.users)
+	run, err := st.StartConnect(ctx, starter.ConnectInput{IntegrationID: o.integration, Subdomain: d.sim.Subdomain(),
+		ClientID: d.sim.ClientID(), ClientSecret: seal.NewSecret(d.sim.ClientSecret()), RequestedBy: "make demo"})
 	if err != nil {
 		return err
 	}
@@ -199,11 +237,10 @@ func (d *demo) startSim(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	d.sim = olsim.New(olsim.Options{Seed: 1, Users: d.o.users, Groups: 30, Roles: 40, Apps: 30,
-		Faults: olsim.Faults{Latency: d.o.simLatency}})
+	d.sim = d.newTenant(d.o.users, d.o.simLatency)
 	d.simURL = "http://" + ln.Addr().String()
 	d.background(ctx, func(ctx context.Context) { _ = serve.Serve(ctx, ln, d.sim) })
-	d.step("OneLogin simulator on %s: %d users, 30 groups, 40 roles, 30 apps", d.simURL, d.o.users)
+	d.step("OneLogin simulator on %s: %d users", d.simURL, d.o.users)
 	return nil
 }
 

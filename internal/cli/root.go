@@ -35,8 +35,11 @@ func OSEnv() Env {
 
 // Main runs the olflow command line and returns the exit code: 0, 1 for
 // a failure, 2 for a usage error.
-func Main(ctx context.Context, args []string, env Env) int {
+func Main(ctx context.Context, args []string, env Env, opts ...Option) int {
 	a := &app{Env: env, l: &loader{getenv: env.Getenv}}
+	for _, o := range opts {
+		o(a)
+	}
 	root := a.root()
 	root.SetArgs(args)
 	root.SetIn(env.Stdin)
@@ -46,6 +49,9 @@ func Main(ctx context.Context, args []string, env Env) int {
 	if err == nil {
 		return 0
 	}
+	if strings.HasPrefix(err.Error(), "unknown command") {
+		err = usagef("%v", err) // cobra's own: a command line mistake
+	}
 	return a.report(err)
 }
 
@@ -53,6 +59,8 @@ type app struct {
 	Env
 	l    *loader
 	json bool
+	// newTenant, when set, offers the demo (cmd/olflow-demo only).
+	newTenant NewDemoTenant
 
 	temporal  temporalclient.Options
 	taskQueue string
@@ -102,9 +110,12 @@ variable; secrets come from variables or --*-file flags, never from flags.`,
 		c.GroupID = "integrations"
 		root.AddCommand(c)
 	}
-	for _, c := range []*cobra.Command{a.workerCmd(), a.codecServerCmd(), a.replayCmd(), a.keygenCmd(), a.demoCmd()} {
+	for _, c := range []*cobra.Command{a.workerCmd(), a.codecServerCmd(), a.replayCmd(), a.keygenCmd()} {
 		c.GroupID = "ops"
 		root.AddCommand(c)
+	}
+	if a.newTenant != nil {
+		root.AddCommand(a.demoCmd())
 	}
 	root.AddCommand(a.actionCmds()...)
 	return root
