@@ -40,6 +40,11 @@ func TestConformance(t *testing.T) {
 		{"AuditRoundTrip", testAuditRoundTrip},
 		{"StatusSummary", testStatusSummary},
 		{"SecretStoredSealed", testSecretStoredSealed},
+		{"OutcomesRecordOnce", testOutcomesRecordOnce},
+		{"OutcomesFinalNotOverwritten", testOutcomesFinalNotOverwritten},
+		{"OutcomesPaging", testOutcomesPaging},
+		{"OutcomesIsolatedAndValidated", testOutcomesIsolatedAndValidated},
+		{"OutcomesLinkToAudit", testOutcomesLinkToAudit},
 	}
 	forEachBackend(t, func(t *testing.T, b backend) {
 		for _, c := range cases {

@@ -41,16 +41,15 @@ type batchItem struct {
 	args  []any
 	// each is called for every result row of a query (nil for a statement).
 	each func(r row) error
-	// affected, if set, receives the rows a statement affected.
+	// affected, if set, is added the rows a statement affected.
 	affected *int64
 }
 
 // exec queues a statement.
-func (b *batch) exec(query string, args ...any) {
-	b.items = append(b.items, batchItem{query: query, args: args})
-}
+func (b *batch) exec(query string, args ...any) { b.execN(nil, query, args...) }
 
-// execN queues a statement whose affected row count is stored in n.
+// execN queues a statement whose affected row count is added to n (if not
+// nil).
 func (b *batch) execN(n *int64, query string, args ...any) {
 	b.items = append(b.items, batchItem{query: query, args: args, affected: n})
 }

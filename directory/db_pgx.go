@@ -45,7 +45,7 @@ func (c pgConn) run(ctx context.Context, b *batch) error {
 			q.Query(func(rs pgx.Rows) error { return eachRow(rs, it.each) })
 		case it.affected != nil:
 			q.Exec(func(tag pgconn.CommandTag) error {
-				*it.affected = tag.RowsAffected()
+				*it.affected += tag.RowsAffected()
 				return nil
 			})
 		}

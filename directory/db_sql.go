@@ -88,7 +88,7 @@ func (c sqlConn) run(ctx context.Context, b *batch) error {
 			return err
 		}
 		if it.affected != nil {
-			*it.affected = n
+			*it.affected += n
 		}
 	}
 	return nil

@@ -101,34 +101,35 @@ func (d *dialect) insertSQL(table string, cols []string, tail string, rows int) 
 	})
 }
 
-// insertArgs splits args (len(cols) values per row) into the statements of
-// insertSQL and queues them on b.
-func (d *dialect) insertRows(b *batch, table string, cols []string, tail string, args []any) {
+// insertRows splits args (len(cols) values per row) into the statements of
+// insertSQL and queues them on b; the rows they affect are added to n if it
+// is not nil.
+func (d *dialect) insertRows(b *batch, n *int64, table string, cols []string, tail string, args []any) {
 	nc := len(cols)
-	n := len(args) / nc
-	if n == 0 {
+	rows := len(args) / nc
+	if rows == 0 {
 		return
 	}
 	if d.unnest {
 		arrays := make([]any, nc)
 		for c := range nc {
-			col := make([]any, n)
-			for r := range n {
+			col := make([]any, rows)
+			for r := range rows {
 				col[r] = args[r*nc+c]
 			}
 			arrays[c] = col
 		}
-		b.exec(d.insertSQL(table, cols, tail, 0), arrays...)
+		b.execN(n, d.insertSQL(table, cols, tail, 0), arrays...)
 		return
 	}
 	// Two statement shapes only, full chunks and single rows, so both stay
 	// prepared (see sqlStore.hot).
 	k, lo := d.valuesRows(nc), 0
-	for ; lo+k <= n; lo += k {
-		b.exec(d.insertSQL(table, cols, tail, k), args[lo*nc:(lo+k)*nc]...)
+	for ; lo+k <= rows; lo += k {
+		b.execN(n, d.insertSQL(table, cols, tail, k), args[lo*nc:(lo+k)*nc]...)
 	}
-	for ; lo < n; lo++ {
-		b.exec(d.insertSQL(table, cols, tail, 1), args[lo*nc:(lo+1)*nc]...)
+	for ; lo < rows; lo++ {
+		b.execN(n, d.insertSQL(table, cols, tail, 1), args[lo*nc:(lo+1)*nc]...)
 	}
 }
 

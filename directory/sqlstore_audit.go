@@ -16,9 +16,7 @@ func validateAudit(e AuditEntry) error {
 		return invalid("audit entry needs an action")
 	}
 	for i, t := range e.Targets {
-		switch t.Outcome {
-		case OutcomeChanged, OutcomeAlreadyDone, OutcomeFailed:
-		default:
+		if !t.Outcome.Valid() {
 			return invalid("audit target %d: outcome %q", i, t.Outcome)
 		}
 	}
@@ -55,7 +53,7 @@ func (s *sqlStore) AppendAudit(ctx context.Context, e AuditEntry) (int64, error)
 			args = append(args, id, i, t.UserID, string(t.Outcome), t.ErrorCode)
 		}
 		var b batch
-		s.d.insertRows(&b, "audit_targets", auditTargetCols, "", args)
+		s.d.insertRows(&b, nil, "audit_targets", auditTargetCols, "", args)
 		return c.run(ctx, &b)
 	})
 	if err != nil {

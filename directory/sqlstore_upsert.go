@@ -180,7 +180,7 @@ func upsert[T any, P recordPtr[T]](ctx context.Context, s *sqlStore, tb *table, 
 		}
 
 		var writes batch
-		s.d.insertRows(&writes, tb.name, cols, tb.upsertTail, args)
+		s.d.insertRows(&writes, nil, tb.name, cols, tb.upsertTail, args)
 		if len(touched) > 0 {
 			s.d.eachIDs(touched, func(ids any) {
 				if run != 0 {
@@ -285,10 +285,11 @@ func (s *sqlStore) replaceRoleLinks(b *batch, integration string, users []*User,
 			links = append(links, integration, u.OneLoginID, r)
 		}
 	}
-	s.d.insertRows(b, "user_roles", roleLinkCols, "", links)
+	s.d.insertRows(b, nil, "user_roles", roleLinkCols, "", links)
 }
 
-// hot lists the statements every synced page runs, for backends that
+// hot lists the statements every synced page (and outcome batch) runs, for
+// backends that
 // prepare statements ahead (SQLite).
 func (s *sqlStore) hot() []string {
 	q := []string{bumpSeqSQL, runStateSQL, addCountsSQL, s.roleLinksDeleteSQL()}
@@ -301,5 +302,6 @@ func (s *sqlStore) hot() []string {
 		insert(tb.name, tb.writeCols, tb.upsertTail)
 	}
 	insert("user_roles", roleLinkCols, "")
+	insert("action_outcomes", outcomeCols, outcomeUpsertTail)
 	return q
 }
