@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -41,26 +42,44 @@ func benchDirectory() []User {
 	return us
 }
 
-// meter accumulates timed work and the heap allocations made during it.
+// meter accumulates timed work, the CPU time this process spent on it and
+// the heap allocations made during it.
 type meter struct {
 	rows   int
 	allocs uint64
 	dur    time.Duration
+	cpu    time.Duration
 }
 
 func (m *meter) measure(rows int, fn func()) {
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
+	cpu := processCPU()
 	start := time.Now()
 	fn()
 	m.dur += time.Since(start)
+	m.cpu += processCPU() - cpu
 	runtime.ReadMemStats(&after)
 	m.allocs += after.Mallocs - before.Mallocs
 	m.rows += rows
 }
 
+// processCPU is the user and system CPU time of this process so far. On a
+// shared machine it varies less than wall time; for SQLite it is all the
+// work, for PostgreSQL only the client's share.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 func (m *meter) report(b *testing.B, unit string) {
 	b.ReportMetric(float64(m.rows)/m.dur.Seconds(), unit+"/s")
+	if m.cpu > 0 {
+		b.ReportMetric(float64(m.rows)/m.cpu.Seconds(), unit+"/cpu-s")
+	}
 	b.ReportMetric(float64(m.allocs)/float64(m.rows), "allocs/"+unit[:len(unit)-1])
 }
 

@@ -1,6 +1,7 @@
 package directory
 
 import (
+	"math/bits"
 	"strconv"
 	"strings"
 	"time"
@@ -122,15 +123,25 @@ func (d *dialect) insertRows(b *batch, n *int64, table string, cols []string, ta
 		b.execN(n, d.insertSQL(table, cols, tail, 0), arrays...)
 		return
 	}
-	// Two statement shapes only, full chunks and single rows, so both stay
-	// prepared (see sqlStore.hot).
-	k, lo := d.valuesRows(nc), 0
-	for ; lo+k <= rows; lo += k {
+	// Full chunks, then the rest in power-of-two chunks: few statement
+	// shapes, so all stay prepared (see sqlStore.hot), and few statements.
+	for lo, k := 0, d.valuesRows(nc); lo < rows; {
+		for lo+k > rows {
+			k = 1 << (bits.Len(uint(rows-lo)) - 1)
+		}
 		b.execN(n, d.insertSQL(table, cols, tail, k), args[lo*nc:(lo+k)*nc]...)
+		lo += k
 	}
-	for ; lo < rows; lo++ {
-		b.execN(n, d.insertSQL(table, cols, tail, 1), args[lo*nc:(lo+1)*nc]...)
+}
+
+// valuesShapes lists the row counts insertRows uses for cols columns.
+func (d *dialect) valuesShapes(cols int) []int {
+	k := d.valuesRows(cols)
+	shapes := []int{k}
+	for p := 1; p < k; p *= 2 {
+		shapes = append(shapes, p)
 	}
+	return shapes
 }
 
 // pgArrayType is the PostgreSQL array type of a column that bulk inserts

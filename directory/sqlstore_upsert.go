@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"slices"
-	"time"
 )
 
 func (s *sqlStore) UpsertUsers(ctx context.Context, integration string, run int64, users []User) (PageResult, error) {
@@ -53,7 +52,8 @@ func needRun(run int64) error {
 type existingRow struct {
 	hash                                []byte
 	createdRun, changedRun, lastSeenRun int64
-	createdAt, deletedAt                time.Time
+	createdAt                           any // as stored, written back unparsed
+	deleted                             bool
 }
 
 // upsert writes one page of records in one transaction, run 0 meaning
@@ -108,7 +108,7 @@ func upsert[T any, P recordPtr[T]](ctx context.Context, s *sqlStore, tb *table, 
 			var id int64
 			var ex existingRow
 			if err := r.Scan(&id, &ex.hash, &ex.createdRun, &ex.changedRun, &ex.lastSeenRun,
-				scanTime(&ex.createdAt), scanTime(&ex.deletedAt)); err != nil {
+				&ex.createdAt, &ex.deleted); err != nil {
 				return err
 			}
 			existing[id] = ex
@@ -151,7 +151,7 @@ func upsert[T any, P recordPtr[T]](ctx context.Context, s *sqlStore, tb *table, 
 			}
 			createdRun, changedRun, createdAt := run, run, nowArg
 			switch {
-			case !ok || !ex.deletedAt.IsZero(): // new, or revived
+			case !ok || ex.deleted: // new, or revived
 				if !ok || !counted(ex.createdRun) {
 					res.Created++
 				}
@@ -159,7 +159,7 @@ func upsert[T any, P recordPtr[T]](ctx context.Context, s *sqlStore, tb *table, 
 				if !counted(ex.createdRun) && !counted(ex.changedRun) {
 					res.Updated++
 				}
-				createdRun, createdAt = ex.createdRun, s.timeArg(ex.createdAt)
+				createdRun, createdAt = ex.createdRun, ex.createdAt
 				if run == 0 {
 					changedRun = ex.changedRun
 				}
@@ -250,8 +250,8 @@ func dedupe[T any, P recordPtr[T]](page []T) []T {
 
 func (s *sqlStore) existingSQL(tb *table) string {
 	return cachedSQL(s.d.name+"/existing/"+tb.name, func() string {
-		return `SELECT onelogin_id, content_hash, created_run, changed_run, last_seen_run, created_at, deleted_at
-			FROM ` + tb.name + ` WHERE integration_id = $1 AND onelogin_id ` + s.d.inIDs(2)
+		return `SELECT onelogin_id, content_hash, created_run, changed_run, last_seen_run, created_at,
+			deleted_at IS NOT NULL FROM ` + tb.name + ` WHERE integration_id = $1 AND onelogin_id ` + s.d.inIDs(2)
 	})
 }
 
@@ -294,8 +294,12 @@ func (s *sqlStore) replaceRoleLinks(b *batch, integration string, users []*User,
 func (s *sqlStore) hot() []string {
 	q := []string{bumpSeqSQL, runStateSQL, addCountsSQL, s.roleLinksDeleteSQL()}
 	insert := func(table string, cols []string, tail string) {
-		q = append(q, s.d.insertSQL(table, cols, tail, s.d.valuesRows(len(cols))),
-			s.d.insertSQL(table, cols, tail, 1))
+		if s.d.unnest {
+			return
+		}
+		for _, k := range s.d.valuesShapes(len(cols)) {
+			q = append(q, s.d.insertSQL(table, cols, tail, k))
+		}
 	}
 	for _, tb := range []*table{usersTable, groupsTable, rolesTable, appsTable} {
 		q = append(q, s.existingSQL(tb), s.touchSQL(tb, true), s.touchSQL(tb, false))

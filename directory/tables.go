@@ -229,6 +229,9 @@ func sortedIDs(ids []int64) []int64 {
 // detection then ignores key order, and PostgreSQL's jsonb (which reorders and
 // respaces) reads back byte-identical to SQLite. Empty and null become nil.
 func canonicalJSON(raw json.RawMessage) (json.RawMessage, error) {
+	if isCanonicalJSON(raw) {
+		return raw, nil
+	}
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return nil, nil
 	}
