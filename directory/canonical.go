@@ -1,6 +1,11 @@
 package directory
 
-import "unicode/utf8"
+import (
+	"bytes"
+	"encoding/json"
+	"slices"
+	"unicode/utf8"
+)
 
 // isCanonicalJSON reports whether b is a JSON value (not null) that
 // canonicalJSON would return unchanged, so that it can skip decoding and
@@ -151,4 +156,65 @@ func (c *canonScanner) next(ch byte) bool {
 		return true
 	}
 	return false
+}
+
+// member is the key and value of one object member, as spans of the input.
+type member struct{ key, value []byte }
+
+// canonicalFlatObject canonicalises the common shape of custom attributes
+// without decoding: an object of scalar values, keys in any order, space
+// anywhere between tokens. It reports false for anything else (nested
+// values, escapes, duplicate keys), which takes the slow path.
+func canonicalFlatObject(b []byte) (json.RawMessage, bool) {
+	c := canonScanner{b: b}
+	c.space()
+	if !c.next('{') {
+		return nil, false
+	}
+	var ms []member
+	c.space()
+	for !c.next('}') {
+		if len(ms) > 0 && !c.next(',') {
+			return nil, false
+		}
+		c.space()
+		key, ok := c.str()
+		if c.space(); !ok || !c.next(':') {
+			return nil, false
+		}
+		c.space()
+		start := c.i
+		if c.i >= len(b) || b[c.i] == '{' || b[c.i] == '[' || !c.value(0) {
+			return nil, false
+		}
+		ms = append(ms, member{key, b[start:c.i]})
+		c.space()
+	}
+	if c.space(); c.i != len(b) {
+		return nil, false
+	}
+	slices.SortFunc(ms, func(x, y member) int { return bytes.Compare(x.key, y.key) })
+	size := 2
+	for i, m := range ms {
+		if i > 0 && bytes.Equal(m.key, ms[i-1].key) {
+			return nil, false
+		}
+		size += len(m.key) + len(m.value) + 4
+	}
+	out := make([]byte, 0, size)
+	out = append(out, '{')
+	for i, m := range ms {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = append(append(append(append(out, '"'), m.key...), '"', ':'), m.value...)
+	}
+	return append(out, '}'), true
+}
+
+// space skips JSON whitespace.
+func (c *canonScanner) space() {
+	for c.i < len(c.b) && (c.b[c.i] == ' ' || c.b[c.i] == '\t' || c.b[c.i] == '\n' || c.b[c.i] == '\r') {
+		c.i++
+	}
 }

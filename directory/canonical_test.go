@@ -62,6 +62,32 @@ func TestCanonicalFastPath(t *testing.T) {
 		}
 	}
 
+	for _, c := range []struct {
+		in, want string // want "" for the slow path
+	}{
+		{`{"employeenumber":"1","cost_center":"cc-7"}`, `{"cost_center":"cc-7","employeenumber":"1"}`},
+		{" { \"b\" : null ,\n\t\"a\":-1.5e3 } ", `{"a":-1.5e3,"b":null}`},
+		{`{}`, `{}`},
+		{`{"b":true,"a":"<&>"}`, `{"a":"<&>","b":true}`},
+		{`{"b":1,"b":2}`, ""},        // duplicate key
+		{`{"b":{},"a":1}`, ""},       // nested
+		{`{"b":[1],"a":1}`, ""},      // nested
+		{`{"b":"\u0041","a":1}`, ""}, // escape
+		{`{"b":1,}`, ""}, {`{"b":1`, ""}, {`{"b" 1}`, ""}, {`{"b":1}}`, ""}, {`[1]`, ""}, {`{,"a":1}`, ""},
+	} {
+		got, ok := canonicalFlatObject([]byte(c.in))
+		if c.want == "" {
+			if ok {
+				t.Errorf("canonicalFlatObject(%q) = %s, want the slow path", c.in, got)
+			}
+			continue
+		}
+		slow, _ := slowCanonical(t, c.in)
+		if !ok || string(got) != c.want || slow != c.want {
+			t.Errorf("canonicalFlatObject(%q) = %s %v, want %s (slow path %s)", c.in, got, ok, c.want, slow)
+		}
+	}
+
 	rnd := rand.New(rand.NewPCG(1, 2))
 	for range 2000 {
 		raw, _ := json.Marshal(randomJSON(rnd, 0))
@@ -75,6 +101,9 @@ func TestCanonicalFastPath(t *testing.T) {
 		}
 		if isCanonicalJSON(raw) && string(raw) != canon {
 			t.Errorf("fast path accepted %s, canonical is %s", raw, canon)
+		}
+		if flat, ok := canonicalFlatObject(raw); ok && string(flat) != canon {
+			t.Errorf("flat path made %s of %s, canonical is %s", flat, raw, canon)
 		}
 	}
 }

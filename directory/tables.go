@@ -232,6 +232,9 @@ func canonicalJSON(raw json.RawMessage) (json.RawMessage, error) {
 	if isCanonicalJSON(raw) {
 		return raw, nil
 	}
+	if out, ok := canonicalFlatObject(raw); ok {
+		return out, nil
+	}
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return nil, nil
 	}
