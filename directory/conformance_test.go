@@ -40,6 +40,11 @@ func TestConformance(t *testing.T) {
 		{"AuditRoundTrip", testAuditRoundTrip},
 		{"StatusSummary", testStatusSummary},
 		{"SecretStoredSealed", testSecretStoredSealed},
+		{"OutcomesRecordOnce", testOutcomesRecordOnce},
+		{"OutcomesFinalNotOverwritten", testOutcomesFinalNotOverwritten},
+		{"OutcomesPaging", testOutcomesPaging},
+		{"OutcomesIsolatedAndValidated", testOutcomesIsolatedAndValidated},
+		{"OutcomesLinkToAudit", testOutcomesLinkToAudit},
 	}
 	forEachBackend(t, func(t *testing.T, b backend) {
 		for _, c := range cases {
@@ -647,6 +652,12 @@ func testChangeDetection(t *testing.T, e *env) {
 		t.Fatal("changed_at not advanced")
 	}
 	eq(t, "created_at kept", got.Meta.CreatedAt, before.Meta.CreatedAt)
+	// Written back as read: still equal to a timestamp argument (SQLite
+	// would not match a blob to text).
+	var n int
+	ok(t, s.(*sqlStore).db.queryRow(e.ctx, `SELECT count(*) FROM users WHERE created_at = $1`,
+		s.(*sqlStore).timeArg(before.Meta.CreatedAt)).Scan(&n))
+	eq(t, "rows found by created_at", n, 1)
 
 	// The same applies to the other kinds.
 	run, err := s.StartSyncRun(e.ctx, "a", SyncFull, "")

@@ -1,11 +1,14 @@
 package directory
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
+	"strconv"
 	"time"
 
 	"modernc.org/sqlite" // also registers the "sqlite" driver
@@ -18,15 +21,32 @@ var sqliteDialect = &dialect{
 	name: "sqlite",
 	migrationsTable: `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`,
+	migrationsTableExists: `SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`,
 	timeArg: func(t time.Time) any {
 		if t.IsZero() {
 			return nil
 		}
 		return normTime(t).Format(sqliteTimeLayout)
 	},
-	maxParams:   32766,
-	batchParams: 32,
-	analyze:     "PRAGMA optimize",
+	maxParams:    32766,
+	valuesParams: 256,
+	inIDs:        func(n int) string { return fmt.Sprintf("IN (SELECT value FROM json_each($%d))", n) },
+	idsPerStmt:   1000,
+	idsArg:       idsJSON,
+	analyze:      "PRAGMA optimize",
+}
+
+// idsJSON encodes ids as a JSON array for json_each.
+func idsJSON(ids []int64) any {
+	b := make([]byte, 0, 2+len(ids)*8)
+	b = append(b, '[')
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, id, 10)
+	}
+	return string(append(b, ']'))
 }
 
 // MemoryPath is the OpenSQLite path of a private in-memory database.
@@ -35,14 +55,33 @@ const MemoryPath = ":memory:"
 // OpenSQLite opens (creating if needed) the SQLite database at path, or a
 // private in-memory database for MemoryPath, and applies migrations.
 func OpenSQLite(ctx context.Context, path string, opts ...Option) (Store, error) {
-	o := newOptions(opts)
+	o := OpenOptions{Migrate: true, Now: time.Now}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return openSQLite(ctx, path, o)
+}
+
+func openSQLite(ctx context.Context, path string, o OpenOptions) (Store, error) {
+	memory := path == MemoryPath
+	if !o.Migrate && !memory {
+		// Opening would create an empty database file.
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrSchemaOutdated, err)
+		}
+	}
 	// Every transaction is BEGIN IMMEDIATE: writers queue on busy_timeout
 	// instead of failing when a read lock would need upgrading.
 	q := url.Values{}
 	q.Set("_txlock", "immediate")
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "foreign_keys(1)")
-	memory := path == MemoryPath
+	// Statement journals and sorts stay in memory rather than in temp files;
+	// every multi-row write statement needs a statement journal.
+	q.Add("_pragma", "temp_store(MEMORY)")
+	// 32 MiB of page cache per connection (the default is 2 MiB): a large
+	// directory's indexes stay cached across a sync.
+	q.Add("_pragma", "cache_size(-32768)")
 	if !memory {
 		// With WAL (see enableWAL), NORMAL sync survives process crashes and
 		// saves an fsync per commit.
@@ -59,11 +98,13 @@ func OpenSQLite(ctx context.Context, path string, opts ...Option) (Store, error)
 		sdb.SetConnMaxLifetime(0)
 		sdb.SetConnMaxIdleTime(0)
 	} else {
-		sdb.SetMaxOpenConns(o.maxConns)
-		sdb.SetMaxIdleConns(o.maxConns)
+		n := cmp.Or(o.MaxConns, defaultMaxConns)
+		sdb.SetMaxOpenConns(n)
+		sdb.SetMaxIdleConns(n)
 	}
 	st, err := newSQLStore(ctx, newSQLDB(sdb), sqliteDialect, o)
-	if err != nil || memory {
+	if err != nil || memory || !o.Migrate {
+		// WAL is a property of the file, set when it was migrated.
 		return st, err
 	}
 	if err := enableWAL(ctx, sdb); err != nil {

@@ -51,13 +51,13 @@ func loadMigrations(dialect string) ([]migration, error) {
 // migrate applies pending migrations in one transaction. The dialect's lock
 // (or SQLite's BEGIN IMMEDIATE) makes concurrent openers wait, and each then
 // finds the versions already recorded, so every migration runs exactly once.
-// It returns the versions it applied.
-func migrate(ctx context.Context, d db, dl *dialect, now func() time.Time) ([]int64, error) {
+// It returns the names of the migrations it applied.
+func migrate(ctx context.Context, d db, dl *dialect, now func() time.Time) ([]string, error) {
 	ms, err := loadMigrations(dl.name)
 	if err != nil {
 		return nil, err
 	}
-	var applied []int64
+	var applied []string
 	err = d.inTx(ctx, func(c conn) error {
 		applied = applied[:0] // a retried transaction starts over
 		if dl.migrateLock != "" {
@@ -96,7 +96,7 @@ func migrate(ctx context.Context, d db, dl *dialect, now func() time.Time) ([]in
 				m.version, m.name, dl.timeArg(now())); err != nil {
 				return err
 			}
-			applied = append(applied, m.version)
+			applied = append(applied, m.name)
 		}
 		return nil
 	})
@@ -104,4 +104,41 @@ func migrate(ctx context.Context, d db, dl *dialect, now func() time.Time) ([]in
 		return nil, fmt.Errorf("directory: migrate %s: %w", dl.name, err)
 	}
 	return applied, nil
+}
+
+// checkSchema fails with ErrSchemaOutdated unless every migration of this
+// build is applied. It runs no DDL. A schema that a newer build migrated
+// further is accepted: migrations only add.
+func checkSchema(ctx context.Context, d db, dl *dialect) error {
+	ms, err := loadMigrations(dl.name)
+	if err != nil {
+		return err
+	}
+	done := map[int64]bool{}
+	rs, err := d.query(ctx, `SELECT version FROM schema_migrations`)
+	if err == nil {
+		err = eachRow(rs, func(r row) error {
+			var v int64
+			err := r.Scan(&v)
+			done[v] = true
+			return err
+		})
+	}
+	if err != nil {
+		var exists bool
+		if xerr := d.queryRow(ctx, dl.migrationsTableExists).Scan(&exists); xerr == nil && !exists {
+			return fmt.Errorf("%w: no schema found", ErrSchemaOutdated)
+		}
+		return fmt.Errorf("directory: check schema: %w", err)
+	}
+	var missing []string
+	for _, m := range ms {
+		if !done[m.version] {
+			missing = append(missing, m.name)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%w: %d pending migration(s), first %s", ErrSchemaOutdated, len(missing), missing[0])
+	}
+	return nil
 }

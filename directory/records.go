@@ -277,7 +277,20 @@ const (
 	OutcomeChanged     Outcome = "changed"
 	OutcomeAlreadyDone Outcome = "already_done"
 	OutcomeFailed      Outcome = "failed"
+	OutcomeWouldChange Outcome = "would_change" // a dry run would have changed the user
+	OutcomeSkipped     Outcome = "skipped"      // not attempted (e.g. not eligible)
 )
+
+// Valid reports whether o is one of the defined outcomes.
+func (o Outcome) Valid() bool {
+	return slices.Contains([]Outcome{OutcomeChanged, OutcomeAlreadyDone, OutcomeFailed, OutcomeWouldChange,
+		OutcomeSkipped}, o)
+}
+
+// Final reports whether o settles the user for its request: the action is
+// done, so a rerun of the request must not act on the user again, and a
+// later outcome does not replace it.
+func (o Outcome) Final() bool { return o == OutcomeChanged || o == OutcomeAlreadyDone }
 
 // AuditFilter narrows ListAudit. Zero fields match everything.
 type AuditFilter struct {
@@ -286,4 +299,54 @@ type AuditFilter struct {
 	UserID    int64 // entries that target this user
 	Before    int64 // entry ids below this (paging, newest first)
 	Limit     int   // 0 means 100; at most 1000
+}
+
+// OutcomeBatch is one chunk of a bulk action's per-user outcomes, recorded
+// outside workflow history. RequestID is the request's idempotency key (as
+// in AuditEntry.RequestID) and names one action.
+type OutcomeBatch struct {
+	IntegrationID string
+	RequestID     string
+	Action        string // e.g. "suspend_users"
+	Chunk         int64  // the action's chunk (sequence) number
+	Outcomes      []UserOutcome
+}
+
+// UserOutcome is what an action did to one user.
+type UserOutcome struct {
+	UserID    int64
+	Outcome   Outcome
+	ErrorCode string // set when Outcome is failed
+	Message   string // human-readable detail
+}
+
+// ActionOutcome is a stored UserOutcome with its request.
+type ActionOutcome struct {
+	IntegrationID string
+	RequestID     string
+	Action        string
+	Chunk         int64
+	UserOutcome
+	UpdatedAt time.Time // last written
+}
+
+// OutcomeCounts counts a request's users per outcome.
+type OutcomeCounts struct {
+	Changed     int64
+	AlreadyDone int64
+	Failed      int64
+	WouldChange int64
+	Skipped     int64
+}
+
+// Total is the number of users with any outcome.
+func (c OutcomeCounts) Total() int64 {
+	return c.Changed + c.AlreadyDone + c.Failed + c.WouldChange + c.Skipped
+}
+
+// OutcomeFilter selects a page of a request's outcomes, by user id.
+type OutcomeFilter struct {
+	After   int64   // user ids greater than this
+	Outcome Outcome // only this outcome (e.g. OutcomeFailed); "" for all
+	Limit   int     // 0 means 100; at most 1000
 }

@@ -14,17 +14,39 @@ import (
 // sqlStore is the one Store implementation; a db adapter and a dialect are
 // all that differ between SQLite and PostgreSQL.
 type sqlStore struct {
-	db  db
-	d   *dialect
-	now func() time.Time
+	db      db
+	d       *dialect
+	now     func() time.Time
+	applied []string // migrations this open applied
+	growth  struct {
+		sync.Mutex
+		created, analyzed map[string]int64 // by table: rows created, and created at the last ANALYZE
+	}
 }
 
-func newSQLStore(ctx context.Context, d db, dl *dialect, o *options) (Store, error) {
-	if _, err := migrate(ctx, d, dl, o.now); err != nil {
+// newSQLStore migrates the schema, or checks that it is current, and
+// prepares the statements that syncs run most. It closes d on failure.
+func newSQLStore(ctx context.Context, d db, dl *dialect, o OpenOptions) (Store, error) {
+	s := &sqlStore{db: d, d: dl, now: o.Now}
+	s.growth.created, s.growth.analyzed = map[string]int64{}, map[string]int64{}
+	err := func() error {
+		if o.Migrate {
+			applied, err := migrate(ctx, d, dl, o.Now)
+			s.applied = applied
+			return err
+		}
+		return checkSchema(ctx, d, dl)
+	}()
+	if err == nil {
+		if p, ok := d.(*sqlDB); ok {
+			err = p.prepare(ctx, s.hot())
+		}
+	}
+	if err != nil {
 		_ = d.close()
 		return nil, err
 	}
-	return &sqlStore{db: d, d: dl, now: o.now}, nil
+	return s, nil
 }
 
 func (s *sqlStore) Close() error { return s.db.close() }
@@ -40,13 +62,14 @@ func (s *sqlStore) timeArg(t time.Time) any { return s.d.timeArg(t) }
 // starts (see Sweep). A missing integration is ErrNotFound.
 func (s *sqlStore) bumpSeq(ctx context.Context, c conn, integration string) (int64, error) {
 	var seq int64
-	err := c.queryRow(ctx, `UPDATE integrations SET write_seq = write_seq + 1 WHERE id = $1 RETURNING write_seq`,
-		integration).Scan(&seq)
+	err := c.queryRow(ctx, bumpSeqSQL, integration).Scan(&seq)
 	if err != nil {
 		return 0, notFound(err, "integration %q", integration)
 	}
 	return seq, nil
 }
+
+const bumpSeqSQL = `UPDATE integrations SET write_seq = write_seq + 1 WHERE id = $1 RETURNING write_seq`
 
 // notFound turns a no-rows error into ErrNotFound naming what was missing.
 func notFound(err error, what string, args ...any) error {
@@ -131,8 +154,8 @@ func inList(first, n int) string {
 	return b.String()
 }
 
-// sqlCache memoises generated statements; they depend only on the table and
-// the row count, not on the dialect.
+// sqlCache memoises generated statements by a key naming what they depend
+// on.
 var sqlCache sync.Map // string -> string
 
 func cachedSQL(key string, build func() string) string {

@@ -4,8 +4,9 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"strings"
 )
+
+var auditTargetCols = []string{"audit_id", "position", "user_id", "outcome", "error_code"}
 
 func validateAudit(e AuditEntry) error {
 	switch {
@@ -15,9 +16,7 @@ func validateAudit(e AuditEntry) error {
 		return invalid("audit entry needs an action")
 	}
 	for i, t := range e.Targets {
-		switch t.Outcome {
-		case OutcomeChanged, OutcomeAlreadyDone, OutcomeFailed:
-		default:
+		if !t.Outcome.Valid() {
 			return invalid("audit target %d: outcome %q", i, t.Outcome)
 		}
 	}
@@ -49,19 +48,13 @@ func (s *sqlStore) AppendAudit(ctx context.Context, e AuditEntry) (int64, error)
 		if err != nil || len(e.Targets) == 0 {
 			return err
 		}
-		const cols = 5
-		return chunks(len(e.Targets), s.d.rowsPerInsert(cols), func(lo, hi int) error {
-			var b strings.Builder
-			b.WriteString(`INSERT INTO audit_targets (audit_id, position, user_id, outcome, error_code) VALUES `)
-			valueRows(&b, hi-lo, cols)
-			args := make([]any, 0, (hi-lo)*cols)
-			for i := lo; i < hi; i++ {
-				t := e.Targets[i]
-				args = append(args, id, i, t.UserID, string(t.Outcome), t.ErrorCode)
-			}
-			_, err := c.exec(ctx, b.String(), args...)
-			return err
-		})
+		args := make([]any, 0, len(e.Targets)*len(auditTargetCols))
+		for i, t := range e.Targets {
+			args = append(args, id, i, t.UserID, string(t.Outcome), t.ErrorCode)
+		}
+		var b batch
+		s.d.insertRows(&b, nil, "audit_targets", auditTargetCols, "", args)
+		return c.run(ctx, &b)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("directory: append audit: %w", err)

@@ -15,12 +15,27 @@ type runInfo struct {
 	startSeq int64
 }
 
+// runStateSQL reads a run of an integration ($1 run, $2 integration).
+const runStateSQL = `SELECT mode, status, start_seq FROM sync_runs WHERE id = $1 AND integration_id = $2`
+
+func (ri *runInfo) scan(r row) error { return r.Scan(&ri.mode, &ri.status, &ri.startSeq) }
+
+// mustRun reports why a writer may not write to the run: it was not found,
+// or it is no longer running.
+func (ri *runInfo) mustRun(found bool, integration string, run int64) error {
+	switch {
+	case !found:
+		return fmt.Errorf("%w: sync run %d of integration %q", ErrNotFound, run, integration)
+	case ri.status != RunRunning:
+		return fmt.Errorf("%w: run %d is %s", ErrRunFinished, run, ri.status)
+	}
+	return nil
+}
+
 // runState reads a run of the integration; ErrNotFound if there is none.
 func (s *sqlStore) runState(ctx context.Context, c conn, integration string, run int64) (runInfo, error) {
 	var ri runInfo
-	err := c.queryRow(ctx, `SELECT mode, status, start_seq FROM sync_runs WHERE id = $1 AND integration_id = $2`,
-		run, integration).Scan(&ri.mode, &ri.status, &ri.startSeq)
-	if err != nil {
+	if err := ri.scan(c.queryRow(ctx, runStateSQL, run, integration)); err != nil {
 		return runInfo{}, notFound(err, "sync run %d of integration %q", run, integration)
 	}
 	return ri, nil
@@ -29,24 +44,34 @@ func (s *sqlStore) runState(ctx context.Context, c conn, integration string, run
 // runningRun is runState for writers: the run must still be running.
 func (s *sqlStore) runningRun(ctx context.Context, c conn, integration string, run int64) (runInfo, error) {
 	ri, err := s.runState(ctx, c, integration, run)
-	if err == nil && ri.status != RunRunning {
-		err = fmt.Errorf("%w: run %d is %s", ErrRunFinished, run, ri.status)
+	if err != nil {
+		return ri, err
 	}
-	return ri, err
+	return ri, ri.mustRun(true, integration, run)
 }
 
-// addCounts adds to a run's per-kind counters and can mark the read complete.
-func addCounts(ctx context.Context, c conn, run int64, kind Kind, k KindCounts) error {
-	_, err := c.exec(ctx, `INSERT INTO sync_run_kinds (run_id, kind, seen, created, updated, deleted, read_complete)
+// addCountsSQL adds to a run's per-kind counters and can mark the read
+// complete.
+const addCountsSQL = `INSERT INTO sync_run_kinds (run_id, kind, seen, created, updated, deleted, read_complete)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)
 		ON CONFLICT (run_id, kind) DO UPDATE SET
 			seen = sync_run_kinds.seen + excluded.seen,
 			created = sync_run_kinds.created + excluded.created,
 			updated = sync_run_kinds.updated + excluded.updated,
 			deleted = sync_run_kinds.deleted + excluded.deleted,
-			read_complete = sync_run_kinds.read_complete OR excluded.read_complete`,
-		run, string(kind), k.Seen, k.Created, k.Updated, k.Deleted, k.ReadComplete)
+			read_complete = sync_run_kinds.read_complete OR excluded.read_complete`
+
+func countsArgs(run int64, kind Kind, k KindCounts) []any {
+	return []any{run, string(kind), k.Seen, k.Created, k.Updated, k.Deleted, k.ReadComplete}
+}
+
+func addCounts(ctx context.Context, c conn, run int64, kind Kind, k KindCounts) error {
+	_, err := c.exec(ctx, addCountsSQL, countsArgs(run, kind, k)...)
 	return err
+}
+
+func queueCounts(b *batch, run int64, kind Kind, k KindCounts) {
+	b.exec(addCountsSQL, countsArgs(run, kind, k)...)
 }
 
 func (s *sqlStore) StartSyncRun(ctx context.Context, integration string, mode SyncMode, key string) (int64, error) {

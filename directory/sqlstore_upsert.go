@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"fmt"
 	"slices"
-	"strconv"
-	"strings"
-	"time"
 )
 
 func (s *sqlStore) UpsertUsers(ctx context.Context, integration string, run int64, users []User) (PageResult, error) {
@@ -54,7 +52,8 @@ func needRun(run int64) error {
 type existingRow struct {
 	hash                                []byte
 	createdRun, changedRun, lastSeenRun int64
-	createdAt, deletedAt                time.Time
+	createdAt                           any // as stored, written back unparsed
+	deleted                             bool
 }
 
 // upsert writes one page of records in one transaction, run 0 meaning
@@ -62,16 +61,20 @@ type existingRow struct {
 // stored one: new, revived and changed rows are written in full, unchanged
 // rows only get their stamps. Counts are idempotent per run: a row this run
 // already created, changed or saw is not counted again when a page is
-// retried. afterWrite, if set, runs for the rows written in full, given the
-// ids of those that were stored before.
+// retried. afterWrite, if set, queues more writes for the rows written in
+// full, given the ids of those that were stored before.
+//
+// The transaction is two batches (one round trip each on PostgreSQL): the
+// reads that decide what to write, then every write.
 func upsert[T any, P recordPtr[T]](ctx context.Context, s *sqlStore, tb *table, integration string, run int64,
-	in []T, afterWrite func(ctx context.Context, c conn, integration string, written []P, existed []any) error,
+	in []T, afterWrite func(b *batch, integration string, written []P, existed []int64),
 ) (PageResult, error) {
 	if len(in) == 0 {
 		return PageResult{}, nil
 	}
 	page := dedupe[T, P](slices.Clone(in))
 	hashes := make([]byte, len(page)*sha256.Size)
+	ids := make([]int64, len(page))
 	var buf []byte
 	for i := range page {
 		p := P(&page[i])
@@ -81,33 +84,58 @@ func upsert[T any, P recordPtr[T]](ctx context.Context, s *sqlStore, tb *table, 
 		buf = p.encode(buf[:0])
 		sum := sha256.Sum256(buf)
 		copy(hashes[i*sha256.Size:], sum[:])
+		ids[i] = p.oneLoginID()
 	}
 
 	var res PageResult
 	err := s.db.inTx(ctx, func(c conn) error {
 		res = PageResult{} // a retried transaction starts over
-		seq, err := s.bumpSeq(ctx, c, integration)
-		if err != nil {
+		var (
+			seq      int64
+			ri       runInfo
+			seqFound bool
+			runFound bool
+			existing = make(map[int64]existingRow, len(page))
+			reads    batch
+		)
+		// The sequence bump comes first: its row lock serialises the
+		// integration's writers, so the reads after it see their writes.
+		reads.query(func(r row) error { seqFound = true; return r.Scan(&seq) }, bumpSeqSQL, integration)
+		if run != 0 {
+			reads.query(func(r row) error { runFound = true; return ri.scan(r) }, runStateSQL, run, integration)
+		}
+		scanExisting := func(r row) error {
+			var id int64
+			var ex existingRow
+			if err := r.Scan(&id, &ex.hash, &ex.createdRun, &ex.changedRun, &ex.lastSeenRun,
+				&ex.createdAt, &ex.deleted); err != nil {
+				return err
+			}
+			existing[id] = ex
+			return nil
+		}
+		s.d.eachIDs(ids, func(ids any) { reads.query(scanExisting, s.existingSQL(tb), integration, ids) })
+		if err := c.run(ctx, &reads); err != nil {
 			return err
 		}
+		if !seqFound {
+			return fmt.Errorf("%w: integration %q", ErrNotFound, integration)
+		}
 		if run != 0 {
-			if _, err := s.runningRun(ctx, c, integration, run); err != nil {
+			if err := ri.mustRun(runFound, integration, run); err != nil {
 				return err
 			}
 		}
-		existing, err := s.loadExisting(ctx, c, tb, integration, idArgs[T, P](page))
-		if err != nil {
-			return err
-		}
+
 		now := s.clock()
 		nowArg := s.timeArg(now) // encoded once per page, not per row
 		// counted: this run already counted the row in an earlier attempt.
 		counted := func(prev int64) bool { return run != 0 && prev == run }
 		var (
 			full    []P
-			existed []any
+			existed []int64
 			args    []any
-			touched []any
+			touched []int64
 			cols    = tb.writeCols
 		)
 		for i := range page {
@@ -123,7 +151,7 @@ func upsert[T any, P recordPtr[T]](ctx context.Context, s *sqlStore, tb *table, 
 			}
 			createdRun, changedRun, createdAt := run, run, nowArg
 			switch {
-			case !ok || !ex.deletedAt.IsZero(): // new, or revived
+			case !ok || ex.deleted: // new, or revived
 				if !ok || !counted(ex.createdRun) {
 					res.Created++
 				}
@@ -131,7 +159,7 @@ func upsert[T any, P recordPtr[T]](ctx context.Context, s *sqlStore, tb *table, 
 				if !counted(ex.createdRun) && !counted(ex.changedRun) {
 					res.Updated++
 				}
-				createdRun, createdAt = ex.createdRun, s.timeArg(ex.createdAt)
+				createdRun, createdAt = ex.createdRun, ex.createdAt
 				if run == 0 {
 					changedRun = ex.changedRun
 				}
@@ -150,28 +178,58 @@ func upsert[T any, P recordPtr[T]](ctx context.Context, s *sqlStore, tb *table, 
 			args = p.args(args, s.d.timeArg)
 			args = append(args, hash, createdRun, changedRun, lastSeen, seq, createdAt, nowArg, nowArg, nil, 0)
 		}
-		if err := s.writeRows(ctx, c, tb, cols, args); err != nil {
-			return err
-		}
-		if err := s.touchRows(ctx, c, tb, integration, run, seq, nowArg, touched); err != nil {
-			return err
+
+		var writes batch
+		s.d.insertRows(&writes, nil, tb.name, cols, tb.upsertTail, args)
+		if len(touched) > 0 {
+			s.d.eachIDs(touched, func(ids any) {
+				if run != 0 {
+					writes.exec(s.touchSQL(tb, true), seq, nowArg, integration, ids, run)
+				} else {
+					writes.exec(s.touchSQL(tb, false), seq, nowArg, integration, ids)
+				}
+			})
 		}
 		if afterWrite != nil && len(full) > 0 {
-			if err := afterWrite(ctx, c, integration, full, existed); err != nil {
-				return err
-			}
+			afterWrite(&writes, integration, full, existed)
 		}
-		if run == 0 || res == (PageResult{}) {
-			return nil
+		if run != 0 && res != (PageResult{}) {
+			queueCounts(&writes, run, tb.kind, KindCounts{
+				Seen: int64(res.Seen), Created: int64(res.Created), Updated: int64(res.Updated)})
 		}
-		return addCounts(ctx, c, run, tb.kind, KindCounts{
-			Seen: int64(res.Seen), Created: int64(res.Created), Updated: int64(res.Updated)})
+		return c.run(ctx, &writes)
 	})
 	if err != nil {
 		return PageResult{}, err
 	}
+	s.grown(ctx, tb, res.Created)
 	return res, nil
 }
+
+// grown refreshes a table's planner statistics each time the rows this
+// process created in it double (from analyzeAfter on). Autovacuum analyzes
+// within a minute or so; a first sync fills a table faster, and with
+// statistics from a far smaller table PostgreSQL scans a whole integration
+// instead of probing the primary key for a page's ids.
+func (s *sqlStore) grown(ctx context.Context, tb *table, created int) {
+	if s.d.analyzeTable == "" || created == 0 {
+		return
+	}
+	s.growth.Lock()
+	g := s.growth.created[tb.name] + int64(created)
+	s.growth.created[tb.name] = g
+	due := g >= max(analyzeAfter, 2*s.growth.analyzed[tb.name])
+	if due {
+		s.growth.analyzed[tb.name] = g
+	}
+	s.growth.Unlock()
+	if due {
+		// Best effort: stale statistics only cost speed.
+		_, _ = s.db.exec(ctx, s.d.analyzeTable+" "+tb.name+tb.analyzeAlso)
+	}
+}
+
+const analyzeAfter = 1000
 
 // dedupe keeps the last occurrence of each OneLogin id (a row may be upserted
 // only once per statement), preserving first-seen order.
@@ -190,111 +248,64 @@ func dedupe[T any, P recordPtr[T]](page []T) []T {
 	return out
 }
 
-func (s *sqlStore) loadExisting(ctx context.Context, c conn, tb *table, integration string, ids []any) (map[int64]existingRow, error) {
-	found := make(map[int64]existingRow, len(ids))
-	err := chunks(len(ids), s.d.maxParams-1, func(lo, hi int) error {
-		q := cachedSQL(tb.name+"/existing/"+strconv.Itoa(hi-lo), func() string {
-			return `SELECT onelogin_id, content_hash, created_run, changed_run, last_seen_run, created_at, deleted_at
-				FROM ` + tb.name + ` WHERE integration_id = $1 AND onelogin_id IN (` + inList(2, hi-lo) + `)`
-		})
-		rs, err := c.query(ctx, q, append([]any{integration}, ids[lo:hi]...)...)
-		if err != nil {
-			return err
-		}
-		defer rs.Close()
-		for rs.Next() {
-			var id int64
-			var ex existingRow
-			if err := rs.Scan(&id, &ex.hash, &ex.createdRun, &ex.changedRun, &ex.lastSeenRun,
-				scanTime(&ex.createdAt), scanTime(&ex.deletedAt)); err != nil {
-				return err
-			}
-			found[id] = ex
-		}
-		return rs.Err()
-	})
-	return found, err
-}
-
-// idArgs lists the OneLogin ids of a page as query arguments.
-func idArgs[T any, P recordPtr[T]](page []T) []any {
-	ids := make([]any, len(page))
-	for i := range page {
-		ids[i] = P(&page[i]).oneLoginID()
-	}
-	return ids
-}
-
-// writeRows upserts whole rows: args holds len(cols) values per row.
-func (s *sqlStore) writeRows(ctx context.Context, c conn, tb *table, cols []string, args []any) error {
-	n := len(args) / len(cols)
-	return chunks(n, s.d.rowsPerInsert(len(cols)), func(lo, hi int) error {
-		q := cachedSQL(tb.name+"/upsert/"+strconv.Itoa(hi-lo), func() string {
-			var b strings.Builder
-			b.WriteString("INSERT INTO " + tb.name + " (" + strings.Join(cols, ", ") + ") VALUES ")
-			valueRows(&b, hi-lo, len(cols))
-			b.WriteString(" ON CONFLICT (integration_id, onelogin_id) DO UPDATE SET ")
-			for i, col := range cols[2:] {
-				if i > 0 {
-					b.WriteString(", ")
-				}
-				b.WriteString(col + " = excluded." + col)
-			}
-			return b.String()
-		})
-		_, err := c.exec(ctx, q, args[lo*len(cols):hi*len(cols)]...)
-		return err
+func (s *sqlStore) existingSQL(tb *table) string {
+	return cachedSQL(s.d.name+"/existing/"+tb.name, func() string {
+		return `SELECT onelogin_id, content_hash, created_run, changed_run, last_seen_run, created_at,
+			deleted_at IS NOT NULL FROM ` + tb.name + ` WHERE integration_id = $1 AND onelogin_id ` + s.d.inIDs(2)
 	})
 }
 
-// touchRows stamps unchanged rows as seen (by run, when there is one) and
-// written at seq.
-func (s *sqlStore) touchRows(ctx context.Context, c conn, tb *table, integration string, run, seq int64,
-	now any, ids []any) error {
-	head := []any{seq, now, integration}
+// touchSQL stamps unchanged rows as seen (by run $5, when withRun) and
+// written at seq $1.
+func (s *sqlStore) touchSQL(tb *table, withRun bool) string {
 	set, variant := "touched_seq = $1, seen_at = $2", "/touch/"
-	if run != 0 {
-		head = append(head, run)
-		set, variant = set+", last_seen_run = $4", "/touch-run/"
+	if withRun {
+		set, variant = set+", last_seen_run = $5", "/touch-run/"
 	}
-	return chunks(len(ids), s.d.maxParams-len(head), func(lo, hi int) error {
-		q := cachedSQL(tb.name+variant+strconv.Itoa(hi-lo), func() string {
-			return `UPDATE ` + tb.name + ` SET ` + set + ` WHERE integration_id = $3 AND onelogin_id IN (` +
-				inList(len(head)+1, hi-lo) + `)`
-		})
-		_, err := c.exec(ctx, q, append(slices.Clip(head), ids[lo:hi]...)...)
-		return err
+	return cachedSQL(s.d.name+variant+tb.name, func() string {
+		return `UPDATE ` + tb.name + ` SET ` + set + ` WHERE integration_id = $3 AND onelogin_id ` + s.d.inIDs(4)
+	})
+}
+
+var roleLinkCols = []string{"integration_id", "user_id", "role_id"}
+
+func (s *sqlStore) roleLinksDeleteSQL() string {
+	return cachedSQL(s.d.name+"/user_roles/delete", func() string {
+		return `DELETE FROM user_roles WHERE integration_id = $1 AND user_id ` + s.d.inIDs(2)
 	})
 }
 
 // replaceRoleLinks makes the user_roles rows of users equal their RoleIDs.
 // Only users stored before (existed) can have links to remove.
-func (s *sqlStore) replaceRoleLinks(ctx context.Context, c conn, integration string, users []*User, existed []any) error {
+func (s *sqlStore) replaceRoleLinks(b *batch, integration string, users []*User, existed []int64) {
+	s.d.eachIDs(existed, func(ids any) { b.exec(s.roleLinksDeleteSQL(), integration, ids) })
 	var links []any
 	for _, u := range users {
 		for _, r := range u.RoleIDs {
 			links = append(links, integration, u.OneLoginID, r)
 		}
 	}
-	ids := existed
-	err := chunks(len(ids), s.d.maxParams-1, func(lo, hi int) error {
-		q := cachedSQL("user_roles/delete/"+strconv.Itoa(hi-lo), func() string {
-			return `DELETE FROM user_roles WHERE integration_id = $1 AND user_id IN (` + inList(2, hi-lo) + `)`
-		})
-		_, err := c.exec(ctx, q, append([]any{integration}, ids[lo:hi]...)...)
-		return err
-	})
-	if err != nil {
-		return err
+	s.d.insertRows(b, nil, "user_roles", roleLinkCols, "", links)
+}
+
+// hot lists the statements every synced page (and outcome batch) runs, for
+// backends that
+// prepare statements ahead (SQLite).
+func (s *sqlStore) hot() []string {
+	q := []string{bumpSeqSQL, runStateSQL, addCountsSQL, s.roleLinksDeleteSQL()}
+	insert := func(table string, cols []string, tail string) {
+		if s.d.unnest {
+			return
+		}
+		for _, k := range s.d.valuesShapes(len(cols)) {
+			q = append(q, s.d.insertSQL(table, cols, tail, k))
+		}
 	}
-	return chunks(len(links)/3, s.d.rowsPerInsert(3), func(lo, hi int) error {
-		q := cachedSQL("user_roles/insert/"+strconv.Itoa(hi-lo), func() string {
-			var b strings.Builder
-			b.WriteString(`INSERT INTO user_roles (integration_id, user_id, role_id) VALUES `)
-			valueRows(&b, hi-lo, 3)
-			return b.String()
-		})
-		_, err := c.exec(ctx, q, links[lo*3:hi*3]...)
-		return err
-	})
+	for _, tb := range []*table{usersTable, groupsTable, rolesTable, appsTable} {
+		q = append(q, s.existingSQL(tb), s.touchSQL(tb, true), s.touchSQL(tb, false))
+		insert(tb.name, tb.writeCols, tb.upsertTail)
+	}
+	insert("user_roles", roleLinkCols, "")
+	insert("action_outcomes", outcomeCols, outcomeUpsertTail)
+	return q
 }

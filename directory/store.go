@@ -34,6 +34,7 @@ type Store interface {
 	DirectoryWriter
 	DirectoryReader
 	AuditLog
+	ActionOutcomes
 	// Close releases the store's connections.
 	Close() error
 }
@@ -122,6 +123,27 @@ type AuditLog interface {
 	AppendAudit(ctx context.Context, e AuditEntry) (int64, error)
 	// ListAudit returns matching entries, newest first.
 	ListAudit(ctx context.Context, integration string, f AuditFilter) ([]AuditEntry, error)
+}
+
+// ActionOutcomes keeps the per-user outcomes of bulk actions, so that a
+// workflow over many users keeps only counts in its history and a rerun of
+// the same request skips users already done. An audit entry links to its
+// outcomes by (integration, request id).
+type ActionOutcomes interface {
+	// RecordOutcomes stores a batch in one transaction and returns how many
+	// rows it wrote. A user's row is replaced only while its stored outcome
+	// is not final (Outcome.Final), so retrying a batch writes nothing twice
+	// and never undoes a change; within one batch the same rule applies in
+	// order. A request id that already records another action for one of
+	// the users is ErrInvalid.
+	RecordOutcomes(ctx context.Context, b OutcomeBatch) (written int, err error)
+	// FinalOutcomes returns, sorted, those of users whose outcome for the
+	// request is final: the ones a rerun must not act on again.
+	FinalOutcomes(ctx context.Context, integration, requestID string, users []int64) ([]int64, error)
+	// CountOutcomes counts the request's users per outcome.
+	CountOutcomes(ctx context.Context, integration, requestID string) (OutcomeCounts, error)
+	// ListOutcomes returns a page of the request's outcomes by user id.
+	ListOutcomes(ctx context.Context, integration, requestID string, f OutcomeFilter) ([]ActionOutcome, error)
 }
 
 var (

@@ -19,27 +19,43 @@ type table struct {
 	writeOnly []string // derived columns, written after content and never read
 	writeCols []string // every column an upsert writes, keys first
 	readCols  string   // the SELECT list matching record.dest plus Meta
+	// upsertTail makes an INSERT of writeCols replace an existing row.
+	upsertTail string
+	// analyzeAlso lists, after ", ", tables that grow with this one.
+	analyzeAlso string
 }
 
 // stampCols are the bookkeeping columns every upsert writes after the content.
 var stampCols = []string{"content_hash", "created_run", "changed_run", "last_seen_run", "touched_seq",
 	"created_at", "changed_at", "seen_at", "deleted_at", "deleted_run"}
 
-func newTable(kind Kind, name string, content, writeOnly []string) *table {
+// newTable describes a synced table; dependent names a table that grows with
+// it (or is empty).
+func newTable(kind Kind, name string, content, writeOnly []string, dependent string) *table {
 	write := slices.Concat([]string{"integration_id", "onelogin_id"}, content, writeOnly, stampCols)
 	read := "onelogin_id, " + strings.Join(content, ", ") + ", created_at, changed_at, seen_at, last_seen_run"
-	return &table{kind: kind, name: name, content: content, writeOnly: writeOnly, writeCols: write, readCols: read}
+	set := make([]string, 0, len(write)-2)
+	for _, col := range write[2:] {
+		set = append(set, col+" = excluded."+col)
+	}
+	also := ""
+	if dependent != "" {
+		also = ", " + dependent
+	}
+	tail := "ON CONFLICT (integration_id, onelogin_id) DO UPDATE SET " + strings.Join(set, ", ")
+	return &table{kind: kind, name: name, content: content, writeOnly: writeOnly, writeCols: write, readCols: read,
+		upsertTail: tail, analyzeAlso: also}
 }
 
 var (
 	usersTable = newTable(KindUsers, "users",
 		[]string{"email", "username", "firstname", "lastname", "title", "department", "company", "phone",
 			"status", "state", "group_id", "manager_id", "custom_attributes", "ol_created_at", "ol_updated_at", "last_login"},
-		[]string{"email_key"})
-	groupsTable = newTable(KindGroups, "groups", []string{"name"}, nil)
-	rolesTable  = newTable(KindRoles, "roles", []string{"name"}, nil)
+		[]string{"email_key"}, "user_roles")
+	groupsTable = newTable(KindGroups, "groups", []string{"name"}, nil, "")
+	rolesTable  = newTable(KindRoles, "roles", []string{"name"}, nil, "")
 	appsTable   = newTable(KindApps, "apps", []string{"name", "description", "connector_id", "auth_method",
-		"icon_url", "visible", "ol_created_at", "ol_updated_at"}, nil)
+		"icon_url", "visible", "ol_created_at", "ol_updated_at"}, nil, "")
 )
 
 func tableFor(k Kind) (*table, error) {
@@ -213,6 +229,12 @@ func sortedIDs(ids []int64) []int64 {
 // detection then ignores key order, and PostgreSQL's jsonb (which reorders and
 // respaces) reads back byte-identical to SQLite. Empty and null become nil.
 func canonicalJSON(raw json.RawMessage) (json.RawMessage, error) {
+	if isCanonicalJSON(raw) {
+		return raw, nil
+	}
+	if out, ok := canonicalFlatObject(raw); ok {
+		return out, nil
+	}
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return nil, nil
 	}
