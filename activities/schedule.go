@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"hash/fnv"
 	"sort"
 	"time"
 
@@ -43,7 +44,7 @@ func (a *Activities) EnsureSchedule(ctx context.Context, in ScheduleInput) (Sche
 	if in.ScheduleID == "" || in.Interval <= 0 {
 		return ScheduleResult{}, failure(errcode.InvalidInput, "schedule id and a positive interval are required")
 	}
-	spec := client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: in.Interval}}}
+	spec := client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: in.Interval, Offset: phase(in.IntegrationID, in.Interval)}}}
 	action := &client.ScheduleWorkflowAction{
 		ID: in.WorkflowID, Workflow: in.WorkflowType, TaskQueue: in.TaskQueue, Args: []any{in.Arg},
 		TypedSearchAttributes: keywords(in.Keywords),
@@ -74,6 +75,20 @@ func (a *Activities) EnsureSchedule(ctx context.Context, in ScheduleInput) (Sche
 		},
 	})
 	return ScheduleResult{}, temporalError(err)
+}
+
+// phase spreads tenants over the interval: each integration's syncs start
+// at its own fixed offset (a hash of its id), so hundreds of tenants on 15
+// minutes do not all hit the workers and OneLogin at :00, :15, :30, :45.
+// Fixed rather than random per run, so an operator can tell when the next
+// run is due.
+func phase(integration string, interval time.Duration) time.Duration {
+	if interval < 2*time.Second {
+		return 0
+	}
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(integration))
+	return time.Duration(h.Sum64()%uint64(interval/time.Second)) * time.Second
 }
 
 // DeleteSchedule removes the schedule; a missing one is already gone.
