@@ -63,6 +63,9 @@ const (
 	SyncStatusCompleted = "completed"
 	SyncStatusPartial   = "partial"
 	SyncStatusFailed    = "failed"
+	// SyncStatusSkipped: another sync of the integration was running; this
+	// one read nothing (SyncResult.SkippedFor names it).
+	SyncStatusSkipped = "skipped"
 )
 
 // Defaults for the periodic sync.

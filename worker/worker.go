@@ -36,6 +36,7 @@ func (d Deps) Activities(c client.Client) (*activities.Activities, error) {
 		Store:     d.Store,
 		Clients:   &activities.Clients{Template: d.OneLogin, Keys: d.Keys},
 		Schedules: c.ScheduleClient(),
+		Workflows: c,
 		Config:    d.Sync,
 	}, nil
 }
