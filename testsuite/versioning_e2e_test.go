@@ -51,9 +51,9 @@ func (g *gate) RoundTrip(r *http.Request) (*http.Response, error) {
 // and the build it is on.
 func (h *harness) runVersion(workflowID, runID string) (enumspb.VersioningBehavior, string) {
 	h.t.Helper()
-	d, err := h.client.DescribeWorkflowExecution(context.Background(), workflowID, runID)
+	d, err := h.client.DescribeWorkflow(context.Background(), workflowID, runID)
 	require.NoError(h.t, err)
-	vi := d.GetWorkflowExecutionInfo().GetVersioningInfo()
+	vi := d.RawResponse.GetWorkflowExecutionInfo().GetVersioningInfo()
 	return vi.GetBehavior(), vi.GetDeploymentVersion().GetBuildId()
 }
 
@@ -74,11 +74,11 @@ func (h *harness) taskBuilds(workflowID, runID string) []string {
 func (h *harness) startedOn(run client.WorkflowRun) {
 	h.t.Helper()
 	require.Eventually(h.t, func() bool {
-		d, err := h.client.DescribeWorkflowExecution(context.Background(), run.GetID(), run.GetRunID())
+		d, err := h.client.DescribeWorkflow(context.Background(), run.GetID(), run.GetRunID())
 		if err != nil {
 			return false
 		}
-		for _, a := range d.GetPendingActivities() {
+		for _, a := range d.RawResponse.GetPendingActivities() {
 			if a.GetState() == enumspb.PENDING_ACTIVITY_STATE_STARTED {
 				return true
 			}

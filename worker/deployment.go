@@ -35,11 +35,15 @@ func (d Deployment) withDefaults() Deployment {
 	return d
 }
 
-// Validate refuses a build ID without a deployment: the server would not
-// route by it, and an operator would believe it does.
+// Validate refuses a build ID without a deployment (the server would not
+// route by it, and an operator would believe it does), and a deployment
+// whose build ID tells no two builds apart.
 func (d Deployment) Validate() error {
 	if d.Name == "" && d.BuildID != "" {
 		return errors.New("a build ID is only used with a deployment name (OLFLOW_DEPLOYMENT_NAME)")
+	}
+	if d.Versioned() && d.withDefaults().BuildID == buildinfo.Unknown {
+		return errors.New("worker versioning needs a build ID: build with make (it links VERSION+git sha) or set OLFLOW_BUILD_ID")
 	}
 	return nil
 }

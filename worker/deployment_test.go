@@ -54,6 +54,17 @@ func TestABuildIDNeedsADeploymentName(t *testing.T) {
 	assert.ErrorContains(t, Config{Deployment: Deployment{BuildID: "b"}}.Validate(), "OLFLOW_DEPLOYMENT_NAME")
 }
 
+func TestADeploymentNeedsABuildIDThatTellsBuildsApart(t *testing.T) {
+	old := buildinfo.BuildID
+	t.Cleanup(func() { buildinfo.BuildID = old })
+	buildinfo.BuildID = "" // and go test stamps no VCS revision
+	assert.ErrorContains(t, Deployment{Name: "olflow"}.Validate(), "OLFLOW_BUILD_ID")
+	assert.ErrorContains(t, Deployment{Name: "olflow", BuildID: buildinfo.Unknown}.Validate(), "OLFLOW_BUILD_ID")
+	assert.NoError(t, Deployment{Name: "olflow", BuildID: "v0.2.0+abc1234"}.Validate())
+	buildinfo.BuildID = "v0.2.0+abc1234" // as make links it
+	assert.NoError(t, Deployment{Name: "olflow"}.Validate())
+}
+
 // behaviorRegistry records what workflows.Register asks for.
 type behaviorRegistry struct {
 	got map[string]workflow.VersioningBehavior

@@ -19,6 +19,11 @@ var (
 	BuildID string
 )
 
+// Unknown is the build ID of a binary built without make and without VCS
+// stamping (go run, go test, a docker build without .git): every such
+// binary has it, so it tells no two builds apart.
+const Unknown = "dev"
+
 // Info describes this binary, for `olflow version`.
 type Info struct {
 	Version   string `json:"version"`
@@ -61,7 +66,7 @@ func get(version, buildID string, read func() vcs) Info {
 	v := read()
 	info := Info{Version: version, BuildID: buildID, Commit: v.revision, Modified: v.modified, GoVersion: runtime.Version()}
 	if info.Version == "" {
-		info.Version = "dev"
+		info.Version = Unknown
 	}
 	if info.BuildID == "" {
 		info.BuildID = info.Version
