@@ -25,7 +25,7 @@ LDFLAGS          := -X $(BUILDINFO).Version=$(VERSION) -X $(BUILDINFO).BuildID=$
 .PHONY: build test lint temporal sim bench fuzz histories replay-check clean demo demo-ci worker codec-server \
 	compose-env compose-check olflow
 
-## build: compile every command into ./bin
+## build: compile every command into ./bin, with the build ID linked (bin/olflow version)
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
 
