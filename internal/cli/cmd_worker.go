@@ -28,6 +28,8 @@ func (a *app) workerFlags(cmd *cobra.Command, cfg *worker.Config) {
 	a.l.integer(fs, &cfg.MaxConcurrentWorkflowTasks, setMaxWFTasks)
 	a.l.integer(fs, &cfg.SyncParallelism, setParallelism)
 	a.l.duration(fs, &cfg.ShutdownTimeout, setShutdown)
+	a.l.str(fs, &cfg.Deployment.Name, setDeployment)
+	a.l.str(fs, &cfg.Deployment.BuildID, setBuildID)
 }
 
 // workerConfig completes cfg from the connection settings.

@@ -56,6 +56,8 @@ var (
 	setMaxWFTasks   = Setting{"OLFLOW_MAX_WORKFLOW_TASKS", "max-workflow-tasks", "100", "workflow tasks one worker runs at once", false, "worker"}
 	setParallelism  = Setting{"OLFLOW_SYNC_PARALLELISM", "sync-parallelism", "4", "user pages a full sync fetches at once", false, "worker"}
 	setShutdown     = Setting{"OLFLOW_SHUTDOWN_TIMEOUT", "shutdown-timeout", "30s", "how long running activities may finish after SIGTERM", false, "worker"}
+	setDeployment   = Setting{"OLFLOW_DEPLOYMENT_NAME", "deployment-name", "", "Temporal Worker Deployment of this worker; set, it turns Worker Versioning on", false, "worker"}
+	setBuildID      = Setting{"OLFLOW_BUILD_ID", "build-id", "", "build ID within the deployment (default: this binary's, olflow version)", false, "worker"}
 	setCodecAddr    = Setting{"OLFLOW_CODEC_ADDR", "addr", "127.0.0.1:8081", "codec server listen address", false, "codec-server"}
 	setCodecTokens  = Setting{"OLFLOW_CODEC_TOKENS", "tokens", "", "bearer tokens the codec server accepts, comma-separated", true, "codec-server"}
 	setCodecOrigins = Setting{"OLFLOW_CODEC_ORIGINS", "origins", "http://localhost:8233,http://127.0.0.1:8233", "browser origins (Temporal UI) allowed by CORS, comma-separated", false, "codec-server"}
@@ -64,7 +66,7 @@ var (
 // Settings lists every setting (for the README and its test).
 var Settings = []Setting{setAddress, setNamespace, setTaskQueue, setTLS, setTLSCert, setTLSKey, setTLSCA, setTLSServer,
 	setAPIKey, setCodecKeys, setSealKeys, setStore, setBaseURL, setMetricsAddr, setLogLevel, setLogFormat, setMaxActs,
-	setMaxWFTasks, setParallelism, setShutdown, setCodecAddr, setCodecTokens, setCodecOrigins}
+	setMaxWFTasks, setParallelism, setShutdown, setDeployment, setBuildID, setCodecAddr, setCodecTokens, setCodecOrigins}
 
 // loader binds settings to flags and reads secrets once flags are parsed.
 // It is the one place configuration is read.
