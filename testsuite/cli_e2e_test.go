@@ -94,7 +94,7 @@ func TestCLIConnectSyncScheduleStatusReplay(t *testing.T) {
 		Error struct{ Code, Message string }
 	}
 	r.decode(t, &fail)
-	assert.Equal(t, errcode.InvalidCredentials, fail.Error.Code)
+	assert.Equal(t, string(errcode.InvalidCredentials), fail.Error.Code)
 	assert.NotEmpty(t, fail.Error.Message)
 	r = h.olflow("wrong-secret", nil, "connect", "-i", "cli-bad", "--subdomain", "acme",
 		"--client-id", olsim.DefaultClientID, "--client-secret-file", "-")
