@@ -118,15 +118,16 @@ const (
 	RefScheduledSync = "scheduled_sync"
 	RefDisconnect    = "disconnect"
 	RefAction        = "action"
+	RefSchedule      = "schedule" // a ScheduleID, which log lines carry too
 )
 
 // scheduledSuffix is what the schedule appends to SyncWorkflowID: "-" and
 // the nominal start time.
 var scheduledSuffix = regexp.MustCompile(`-\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$`)
 
-// ParseWorkflowID is the inverse of the ID helpers above: it tells which
-// integration (and request) a workflow ID belongs to, for operators and
-// for tools that only have an ID from the UI.
+// ParseWorkflowID is the inverse of the ID helpers above (ScheduleID
+// included): it tells which integration (and request) an ID belongs to,
+// for operators, log lines, and tools that only have an ID from the UI.
 func ParseWorkflowID(id string) (WorkflowRef, bool) {
 	prefix, rest, ok := strings.Cut(id, "/")
 	if !ok || rest == "" {
@@ -138,6 +139,8 @@ func ParseWorkflowID(id string) (WorkflowRef, bool) {
 		ref.Kind = RefConnect
 	case "onelogin-disconnect":
 		ref.Kind = RefDisconnect
+	case "onelogin-sync-schedule":
+		ref.Kind = RefSchedule
 	case "onelogin-sync":
 		ref.Kind = RefSync
 		if integration, ok := strings.CutSuffix(rest, "/initial"); ok {

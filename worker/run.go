@@ -39,6 +39,12 @@ type Config struct {
 	TaskQueue string
 	// StoreDSN is a directory.Open DSN (default: SQLite file olflow.db).
 	StoreDSN string
+	// StoreMaxConns bounds the store's connections (0: the DSN's, else 8).
+	StoreMaxConns int
+	// MigrateStore applies pending schema migrations at start; without it
+	// a store that needs them stops the worker with a message to run
+	// olflow migrate.
+	MigrateStore bool
 	// SealKeys open the sealed client secrets (the starter's keys).
 	SealKeys *seal.Keyring
 	// OneLoginBaseURL replaces https://<subdomain>.onelogin.com; for the
@@ -127,7 +133,7 @@ func Run(ctx context.Context, cfg Config) error {
 		defer func() { _ = ln.Close() }()
 	}
 
-	store, err := directory.Open(ctx, cfg.StoreDSN)
+	store, err := directory.OpenWith(ctx, cfg.StoreDSN, directory.OpenOptions{MaxConns: cfg.StoreMaxConns, Migrate: cfg.MigrateStore})
 	if err != nil {
 		return fmt.Errorf("open the store: %w", err)
 	}
