@@ -16,6 +16,11 @@ import (
 // TaskQueue is where olflow's workers listen.
 const TaskQueue = "olflow"
 
+// ActionTaskQueue is the queue action workflows (and so their activities)
+// run on, beside base (TaskQueue, or a deployment's own): its own pollers
+// and slots, so an onboarding never waits behind a storm of sync pages.
+func ActionTaskQueue(base string) string { return base + "-actions" }
+
 // Workflow type names, stable for other languages and the CLI.
 const (
 	ConnectWorkflow    = "ConnectIntegration"

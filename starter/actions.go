@@ -66,6 +66,7 @@ func (s *Starter) StartAction(ctx context.Context, workflowType string, req Requ
 	integration, requestID := req.Key()
 	id := api.ActionWorkflowID(integration, requestID)
 	opts := s.options(id, integration, workflowType+" on "+integration+", request "+requestID)
+	opts.TaskQueue = api.ActionTaskQueue(s.taskQueue())
 	opts.WorkflowIDReusePolicy = enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE
 	opts.WorkflowExecutionErrorWhenAlreadyStarted = true
 	run, err := s.Client.ExecuteWorkflow(ctx, opts, workflowType, req)
