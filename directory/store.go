@@ -1,9 +1,12 @@
 // Package directory is where a customer's synced OneLogin directory lands and
-// where integrations, sync runs and the action audit log are recorded.
+// where integrations, sync runs, the action audit log and the per-user
+// outcomes of bulk actions are recorded.
 //
 // One Store interface has two implementations sharing all of their logic:
 // SQLite through the pure-Go modernc.org/sqlite (the embedded default) and
-// PostgreSQL through pgx. Open picks one from a DSN.
+// PostgreSQL through pgx (pgxpool). Open picks one from a DSN and applies
+// pending schema migrations; OpenWith can open without running any DDL, in
+// which case Migrate is the separate, explicit step.
 //
 // The package keeps its own record types and imports neither Temporal nor the
 // OneLogin client; mapping OneLogin's shapes to these records is the caller's
