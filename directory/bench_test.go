@@ -202,3 +202,54 @@ func BenchmarkSweep(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRecordOutcomes records a bulk action's outcomes for 100,000
+// users in chunks of 500 (one in ten failed), then, as a rerun of the
+// request does, asks for each chunk which users are already done.
+func BenchmarkRecordOutcomes(b *testing.B) {
+	const chunk = 500
+	ctx := context.Background()
+	for _, be := range benchBackends {
+		b.Run(be.name, func(b *testing.B) {
+			s := openStore(b, be.dsn(b))
+			benchIntegration(b, s, "bench")
+			var rec, fin meter
+			i := 0
+			for b.Loop() {
+				i++
+				req := "req-" + strconv.Itoa(i)
+				rec.measure(benchUsers, func() {
+					for lo := 0; lo < benchUsers; lo += chunk {
+						outs := make([]UserOutcome, 0, chunk)
+						for id := lo + 1; id <= lo+chunk; id++ {
+							o := UserOutcome{UserID: int64(id), Outcome: OutcomeChanged}
+							if id%10 == 0 {
+								o = UserOutcome{UserID: int64(id), Outcome: OutcomeFailed, ErrorCode: "server_error",
+									Message: "HTTP 502 from OneLogin"}
+							}
+							outs = append(outs, o)
+						}
+						if _, err := s.RecordOutcomes(ctx, OutcomeBatch{IntegrationID: "bench", RequestID: req,
+							Action: "suspend_users", Chunk: int64(lo / chunk), Outcomes: outs}); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+				fin.measure(benchUsers, func() {
+					ids := make([]int64, chunk)
+					for lo := 0; lo < benchUsers; lo += chunk {
+						for j := range ids {
+							ids[j] = int64(lo + j + 1)
+						}
+						done, err := s.FinalOutcomes(ctx, "bench", req, ids)
+						if err != nil || len(done) != chunk*9/10 {
+							b.Fatalf("%d final, %v", len(done), err)
+						}
+					}
+				})
+			}
+			b.ReportMetric(float64(rec.rows)/rec.dur.Seconds(), "recorded/s")
+			b.ReportMetric(float64(fin.rows)/fin.dur.Seconds(), "checked/s")
+		})
+	}
+}
