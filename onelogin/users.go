@@ -205,22 +205,27 @@ func (c *Client) UpdateUser(ctx context.Context, id int64, u UserUpdate) (User, 
 		return User{}, err
 	}
 	var out User
+	// A password change is not repeated: if the first one went through, a
+	// password history would refuse the second.
 	_, err = c.do(ctx, request{method: http.MethodPut, path: joinPath("api", "2", "users", pathID(id)),
-		endpoint: "/api/2/users/:id", body: body}, &out)
+		endpoint: "/api/2/users/:id", body: body, once: u.Password != nil}, &out)
 	return out, err
 }
 
 // v1Write sends a v1 write whose success body is only a status envelope.
 func (c *Client) v1Write(ctx context.Context, method, path, endpoint string, payload any) error {
-	var body []byte
+	return c.v1Send(ctx, request{method: method, path: path, endpoint: endpoint}, payload)
+}
+
+func (c *Client) v1Send(ctx context.Context, req request, payload any) error {
 	if payload != nil {
 		b, err := jsonBody(payload)
 		if err != nil {
 			return err
 		}
-		body = b
+		req.body = b
 	}
-	_, err := c.do(ctx, request{method: method, path: path, endpoint: endpoint, body: body}, nil)
+	_, err := c.do(ctx, req, nil)
 	return err
 }
 
@@ -234,10 +239,11 @@ func (c *Client) SetUserState(ctx context.Context, id int64, state UserState) er
 // validatePolicy asks OneLogin to apply the password policy, which this
 // endpoint skips by default.
 func (c *Client) SetPasswordClearText(ctx context.Context, id int64, password string, validatePolicy bool) error {
-	return c.v1Write(ctx, http.MethodPut, joinPath("api", "1", "users", "set_password_clear_text", pathID(id)),
-		"/api/1/users/set_password_clear_text/:id", map[string]any{
-			"password": password, "password_confirmation": password, "validate_policy": validatePolicy,
-		})
+	// Sent once, like every password change (see UpdateUser).
+	return c.v1Send(ctx, request{method: http.MethodPut, path: joinPath("api", "1", "users", "set_password_clear_text", pathID(id)),
+		endpoint: "/api/1/users/set_password_clear_text/:id", once: true}, map[string]any{
+		"password": password, "password_confirmation": password, "validate_policy": validatePolicy,
+	})
 }
 
 // LogoutUser ends all of a user's sessions (PUT /api/1/users/:id/logout).
