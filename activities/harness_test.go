@@ -122,8 +122,10 @@ func newHarness(t *testing.T, opts olsim.Options, cfg activities.Config) *harnes
 	h.acts = &activities.Activities{
 		Store: store,
 		Clients: &activities.Clients{
-			Template: onelogin.Config{BaseURL: h.srv.URL + "/t/" + onelogin.SubdomainPlaceholder, Now: h.clock.Now},
-			Keys:     h.keys,
+			// Retries wait a millisecond, not 50ms, to keep tests quick.
+			Template: onelogin.Config{BaseURL: h.srv.URL + "/t/" + onelogin.SubdomainPlaceholder, Now: h.clock.Now,
+				RetryBackoff: time.Millisecond},
+			Keys: h.keys,
 		},
 		Now:    h.clock.Now,
 		Config: cfg,

@@ -337,3 +337,25 @@ func TestDefaultTransportKeepsConnectionsForParallelReads(t *testing.T) {
 	_, err := Config{Subdomain: "acme", ClientID: "i", ClientSecret: "s", MaxAttempts: -1}.Normalize()
 	requireCode(t, err, CodeInvalidInput)
 }
+
+// Parallel answers arrive out of order: an answer that shows more budget
+// left in the same window is older news and does not raise the budget; a
+// new window does.
+func TestRateStateKeepsTheLowestRemainingOfAWindow(t *testing.T) {
+	t.Parallel()
+	var s rateState
+	hdr := func(remaining, reset int) http.Header {
+		h := http.Header{}
+		h.Set("X-RateLimit-Limit", "100")
+		h.Set("X-RateLimit-Remaining", strconv.Itoa(remaining))
+		h.Set("X-RateLimit-Reset", strconv.Itoa(reset))
+		return h
+	}
+	s.observe(hdr(40, 600), retryNow)
+	s.observe(hdr(41, 600), retryNow.Add(500*time.Millisecond))
+	assert.Equal(t, 40, s.last.Remaining)
+	s.observe(hdr(39, 599), retryNow.Add(time.Second))
+	assert.Equal(t, 39, s.last.Remaining)
+	s.observe(hdr(100, 3600), retryNow.Add(10*time.Minute))
+	assert.Equal(t, 100, s.last.Remaining, "a new window")
+}
