@@ -64,7 +64,7 @@ const (
 )
 
 type harness struct {
-	t     *testing.T
+	t     testing.TB
 	ctx   context.Context
 	clock *olsim.ManualClock
 	sim   *olsim.Server
@@ -85,7 +85,7 @@ type harness struct {
 // newHarness starts a simulator (120 users unless opts says otherwise), its
 // HTTP server, a store and the activities. The simulator's options get the
 // harness clock and one credential per scope plus one whose owner is deleted.
-func newHarness(t *testing.T, opts olsim.Options, cfg activities.Config) *harness {
+func newHarness(t testing.TB, opts olsim.Options, cfg activities.Config) *harness {
 	t.Helper()
 	h := &harness{t: t, ctx: context.Background(), clock: olsim.NewManualClock(epoch)}
 	opts.Clock = h.clock
@@ -287,7 +287,7 @@ func must[T any](h *harness, fn any, args ...any) T {
 }
 
 // appErr asserts err is an activity failure carrying an ApplicationError.
-func appErr(t *testing.T, err error) *temporal.ApplicationError {
+func appErr(t testing.TB, err error) *temporal.ApplicationError {
 	t.Helper()
 	require.Error(t, err)
 	var ae *temporal.ApplicationError
@@ -296,7 +296,7 @@ func appErr(t *testing.T, err error) *temporal.ApplicationError {
 }
 
 // requireCode asserts the error's code and whether Temporal may retry it.
-func requireCode(t *testing.T, err error, code string, retryable bool) *temporal.ApplicationError {
+func requireCode(t testing.TB, err error, code string, retryable bool) *temporal.ApplicationError {
 	t.Helper()
 	ae := appErr(t, err)
 	require.Equal(t, code, ae.Type(), "error: %v", err)

@@ -219,14 +219,18 @@ func (pr *progress) page(n int, res directory.PageResult, update func(*KindProgr
 	activity.RecordHeartbeat(pr.ctx, snap)
 }
 
-// pageDone records written page n of a by-number read (announcing total
-// pages) and heartbeats.
-func (pr *progress) pageDone(n, total, items int, res directory.PageResult) {
+// pagesDone records written pages of a by-number read and heartbeats once.
+func (pr *progress) pagesDone(pages []fetchedPage, res directory.PageResult) {
 	pr.mu.Lock()
-	pr.countLocked(items, res)
-	pr.done = pr.done.add(n)
+	for i, f := range pages {
+		if i > 0 {
+			res = directory.PageResult{} // counted with the first
+		}
+		pr.countLocked(len(f.page.Items), res)
+		pr.done = pr.done.add(f.n)
+		pr.p.TotalPages = max(pr.p.TotalPages, f.page.TotalPages)
+	}
 	pr.p.PagesDone = pr.done.String()
-	pr.p.TotalPages = max(pr.p.TotalPages, total)
 	snap := pr.p
 	pr.mu.Unlock()
 	activity.RecordHeartbeat(pr.ctx, snap)
@@ -241,7 +245,7 @@ func (pr *progress) countLocked(items int, res directory.PageResult) {
 	pr.advanced = true
 }
 
-func (pr *progress) pagesDone() (pageSet, int) {
+func (pr *progress) donePages() (pageSet, int) {
 	pr.mu.Lock()
 	defer pr.mu.Unlock()
 	return slices.Clone(pr.done), pr.p.TotalPages

@@ -130,7 +130,7 @@ type userPages struct {
 const readAgain = 1
 
 func (r *userPages) run(ctx context.Context) error {
-	done, total := r.pr.pagesDone()
+	done, total := r.pr.donePages()
 	if total == 0 {
 		first := 1
 		for done.has(first) {
@@ -140,10 +140,10 @@ func (r *userPages) run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := r.store(first, p); err != nil {
+		if err := r.store(fetchedPage{first, p}); err != nil {
 			return err
 		}
-		done, total = r.pr.pagesDone()
+		done, total = r.pr.donePages()
 	}
 	r.noteTotal(total)
 	for {
@@ -164,7 +164,7 @@ func (r *userPages) run(ctx context.Context) error {
 		}
 		// Users created during the read land after the announced last page:
 		// a later page's answer announces more pages.
-		done, _ = r.pr.pagesDone()
+		done, _ = r.pr.donePages()
 		grown := r.total()
 		if grown <= total {
 			return nil
@@ -195,8 +195,23 @@ func (r *userPages) round(ctx context.Context, pages []int) ([]failedPage, error
 	go func() {
 		var err error
 		for f := range out {
+			// Pages that arrived while the last write ran go in one write:
+			// one transaction (one commit) for several pages.
+			batch := []fetchedPage{f}
+		more:
+			for len(batch) < r.parallel {
+				select {
+				case g, ok := <-out:
+					if !ok {
+						break more
+					}
+					batch = append(batch, g)
+				default:
+					break more
+				}
+			}
 			if err == nil {
-				if err = r.store(f.n, f.page); err != nil {
+				if err = r.store(batch...); err != nil {
 					stop(err)
 				}
 			}
@@ -263,15 +278,20 @@ func (r *userPages) fetch(ctx context.Context, n int) (onelogin.Page[onelogin.Us
 	return p, err
 }
 
-func (r *userPages) store(n int, p onelogin.Page[onelogin.User]) error {
+// store writes pages in one write and records them.
+func (r *userPages) store(pages ...fetchedPage) error {
+	var users []onelogin.User
+	for _, f := range pages {
+		users = append(users, f.page.Items...)
+	}
 	var res directory.PageResult
-	if len(p.Items) > 0 {
+	if len(users) > 0 {
 		var err error
-		if res, err = r.write(p.Items); err != nil {
+		if res, err = r.write(users); err != nil {
 			return err
 		}
 	}
-	r.pr.pageDone(n, p.TotalPages, len(p.Items), res)
+	r.pr.pagesDone(pages, res)
 	return nil
 }
 

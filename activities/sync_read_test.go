@@ -215,7 +215,7 @@ func TestFullReadFollowsGrowingPageCount(t *testing.T) {
 	require.EqualValues(t, 180, h.liveUsers("acme-1"))
 }
 
-// failingStore fails the n-th UpsertUsers.
+// failingStore fails the n-th UpsertUsers (a write of one or more pages).
 type failingStore struct {
 	directory.Store
 	n     int64
@@ -242,7 +242,9 @@ func TestStoreFailureStopsTheRead(t *testing.T) {
 	require.Contains(t, ae.Message(), "disk full")
 	last, ok := r.lastProgress().(activities.KindProgress)
 	require.True(t, ok)
-	require.Equal(t, 2, last.Pages)
+	// Page 1 and the second write (of the pages that had arrived) made it.
+	require.GreaterOrEqual(t, last.Pages, 2)
+	require.Less(t, last.Pages, 6)
 
 	h.acts.Store = h.store
 	log := &pageLog{}
