@@ -110,7 +110,8 @@ type SyncKindInput struct {
 }
 
 // KindProgress is a kind's progress. Sync activities heartbeat it after
-// every page and resume from it on retry; operators read it live from the
+// every store write (a page, or the pages that arrived together) and resume
+// from it on retry; operators read it live from the
 // pending activity's heartbeat details, counts first, then where the read
 // stands: {"Kind":"users","Items":12050,"Pages":241,...,"PagesDone":"1-241",
 // "TotalPages":401}.
