@@ -62,13 +62,13 @@ func TestValidateCredentialFailures(t *testing.T) {
 			code: errcode.InvalidInput, message: "subdomain"},
 		{name: "secret with a line break", clientID: adminClientID, secret: "abc\nsecret-part-2", code: errcode.InvalidInput},
 		{name: "token endpoint 503", clientID: adminClientID, secret: testSecret,
-			faults: olsim.Faults{FailAfter: []olsim.FailAfter{{Endpoint: "POST /auth/oauth2/v2/token", Status: 503}}},
+			faults: olsim.Faults{FailAfter: []olsim.FailAfter{{Endpoint: "POST /auth/oauth2/v2/token", Status: 503, Times: 5}}},
 			code:   errcode.ServerError, retryable: true},
 		{name: "token endpoint connection reset", clientID: adminClientID, secret: testSecret,
-			faults: olsim.Faults{FailAfter: []olsim.FailAfter{{Endpoint: "POST /auth/oauth2/v2/token", Reset: true}}},
+			faults: olsim.Faults{FailAfter: []olsim.FailAfter{{Endpoint: "POST /auth/oauth2/v2/token", Reset: true, Times: 5}}},
 			code:   errcode.Network, retryable: true},
 		{name: "probe 502", clientID: adminClientID, secret: testSecret,
-			faults: olsim.Faults{FailAfter: []olsim.FailAfter{{Endpoint: "GET /api/2/apps", Status: 502}}},
+			faults: olsim.Faults{FailAfter: []olsim.FailAfter{{Endpoint: "GET /api/2/apps", Status: 502, Times: 5}}},
 			code:   errcode.ServerError, retryable: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -82,7 +82,8 @@ func TestValidateCredentialFailures(t *testing.T) {
 			ae := requireCode(t, r.err, tc.code, tc.retryable)
 			require.Contains(t, ae.Message(), tc.message)
 			if tc.retryable {
-				// The fault was one request: the retry succeeds.
+				// The fault outlasted the client's five tries of one call: the
+				// activity's retry succeeds.
 				res := must[activities.ValidateResult](h, h.acts.ValidateCredential, activities.ValidateInput{IntegrationID: "int-1", Credential: cred})
 				require.Equal(t, "manage_all", res.Scope)
 			}
