@@ -15,6 +15,13 @@ import (
 	"github.com/olflow/olflow/errcode"
 )
 
+// syncRetryCap caps the backoff between attempts of a sync's activities.
+// The client already absorbs transient errors, an attempt that made
+// progress asks for a 1 s retry itself and a 429 for its announced reset, so
+// the policy's backoff only paces attempts that got nowhere: a minute, not
+// five, so a sync resumes soon after OneLogin does.
+const syncRetryCap = time.Minute
+
 // syncKinds are what a sync reads, in this order: one activity each. The
 // list belongs to the workflow: changing it changes the commands a sync
 // issues, and is gated.
@@ -112,7 +119,7 @@ func (w *syncWorkflow) run(ctx workflow.Context) (api.SyncResult, error) {
 	var fin activities.FinishResult
 	finishCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Minute, HeartbeatTimeout: time.Minute, ScheduleToCloseTimeout: 2 * time.Hour,
-		RetryPolicy: retryPolicy(5 * time.Minute), Summary: "reconcile deletions and record the run",
+		RetryPolicy: retryPolicy(syncRetryCap), Summary: "reconcile deletions and record the run",
 	})
 	err = workflow.ExecuteActivity(finishCtx, a.FinishSyncRun, activities.FinishInput{
 		IntegrationID: w.req.IntegrationID, RunID: begin.RunID, Mode: begin.Mode, Status: status,
@@ -159,7 +166,7 @@ func (w *syncWorkflow) readAll(ctx workflow.Context, begin activities.BeginSyncR
 	for _, kind := range syncKinds {
 		kctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 			StartToCloseTimeout: time.Hour, HeartbeatTimeout: time.Minute, ScheduleToCloseTimeout: 6 * time.Hour,
-			RetryPolicy: retryPolicy(5 * time.Minute), Summary: "read " + string(kind),
+			RetryPolicy: retryPolicy(syncRetryCap), Summary: "read " + string(kind),
 		})
 		w.progress.Kinds[string(kind)].State = api.KindRunning
 		sel.AddFuture(workflow.ExecuteActivity(kctx, fns[kind], in), func(f workflow.Future) {
