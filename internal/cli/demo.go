@@ -366,7 +366,7 @@ func (d *demo) startWorker(ctx context.Context, topts temporalclient.Options, se
 	ready := make(chan string, 1)
 	failed := make(chan error, 1)
 	topts.Logger = nil
-	cfg := worker.Config{Temporal: topts, StoreDSN: store, SealKeys: sealKeys,
+	cfg := worker.Config{Temporal: topts, StoreDSN: store, MigrateStore: true, SealKeys: sealKeys,
 		OneLoginBaseURL: d.simURL + "/t/{subdomain}", MetricsAddr: fmt.Sprintf("127.0.0.1:%d", d.o.metricsPort),
 		Log:   worker.LogConfig{Level: "info", Format: "text", Output: logFile},
 		Ready: func(addr string) { ready <- addr }}
