@@ -1,6 +1,9 @@
 package api
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // EventsWorkflow is the per-integration workflow that applies OneLogin
 // events (polled, and pushed by webhooks) between scheduled syncs.
@@ -77,8 +80,15 @@ type EventsState struct {
 	Polls, Deliveries, Applied, Deleted, Reads, Calls, Bursts int64
 	// EventTypes are the account's event types, for display only.
 	EventTypes map[int64]string `json:",omitempty"`
-	// Pending are objects named by deliveries not applied yet.
-	Pending EventObjects
+	// Pending are objects named by deliveries not applied yet, and
+	// PendingSince the created_at of the oldest event naming them.
+	Pending      EventObjects
+	PendingSince time.Time
+	// Known are event ids recent deliveries brought, so the next polls do
+	// not read their objects again.
+	Known []int64 `json:",omitempty"`
+	// LastError is the last poll's or apply's failure, "" after a success.
+	LastError string `json:",omitempty"`
 }
 
 // EventObjects are the objects some events name, each id once.
@@ -90,6 +100,22 @@ type EventObjects struct {
 
 // Len counts the objects.
 func (o EventObjects) Len() int { return len(o.Users) + len(o.Groups) + len(o.Roles) }
+
+// Add records the objects one event names (0 names none) and reports
+// whether any was not there yet. Each id is kept once, in first-seen order.
+func (o *EventObjects) Add(user, group, role int64) bool {
+	added := false
+	for _, it := range []struct {
+		id   int64
+		dest *[]int64
+	}{{user, &o.Users}, {group, &o.Groups}, {role, &o.Roles}} {
+		if it.id != 0 && !slices.Contains(*it.dest, it.id) {
+			*it.dest = append(*it.dest, it.id)
+			added = true
+		}
+	}
+	return added
+}
 
 // EventRef is what the events workflow needs of one event.
 type EventRef struct {

@@ -11,4 +11,10 @@ const (
 	// changeAuditOnCancel: a cancelled action records what it already did
 	// in the audit log (version 1). DefaultVersion closes without it.
 	changeAuditOnCancel = "audit-on-cancel"
+	// changeStartEvents: connect starts the integration's DirectoryEvents
+	// workflow after setting up the schedule (version 1).
+	changeStartEvents = "connect-starts-events"
+	// changeStopEvents: disconnect cancels the integration's
+	// DirectoryEvents workflow first (version 1).
+	changeStopEvents = "disconnect-stops-events"
 )
