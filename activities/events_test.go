@@ -1,0 +1,160 @@
+package activities_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/olflow/olflow/activities"
+	"github.com/olflow/olflow/api"
+	"github.com/olflow/olflow/directory"
+	"github.com/olflow/olflow/errcode"
+	"github.com/olflow/olflow/onelogin/olsim"
+)
+
+const getUserKey = "GET /api/2/users/:id"
+
+// eventsHarness is a synced integration "acme" and the time before any
+// change, to poll from.
+func eventsHarness(t *testing.T) (*harness, time.Time) {
+	h := newHarness(t, olsim.Options{Users: 40}, activities.Config{})
+	h.saveIntegration("acme", adminClientID)
+	h.sync("acme", api.ModeFull)
+	h.requireMirrors("acme")
+	since := h.clock.Now()
+	h.clock.Advance(time.Second)
+	return h, since
+}
+
+func (h *harness) poll(in activities.PollEventsInput) activities.PollEventsResult {
+	h.t.Helper()
+	if in.IntegrationID == "" {
+		in.IntegrationID = "acme"
+	}
+	if in.Burst == 0 {
+		in.Burst = 100
+	}
+	return must[activities.PollEventsResult](h, h.acts.PollEvents, in)
+}
+
+// Every kind of change reaches the store by re-reading the objects events
+// name, each once however many events name it; a deleted user is deleted.
+func TestPollEventsAppliesChanges(t *testing.T) {
+	h, since := eventsHarness(t)
+	us := h.sim.Users()
+	roles, groups := h.sim.Roles(), h.sim.Groups()
+	_, err := h.sim.UpdateUser(us[0].ID, olsim.Fields{"title": "Chief Tester"})
+	require.NoError(t, err)
+	for i := range 5 { // five events, one user
+		_, err = h.sim.UpdateUser(us[1].ID, olsim.Fields{"department": "Dept " + string(rune('A'+i))})
+		require.NoError(t, err)
+	}
+	require.NoError(t, h.sim.DeleteUser(us[2].ID))
+	newGroup := groups[0].ID
+	if us[3].GroupID == newGroup {
+		newGroup = groups[1].ID
+	}
+	require.NoError(t, h.sim.SetUserGroup(us[3].ID, newGroup))
+	require.NoError(t, h.sim.AddUserRoles(us[4].ID, roles[len(roles)-1].ID))
+	created, err := h.sim.CreateUser(olsim.Fields{"email": "new.hire@example.com", "username": "newhire", "firstname": "New"})
+	require.NoError(t, err)
+	h.clock.Advance(time.Minute)
+	h.sim.ResetCounters()
+
+	res := h.poll(activities.PollEventsInput{Cursor: api.EventsCursor{Since: since}, WithTypes: true})
+	h.requireMirrors("acme")
+	h.requireGone("acme", us[2].ID)
+	h.requirePresent("acme", created.ID)
+	assert.GreaterOrEqual(t, res.Events, 10)
+	assert.Equal(t, res.Events, res.Missed, "no webhook brought any")
+	assert.Equal(t, 1, res.Deleted)
+	assert.Equal(t, 6, h.sim.RequestCount(getUserKey), "each named user read once")
+	assert.Equal(t, res.Reads, h.sim.RequestCount(getUserKey)+h.sim.RequestCount("GET /api/2/roles/:id")+h.sim.RequestCount("GET /api/1/groups/:id"))
+	assert.GreaterOrEqual(t, res.Applied, 6)
+	assert.Positive(t, res.Lag)
+	assert.Equal(t, "USER_CREATED", res.EventTypes[13])
+	assert.Positive(t, res.Calls)
+
+	// The cursor moved past them: the next poll reads nothing again, even
+	// though since is inclusive and the events share one instant.
+	h.sim.ResetCounters()
+	again := h.poll(activities.PollEventsInput{Cursor: res.Cursor})
+	assert.Zero(t, again.Events)
+	assert.Zero(t, again.Reads)
+	assert.Equal(t, res.Cursor, again.Cursor)
+	assert.Zero(t, h.sim.RequestCount(getUserKey))
+}
+
+// Events webhooks already brought are not read again, and do not count as
+// missed.
+func TestPollEventsSkipsKnown(t *testing.T) {
+	h, since := eventsHarness(t)
+	us := h.sim.Users()
+	_, err := h.sim.UpdateUser(us[0].ID, olsim.Fields{"title": "A"})
+	require.NoError(t, err)
+	_, err = h.sim.UpdateUser(us[1].ID, olsim.Fields{"title": "B"})
+	require.NoError(t, err)
+	evs := h.sim.Events()
+	h.clock.Advance(time.Minute)
+	h.sim.ResetCounters()
+	res := h.poll(activities.PollEventsInput{Cursor: api.EventsCursor{Since: since}, Known: []int64{evs[len(evs)-2].ID}})
+	assert.Equal(t, 2, res.Events)
+	assert.Equal(t, 1, res.Missed)
+	assert.Equal(t, 1, h.sim.RequestCount(getUserKey))
+}
+
+// More objects than Burst: nothing is read, the cursor jumps to now and the
+// caller asks for a sync.
+func TestPollEventsBurst(t *testing.T) {
+	h, since := eventsHarness(t)
+	for _, u := range h.sim.Users()[:20] {
+		_, err := h.sim.UpdateUser(u.ID, olsim.Fields{"title": "bulk"})
+		require.NoError(t, err)
+	}
+	h.sim.ResetCounters()
+	res := h.poll(activities.PollEventsInput{Cursor: api.EventsCursor{Since: since}, Burst: 5})
+	assert.True(t, res.Burst)
+	assert.Zero(t, res.Reads)
+	assert.Zero(t, h.sim.RequestCount(getUserKey))
+	assert.Equal(t, h.clock.Now(), res.Cursor.Since)
+}
+
+// ApplyEvents deletes a user that answers 404, leaves alone an id never
+// stored, and reads each object once.
+func TestApplyEventsDeletesOn404(t *testing.T) {
+	h, _ := eventsHarness(t)
+	us := h.sim.Users()
+	require.NoError(t, h.sim.DeleteUser(us[5].ID))
+	_, err := h.sim.UpdateUser(us[6].ID, olsim.Fields{"lastname": "Renamed"})
+	require.NoError(t, err)
+	h.sim.ResetCounters()
+	res := must[activities.ApplyEventsResult](h, h.acts.ApplyEvents, activities.ApplyEventsInput{IntegrationID: "acme",
+		Objects: api.EventObjects{Users: []int64{us[5].ID, us[6].ID, 999999}, Groups: []int64{h.sim.Groups()[0].ID},
+			Roles: []int64{h.sim.Roles()[0].ID}}})
+	assert.Equal(t, 1, res.Deleted)
+	assert.Equal(t, 5, res.Reads)
+	assert.Equal(t, 2, res.Applied, "the deletion and the rename")
+	h.requireGone("acme", us[5].ID)
+	h.requireMirrors("acme")
+	assert.Equal(t, 3, h.sim.RequestCount(getUserKey))
+}
+
+// A disconnected integration is not_found (the workflow stops); a failing
+// OneLogin is a retryable error and nothing is deleted.
+func TestPollEventsFailures(t *testing.T) {
+	h, since := eventsHarness(t)
+	require.NoError(t, h.sim.DeleteUser(h.sim.Users()[0].ID))
+	h.sim.SetFaults(olsim.Faults{ErrorRate: 1, ErrorEndpoints: []string{getUserKey}})
+	_, r := call[activities.PollEventsResult](h, nil, h.acts.PollEvents, activities.PollEventsInput{IntegrationID: "acme",
+		Cursor: api.EventsCursor{Since: since}, Burst: 10})
+	requireCode(t, r.err, errcode.ServerError, true)
+	assert.EqualValues(t, 40, h.liveUsers("acme"), "a 5xx deletes nothing")
+
+	h.sim.SetFaults(olsim.Faults{})
+	require.NoError(t, h.store.SetIntegrationStatus(h.ctx, "acme", directory.StatusDisconnected, "bye"))
+	_, r = call[activities.PollEventsResult](h, nil, h.acts.PollEvents, activities.PollEventsInput{IntegrationID: "acme",
+		Cursor: api.EventsCursor{Since: since}})
+	requireCode(t, r.err, errcode.NotFound, false)
+}
