@@ -2,7 +2,6 @@ package activities
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"time"
 
@@ -72,6 +71,10 @@ type ApplyEventsResult struct {
 	Lag time.Duration
 	// BudgetRemaining and BudgetLimit are the rate budget as last seen.
 	BudgetRemaining, BudgetLimit int
+	// Failed are objects whose read failed with a retryable error (a 5xx,
+	// a timeout): the others were applied, these are for the caller to
+	// try again, so one flaky read does not redo a whole batch.
+	Failed api.EventObjects
 }
 
 // PollEvents reads the events created since the cursor (v1, rate-limited,
@@ -213,16 +216,27 @@ func (a *Activities) apply(ctx context.Context, c *onelogin.Client, pr *progress
 		}
 		return err
 	}
-	read := func() error { return a.waitForBudget(ctx, c, pr) }
-	for _, id := range objs.Users {
-		if err := read(); err != nil {
-			return res, appError(err)
+	// read waits for budget and reads one object; a retryable failure of
+	// OneLogin leaves the object in Failed and moves on.
+	read := func(fetch func() error, failed *[]int64, id int64) (ok bool, err error) {
+		if err := a.waitForBudget(ctx, c, pr); err != nil {
+			return false, err
 		}
-		u, err := c.GetUser(ctx, id)
-		switch onelogin.CodeOf(err) {
-		case "":
+		err = fetch()
+		if code := onelogin.CodeOf(err); err != nil && code != errcode.NotFound && code.Retryable() && code != errcode.RateLimited {
+			*failed = append(*failed, id)
+			return false, nil
+		}
+		return true, err
+	}
+	for _, id := range objs.Users {
+		var u onelogin.User
+		ok, err := read(func() (err error) { u, err = c.GetUser(ctx, id); return err }, &res.Failed.Users, id)
+		switch {
+		case !ok && err == nil:
+		case err == nil:
 			err = step(a.Store.PutUser(ctx, integration, toDirectoryUser(u)))
-		case errcode.NotFound:
+		case onelogin.CodeOf(err) == errcode.NotFound:
 			var deleted bool
 			deleted, err = a.Store.DeleteUser(ctx, integration, id)
 			if deleted {
@@ -235,23 +249,20 @@ func (a *Activities) apply(ctx context.Context, c *onelogin.Client, pr *progress
 		}
 	}
 	for _, id := range objs.Groups {
-		if err := read(); err != nil {
-			return res, appError(err)
-		}
-		g, err := c.GetGroup(ctx, id)
-		if err == nil {
+		var g onelogin.Group
+		ok, err := read(func() (err error) { g, err = c.GetGroup(ctx, id); return err }, &res.Failed.Groups, id)
+		if ok && err == nil {
 			err = step(a.Store.PutGroup(ctx, integration, toDirectoryGroups([]onelogin.Group{g})[0]))
 		}
-		if err != nil && !errors.Is(err, directory.ErrNotFound) && onelogin.CodeOf(err) != errcode.NotFound {
+		// A group OneLogin no longer has is left to the next full sync.
+		if err != nil && onelogin.CodeOf(err) != errcode.NotFound {
 			return res, appError(err)
 		}
 	}
 	for _, id := range objs.Roles {
-		if err := read(); err != nil {
-			return res, appError(err)
-		}
-		r, err := c.GetRole(ctx, id)
-		if err == nil {
+		var r onelogin.Role
+		ok, err := read(func() (err error) { r, err = c.GetRole(ctx, id); return err }, &res.Failed.Roles, id)
+		if ok && err == nil {
 			err = step(a.Store.PutRole(ctx, integration, toDirectoryRoles([]onelogin.Role{r})[0]))
 		}
 		if err != nil && onelogin.CodeOf(err) != errcode.NotFound {

@@ -141,16 +141,29 @@ func TestApplyEventsDeletesOn404(t *testing.T) {
 	assert.Equal(t, 3, h.sim.RequestCount(getUserKey))
 }
 
-// A disconnected integration is not_found (the workflow stops); a failing
-// OneLogin is a retryable error and nothing is deleted.
+// A disconnected integration is not_found (the workflow stops); a read
+// that fails with a 5xx deletes nothing and comes back in Failed, while the
+// other objects are applied; a failing events list is a retryable error.
 func TestPollEventsFailures(t *testing.T) {
 	h, since := eventsHarness(t)
-	require.NoError(t, h.sim.DeleteUser(h.sim.Users()[0].ID))
+	us := h.sim.Users()
+	require.NoError(t, h.sim.DeleteUser(us[0].ID))
+	group := h.sim.Groups()[0].ID
+	if us[1].GroupID == group {
+		group = h.sim.Groups()[1].ID
+	}
+	require.NoError(t, h.sim.SetUserGroup(us[1].ID, group))
 	h.sim.SetFaults(olsim.Faults{ErrorRate: 1, ErrorEndpoints: []string{getUserKey}})
+	res := h.poll(activities.PollEventsInput{Cursor: api.EventsCursor{Since: since}, Burst: 10})
+	assert.EqualValues(t, 40, h.liveUsers("acme"), "a 5xx deletes nothing")
+	assert.ElementsMatch(t, []int64{us[0].ID, us[1].ID}, res.Failed.Users)
+	assert.Empty(t, res.Failed.Groups, "the group was read")
+	assert.Zero(t, res.Deleted)
+
+	h.sim.SetFaults(olsim.Faults{ErrorRate: 1, ErrorEndpoints: []string{"GET /api/1/events"}})
 	_, r := call[activities.PollEventsResult](h, nil, h.acts.PollEvents, activities.PollEventsInput{IntegrationID: "acme",
 		Cursor: api.EventsCursor{Since: since}, Burst: 10})
 	requireCode(t, r.err, errcode.ServerError, true)
-	assert.EqualValues(t, 40, h.liveUsers("acme"), "a 5xx deletes nothing")
 
 	h.sim.SetFaults(olsim.Faults{})
 	require.NoError(t, h.store.SetIntegrationStatus(h.ctx, "acme", directory.StatusDisconnected, "bye"))

@@ -316,6 +316,8 @@ func TestEventsChaosE2E(t *testing.T) {
 				break
 			}
 			if time.Since(start) > pollingBound {
+				st, err := h.ops.EventsStatus(ctx, id)
+				t.Logf("events status: %+v (%v)", st, err)
 				t.Fatalf("round %d: store differs from OneLogin after %s:\n%s", round, pollingBound, diff)
 			}
 			time.Sleep(100 * time.Millisecond)

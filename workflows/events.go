@@ -231,6 +231,7 @@ func (w *eventsWorkflow) poll(ctx workflow.Context) (done bool, err error) {
 	}
 	w.st.LastError = ""
 	w.counted(ctx, res.ApplyEventsResult)
+	w.retryLater(ctx, res.Failed)
 	if res.Burst {
 		w.log.Info("event burst: asking for an incremental sync", "events", res.Events)
 		return w.requestSync(ctx)
@@ -263,8 +264,32 @@ func (w *eventsWorkflow) applyPending(ctx workflow.Context) (done bool, err erro
 	}
 	w.st.LastError = ""
 	w.counted(ctx, res)
+	w.retryLater(ctx, res.Failed)
 	w.details(ctx)
 	return false, nil
+}
+
+// retryLater puts objects whose read failed back with the pending ones,
+// to be applied after the next debounce.
+func (w *eventsWorkflow) retryLater(ctx workflow.Context, failed api.EventObjects) {
+	if failed.Len() == 0 {
+		return
+	}
+	for _, id := range failed.Users {
+		w.pending.Add(id, 0, 0)
+	}
+	for _, id := range failed.Groups {
+		w.pending.Add(0, id, 0)
+	}
+	for _, id := range failed.Roles {
+		w.pending.Add(0, 0, id)
+	}
+	if w.st.PendingSince.IsZero() {
+		w.st.PendingSince = workflow.Now(ctx)
+	}
+	if w.debounce == nil {
+		w.debounce = workflow.NewTimer(ctx, w.req.Debounce)
+	}
 }
 
 func (w *eventsWorkflow) requestSync(ctx workflow.Context) (bool, error) {

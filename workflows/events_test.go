@@ -182,3 +182,18 @@ func TestEventsRefusesBadInput(t *testing.T) {
 	env.ExecuteWorkflow(DirectoryEvents, api.EventsRequest{IntegrationID: "acme-tenant", PollInterval: time.Millisecond})
 	assert.Equal(t, errcode.InvalidInput, errcode.Of(env.GetWorkflowError()))
 }
+
+// Objects whose read failed come back after a debounce; the rest of the
+// batch is not redone.
+func TestEventsFailedReadsRetried(t *testing.T) {
+	env := newEventsEnv(t)
+	env.OnActivity(a.PollEvents, mock.Anything, mock.Anything).Return(activities.PollEventsResult{Cursor: api.EventsCursor{Since: eventsT0},
+		ApplyEventsResult: activities.ApplyEventsResult{Reads: 3, Failed: api.EventObjects{Users: []int64{9}, Roles: []int64{4}}}}, nil)
+	env.OnActivity(a.ApplyEvents, mock.Anything, mock.MatchedBy(func(in activities.ApplyEventsInput) bool {
+		return assert.Equal(t, api.EventObjects{Users: []int64{9}, Roles: []int64{4}}, in.Objects)
+	})).Return(activities.ApplyEventsResult{Reads: 2, Applied: 2}, nil).Once()
+	env.RegisterDelayedCallback(env.CancelWorkflow, 30*time.Second)
+	env.ExecuteWorkflow(DirectoryEvents, api.EventsRequest{IntegrationID: "acme-tenant", PollInterval: time.Minute})
+	require.True(t, temporal.IsCanceledError(env.GetWorkflowError()))
+	env.AssertExpectations(t)
+}
