@@ -224,7 +224,7 @@ func TestEventsPollingE2E(t *testing.T) {
 	calls := h.apiCalls()
 	assert.Equal(t, runs, h.syncRuns(ctx, id), "no sync ran: the events did it")
 	t.Logf("polling (%s interval): change p95 %s %v, delete p95 %s %v, %d API calls for %d changes",
-		p95(changes), changes, p95(deletes), deletes, calls, 2*len(changes))
+		interval, p95(changes), changes, p95(deletes), deletes, calls, 2*len(changes))
 
 	st, err := h.ops.EventsStatus(ctx, id)
 	require.NoError(t, err)
