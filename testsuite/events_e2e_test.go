@@ -196,7 +196,7 @@ func (h *harness) syncRuns(ctx context.Context, id string) int {
 // without any sync running.
 func TestEventsPollingE2E(t *testing.T) {
 	h := newHarness(t, olsim.Options{Users: 60})
-	ctx := ctxT(t, 10*time.Minute)
+	ctx := ctxT(t, 20*time.Minute)
 	const id = "e2e-events-poll"
 	first := h.connectForEvents(ctx, id)
 
