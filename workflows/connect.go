@@ -87,9 +87,7 @@ func (w *connectWorkflow) run(ctx workflow.Context) (api.ConnectResult, error) {
 		return api.ConnectResult{}, err
 	}
 	if workflow.GetVersion(ctx, changeStartEvents, workflow.DefaultVersion, 1) >= 1 {
-		if err := startEvents(ctx, w.req.IntegrationID); err != nil {
-			return api.ConnectResult{}, err
-		}
+		startEvents(ctx, w.req.IntegrationID)
 	}
 
 	msg := fmt.Sprintf("Connected with %s scope. First sync read %d users, %d groups, %d roles and %d apps.",

@@ -140,6 +140,9 @@ func (w *eventsWorkflow) run(ctx workflow.Context) (api.EventsStatus, error) {
 				})
 			}
 			sel.Select(ctx)
+			if workflow.GetInfo(ctx).GetCurrentHistoryLength() > eventsHistoryBound {
+				due = true // a flood of deliveries: continue as new now
+			}
 			if done || err != nil || ctx.Err() != nil {
 				cancelTimer()
 				break
@@ -385,8 +388,10 @@ func (w *eventsWorkflow) details(ctx workflow.Context) {
 // startEvents starts the integration's events workflow as an abandoned
 // child, so it outlives the connect. One already running (a second
 // connect, a credential rotation) is kept: the child start refuses a
-// running ID, which here means "use the existing one".
-func startEvents(ctx workflow.Context, integration string) error {
+// running ID, which here means "use the existing one". Any other failure
+// is only logged: events are an addition to the scheduled sync, which is
+// set up already, and a webhook delivery or the next connect starts them.
+func startEvents(ctx workflow.Context, integration string) {
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 		WorkflowID:            api.EventsWorkflowID(integration),
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
@@ -397,10 +402,9 @@ func startEvents(ctx workflow.Context, integration string) error {
 	err := workflow.ExecuteChildWorkflow(cctx, api.EventsWorkflow, api.EventsRequest{IntegrationID: integration}).
 		GetChildWorkflowExecution().Get(ctx, nil)
 	var running *temporal.ChildWorkflowExecutionAlreadyStartedError
-	if errors.As(err, &running) {
-		return nil
+	if err != nil && !errors.As(err, &running) {
+		workflow.GetLogger(ctx).Warn("could not start the events workflow", "integration", integration, "error", err)
 	}
-	return err
 }
 
 // stopEvents cancels the integration's events workflow; none running is
