@@ -2,9 +2,11 @@ package activities
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"time"
 
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 
@@ -184,6 +186,10 @@ func (a *Activities) RequestSync(ctx context.Context, integration string) error 
 		return failure(errcode.ServerError, "no schedule client configured")
 	}
 	err := a.Schedules.GetHandle(ctx, api.ScheduleID(integration)).Trigger(ctx, client.ScheduleTriggerOptions{})
+	var missing *serviceerror.NotFound
+	if errors.As(err, &missing) {
+		return failure(errcode.NotFound, "no periodic sync to trigger for "+integration)
+	}
 	return temporalError(err)
 }
 

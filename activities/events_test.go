@@ -1,11 +1,14 @@
 package activities_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
 
 	"github.com/olflow/olflow/activities"
 	"github.com/olflow/olflow/api"
@@ -170,4 +173,50 @@ func TestPollEventsFailures(t *testing.T) {
 	_, r = call[activities.PollEventsResult](h, nil, h.acts.PollEvents, activities.PollEventsInput{IntegrationID: "acme",
 		Cursor: api.EventsCursor{Since: since}})
 	requireCode(t, r.err, errcode.NotFound, false)
+}
+
+// triggerSchedules records schedule triggers.
+type triggerSchedules struct {
+	client.ScheduleClient // methods RequestSync does not use panic
+	triggered             []string
+	err                   error
+}
+
+func (s *triggerSchedules) GetHandle(_ context.Context, id string) client.ScheduleHandle {
+	return &triggerHandle{s: s, id: id}
+}
+
+type triggerHandle struct {
+	client.ScheduleHandle
+	s  *triggerSchedules
+	id string
+}
+
+func (h *triggerHandle) Trigger(context.Context, client.ScheduleTriggerOptions) error {
+	if h.s.err != nil {
+		return h.s.err
+	}
+	h.s.triggered = append(h.s.triggered, h.id)
+	return nil
+}
+
+// A burst asks for a sync by triggering the integration's schedule; a
+// missing schedule is not_found (not retried), a failing server retryable.
+func TestRequestSyncTriggersTheSchedule(t *testing.T) {
+	h, _ := eventsHarness(t)
+	sched := &triggerSchedules{}
+	h.acts.Schedules = sched
+	_, r := call[struct{}](h, nil, h.acts.RequestSync, "acme")
+	require.NoError(t, r.err)
+	assert.Equal(t, []string{api.ScheduleID("acme")}, sched.triggered)
+
+	sched.err = serviceerror.NewNotFound("schedule not found")
+	_, r = call[struct{}](h, nil, h.acts.RequestSync, "acme")
+	requireCode(t, r.err, errcode.NotFound, false)
+	sched.err = serviceerror.NewUnavailable("try later")
+	_, r = call[struct{}](h, nil, h.acts.RequestSync, "acme")
+	requireCode(t, r.err, errcode.ServerError, true)
+	h.acts.Schedules = nil
+	_, r = call[struct{}](h, nil, h.acts.RequestSync, "acme")
+	require.Error(t, r.err)
 }

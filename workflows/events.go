@@ -299,7 +299,13 @@ func (w *eventsWorkflow) requestSync(ctx workflow.Context) (bool, error) {
 	w.st.Bursts++
 	err := workflow.ExecuteActivity(shortActivity(ctx, "ask for an incremental sync"), a.RequestSync, w.req.IntegrationID).Get(ctx, nil)
 	if err != nil {
-		return w.failed(ctx, "request a sync", err)
+		if ctx.Err() != nil {
+			return true, ctx.Err()
+		}
+		// No schedule to trigger (paused integrations keep theirs): the
+		// next scheduled or full sync covers the burst; events go on.
+		w.st.LastError = "request a sync: " + err.Error()
+		w.log.Warn("could not ask for a sync after a burst", "error", err)
 	}
 	w.details(ctx)
 	return false, nil

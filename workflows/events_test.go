@@ -197,3 +197,23 @@ func TestEventsFailedReadsRetried(t *testing.T) {
 	require.True(t, temporal.IsCanceledError(env.GetWorkflowError()))
 	env.AssertExpectations(t)
 }
+
+// A burst whose sync cannot be asked for (no schedule) is recorded; the
+// events workflow goes on polling.
+func TestEventsBurstWithoutScheduleGoesOn(t *testing.T) {
+	env := newEventsEnv(t)
+	env.OnActivity(a.PollEvents, mock.Anything, mock.Anything).Return(activities.PollEventsResult{Burst: true, Cursor: api.EventsCursor{Since: eventsT0}}, nil)
+	env.OnActivity(a.RequestSync, mock.Anything, "acme-tenant").Return(
+		temporal.NewNonRetryableApplicationError("no periodic sync", string(errcode.NotFound), nil))
+	env.RegisterDelayedCallback(func() {
+		v, err := env.QueryWorkflow(api.EventsStatusQuery)
+		require.NoError(t, err)
+		var st api.EventsStatus
+		require.NoError(t, v.Get(&st))
+		assert.Contains(t, st.LastError, "request a sync")
+		env.CancelWorkflow()
+	}, 150*time.Second)
+	env.ExecuteWorkflow(DirectoryEvents, api.EventsRequest{IntegrationID: "acme-tenant", PollInterval: time.Minute})
+	require.True(t, temporal.IsCanceledError(env.GetWorkflowError()))
+	env.AssertActivityNumberOfCalls(t, "PollEvents", 3)
+}
