@@ -1,10 +1,14 @@
 package testsuite
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"slices"
@@ -21,6 +25,7 @@ import (
 
 	"github.com/olflow/olflow/api"
 	"github.com/olflow/olflow/directory"
+	"github.com/olflow/olflow/internal/cli"
 	"github.com/olflow/olflow/onelogin"
 	"github.com/olflow/olflow/onelogin/olsim"
 	"github.com/olflow/olflow/webhook"
@@ -443,4 +448,60 @@ func TestEventsBurstE2E(t *testing.T) {
 	st, err := h.ops.EventsStatus(ctx, id)
 	require.NoError(t, err)
 	assert.Positive(t, st.Bursts)
+}
+
+// The olflow webhook-server command, run in process as deployed (plain HTTP
+// for the test), takes the simulator's deliveries to the events workflow;
+// olflow status shows the events line.
+func TestEventsWebhookServerCommandE2E(t *testing.T) {
+	h := newHarness(t, olsim.Options{Users: 30})
+	ctx := ctxT(t, 5*time.Minute)
+	const id = "e2e-events-cmd"
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+
+	srvCtx, stop := context.WithCancel(context.Background())
+	exited := make(chan int, 1)
+	var stderr bytes.Buffer
+	go func() {
+		vars := map[string]string{
+			"OLFLOW_TEMPORAL_ADDRESS": devServer.FrontendHostPort(), "OLFLOW_TASK_QUEUE": h.queue,
+			"OLFLOW_CODEC_KEYS": testCodecKeys, "OLFLOW_WEBHOOK_SECRETS": id + "=" + hookSecret,
+		}
+		exited <- cli.Main(srvCtx, []string{"webhook-server", "--addr", addr, "--insecure-http", "--log-level", "error"},
+			cli.Env{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: &stderr, Getenv: func(k string) string { return vars[k] }})
+	}()
+	t.Cleanup(func() {
+		stop()
+		<-exited
+	})
+	waitFor(t, 30*time.Second, "webhook server up", func() bool {
+		resp, err := http.Get("http://" + addr + "/healthz")
+		if err == nil {
+			_ = resp.Body.Close()
+		}
+		return err == nil && resp.StatusCode == http.StatusOK
+	})
+
+	require.NoError(t, h.sim.SetWebhook(olsim.Webhook{URL: "http://" + addr + webhook.PathPrefix + id, Secret: "onelogin:" + hookSecret, BasicAuth: true}))
+	h.connectForEvents(ctx, id)
+	c, d := h.changeAndDelete(ctx, id, 0, 30*time.Second)
+	t.Logf("webhook-server command: change %s, delete %s", c, d)
+	assert.Zero(t, h.sim.WebhookStats().FailedAttempts, "every delivery accepted")
+
+	// A forged delivery is refused by the running server.
+	req, err := http.NewRequest(http.MethodPost, "http://"+addr+webhook.PathPrefix+id, strings.NewReader(`{"id":1,"user_id":1}`))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer forged-secret-0123456789")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+
+	out := h.olflow("", map[string]string{"OLFLOW_STORE_DSN": h.storeDSN}, "status", "-i", id)
+	require.Equal(t, 0, out.code, out.stderr)
+	assert.Contains(t, out.stdout, "Events: cursor")
+	assert.Contains(t, out.stdout, "webhook healthy")
 }
