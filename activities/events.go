@@ -140,6 +140,7 @@ pages:
 				break pages
 			}
 		}
+		pr.heartbeat() // a long backlog of events is many pages
 		if page.NextCursor != "" {
 			if err := a.waitForBudget(ctx, c, pr); err != nil {
 				return PollEventsResult{}, appError(err)
