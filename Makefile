@@ -29,7 +29,7 @@ BUILDINFO        := github.com/olflow/olflow/internal/buildinfo
 LDFLAGS          := -X $(BUILDINFO).Version=$(VERSION) -X $(BUILDINFO).BuildID=$(BUILD_ID)
 
 .PHONY: print-build-id build test lint temporal sim bench fuzz histories replay-check clean demo demo-ci worker codec-server \
-	compose-env compose-check olflow
+	webhook-server compose-env compose-check olflow
 
 ## build: compile every command into ./bin, with the build ID linked (bin/olflow version)
 build:
@@ -57,6 +57,10 @@ worker: olflow
 ## codec-server: run the codec server with the OLFLOW_* settings of this shell
 codec-server: olflow
 	$(OLFLOW) codec-server
+
+## webhook-server: receive OneLogin event webhooks with the OLFLOW_* settings of this shell
+webhook-server: olflow
+	$(OLFLOW) webhook-server
 
 ## compose-env: write .env with fresh keys and a codec token for docker-compose
 compose-env: olflow

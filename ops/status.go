@@ -45,6 +45,8 @@ type Status struct {
 	Runs []Run
 	// Sync is the progress of a sync running now (nil when none is).
 	Sync *LiveProgress `json:",omitempty"`
+	// Events is the events workflow's status (nil when none runs).
+	Events *api.EventsStatus `json:",omitempty"`
 }
 
 // ListRuns lists runs matching a visibility query, newest first, up to
@@ -121,6 +123,9 @@ func (o *Ops) Status(ctx context.Context, integration string, runs int) (Status,
 			}
 			break
 		}
+	}
+	if ev, err := o.EventsStatus(ctx, integration); err == nil {
+		st.Events = &ev
 	}
 	if st.Integration == nil && st.Schedule == nil && len(st.Runs) == 0 {
 		return st, &starter.Error{Code: errcode.NotFound, Field: "integration_id", Message: "no integration " + integration + " (no record, schedule or runs)"}

@@ -86,6 +86,9 @@ func (w *connectWorkflow) run(ctx workflow.Context) (api.ConnectResult, error) {
 	if err != nil {
 		return api.ConnectResult{}, err
 	}
+	if workflow.GetVersion(ctx, changeStartEvents, workflow.DefaultVersion, 1) >= 1 {
+		startEvents(ctx, w.req.IntegrationID)
+	}
 
 	msg := fmt.Sprintf("Connected with %s scope. First sync read %d users, %d groups, %d roles and %d apps.",
 		v.Scope, sync.Users().Items, sync.Kind(api.KindGroups).Items,
@@ -191,6 +194,11 @@ func DisconnectIntegration(ctx workflow.Context, req api.DisconnectRequest) erro
 	}
 	if err := workflow.UpsertTypedSearchAttributes(ctx, api.IntegrationAttribute.ValueSet(req.IntegrationID)); err != nil {
 		return err
+	}
+	if workflow.GetVersion(ctx, changeStopEvents, workflow.DefaultVersion, 1) >= 1 {
+		if err := stopEvents(ctx, req.IntegrationID); err != nil {
+			return err
+		}
 	}
 	if err := workflow.ExecuteActivity(shortActivity(ctx, "delete the periodic sync"), a.DeleteSchedule,
 		api.ScheduleID(req.IntegrationID)).Get(ctx, nil); err != nil {

@@ -30,6 +30,9 @@ func newEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	env := s.NewTestWorkflowEnvironment()
 	Register(env)
 	env.RegisterActivity(&activities.Activities{})
+	// A connect starts the endless events workflow as a child: mocked here,
+	// tested on its own in events_test.go.
+	env.OnWorkflow(api.EventsWorkflow, mock.Anything, mock.Anything).Return(api.EventsStatus{}, nil).Maybe()
 	return env
 }
 
@@ -77,6 +80,7 @@ func TestConnectSuccess(t *testing.T) {
 	env.ExecuteWorkflow(ConnectIntegration, req)
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
+	env.AssertWorkflowCalled(t, api.EventsWorkflow, mock.Anything, api.EventsRequest{IntegrationID: "acme-tenant"})
 	var res api.ConnectResult
 	require.NoError(t, env.GetWorkflowResult(&res))
 	assert.Equal(t, "manage_all", res.Scope)
@@ -186,6 +190,7 @@ func TestConnectBadInput(t *testing.T) {
 
 func TestDisconnect(t *testing.T) {
 	env := newEnv(t)
+	env.OnRequestCancelExternalWorkflow(mock.Anything, api.EventsWorkflowID("acme-tenant"), "").Return(nil).Once()
 	env.OnActivity(a.DeleteSchedule, mock.Anything, api.ScheduleID("acme-tenant")).Return(nil).Once()
 	// Runs in flight stop: every run of the integration but this one.
 	env.OnActivity(a.CancelRuns, mock.Anything, activities.CancelRunsInput{IntegrationID: "acme-tenant",
@@ -194,6 +199,20 @@ func TestDisconnect(t *testing.T) {
 	env.OnActivity(a.SetIntegrationStatus, mock.Anything, activities.StatusInput{
 		IntegrationID: "acme-tenant", Status: directory.StatusDisconnected, Message: "Disconnected by ops."}).Return(nil).Once()
 	env.ExecuteWorkflow(DisconnectIntegration, api.DisconnectRequest{IntegrationID: "acme-tenant", RequestedBy: "ops"})
+	require.NoError(t, env.GetWorkflowError())
+	env.AssertExpectations(t)
+}
+
+// No events workflow running (connected before events existed, or it
+// ended): disconnect goes on.
+func TestDisconnectWithoutEventsWorkflow(t *testing.T) {
+	env := newEnv(t)
+	env.OnRequestCancelExternalWorkflow(mock.Anything, api.EventsWorkflowID("acme-tenant"), "").
+		Return(&temporal.UnknownExternalWorkflowExecutionError{}).Once()
+	env.OnActivity(a.DeleteSchedule, mock.Anything, api.ScheduleID("acme-tenant")).Return(nil).Once()
+	env.OnActivity(a.RevokeToken, mock.Anything, "acme-tenant").Return(nil).Once()
+	env.OnActivity(a.SetIntegrationStatus, mock.Anything, mock.Anything).Return(nil).Once()
+	env.ExecuteWorkflow(DisconnectIntegration, api.DisconnectRequest{IntegrationID: "acme-tenant"})
 	require.NoError(t, env.GetWorkflowError())
 	env.AssertExpectations(t)
 }

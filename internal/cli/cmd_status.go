@@ -205,6 +205,9 @@ func printStatus(w io.Writer, s ops.Status) {
 	if p := s.Sync; p != nil {
 		fmt.Fprintf(w, "Sync running: %s, %d%%  %s\n", p.Phase, percent(p), kindText(p))
 	}
+	if e := s.Events; e != nil {
+		printEvents(w, *e)
+	}
 	if len(s.Runs) == 0 {
 		return
 	}
