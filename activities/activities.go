@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/olflow/olflow/directory"
 )
@@ -66,6 +67,10 @@ type Activities struct {
 	Store     directory.Store
 	Clients   *Clients
 	Schedules client.ScheduleClient
+	// Workflows and DataConverter let LiveSyncProgress read a running
+	// sync's heartbeats (nil: it reports none).
+	Workflows     WorkflowReader
+	DataConverter converter.DataConverter
 	// Now is the clock (default time.Now).
 	Now    func() time.Time
 	Config Config

@@ -50,9 +50,9 @@ func TestValidateCredentialFailures(t *testing.T) {
 		{name: "wrong secret", clientID: adminClientID, secret: "not-the-secret-0000", code: errcode.InvalidCredentials},
 		{name: "unknown client id", clientID: "cid-nobody", secret: testSecret, code: errcode.InvalidCredentials},
 		{name: "read users cannot read apps", clientID: scopeClientIDs[olsim.ScopeReadUsers], secret: testSecret,
-			code: errcode.InsufficientScope, message: "it has read_users"},
+			code: errcode.InsufficientScope, message: "it has Read Users"},
 		{name: "manage users cannot read apps", clientID: scopeClientIDs[olsim.ScopeManageUsers], secret: testSecret,
-			code: errcode.InsufficientScope, message: "it has manage_users"},
+			code: errcode.InsufficientScope, message: "it has Manage Users"},
 		{name: "authentication only", clientID: scopeClientIDs[olsim.ScopeAuthOnly], secret: testSecret,
 			code: errcode.InsufficientScope},
 		{name: "another subdomain", clientID: adminClientID, secret: testSecret, subdomain: "globex",
@@ -81,6 +81,12 @@ func TestValidateCredentialFailures(t *testing.T) {
 			_, r := call[activities.ValidateResult](h, nil, h.acts.ValidateCredential, activities.ValidateInput{IntegrationID: "int-1", Credential: cred})
 			ae := requireCode(t, r.err, tc.code, tc.retryable)
 			require.Contains(t, ae.Message(), tc.message)
+			if tc.code == errcode.InsufficientScope {
+				// The workflow records the detected scope from the details.
+				var d activities.ScopeDetails
+				require.NoError(t, ae.Details(&d))
+				require.Contains(t, ae.Message(), activities.ScopeWords(d.Scope))
+			}
 			if tc.retryable {
 				// The fault was one request: the retry succeeds.
 				res := must[activities.ValidateResult](h, h.acts.ValidateCredential, activities.ValidateInput{IntegrationID: "int-1", Credential: cred})

@@ -139,8 +139,9 @@ func Run(ctx context.Context, cfg Config) error {
 	fatal := make(chan error, 1)
 	w, err := New(c, cfg.TaskQueue, Deps{
 		Store: store, Keys: cfg.SealKeys,
-		OneLogin: onelogin.Config{BaseURL: cfg.OneLoginBaseURL, OnCall: metrics.OnCall},
-		Sync:     activities.Config{FullReadParallelism: cfg.SyncParallelism},
+		OneLogin:      onelogin.Config{BaseURL: cfg.OneLoginBaseURL, OnCall: metrics.OnCall},
+		Sync:          activities.Config{FullReadParallelism: cfg.SyncParallelism},
+		DataConverter: topts.DataConverter(),
 	}, sdkworker.Options{
 		MaxConcurrentActivityExecutionSize:     cfg.MaxConcurrentActivities,
 		MaxConcurrentWorkflowTaskExecutionSize: cfg.MaxConcurrentWorkflowTasks,

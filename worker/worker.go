@@ -7,6 +7,7 @@ import (
 	"errors"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/olflow/olflow/activities"
@@ -25,6 +26,8 @@ type Deps struct {
 	// for the simulator, HTTP client, timeout, user agent, OnCall).
 	OneLogin onelogin.Config
 	Sync     activities.Config
+	// DataConverter is the client's; live progress decodes heartbeats with it.
+	DataConverter converter.DataConverter
 }
 
 // Activities builds the activities struct for a Temporal client.
@@ -36,7 +39,8 @@ func (d Deps) Activities(c client.Client) (*activities.Activities, error) {
 		Store:     d.Store,
 		Clients:   &activities.Clients{Template: d.OneLogin, Keys: d.Keys},
 		Schedules: c.ScheduleClient(),
-		Config:    d.Sync,
+		Workflows: c, DataConverter: d.DataConverter,
+		Config: d.Sync,
 	}, nil
 }
 

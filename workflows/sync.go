@@ -1,8 +1,6 @@
 package workflows
 
 import (
-	"fmt"
-	"strings"
 	"time"
 
 	"go.temporal.io/sdk/log"
@@ -35,6 +33,8 @@ type syncWorkflow struct {
 	req      api.SyncRequest
 	log      log.Logger
 	progress api.SyncProgress
+	// totals are page totals known ahead (a full users read), for details.
+	totals map[string]int
 }
 
 func (w *syncWorkflow) setup(ctx workflow.Context) error {
@@ -48,6 +48,7 @@ func (w *syncWorkflow) setup(ctx workflow.Context) error {
 		return invalidInput("mode", "must be full or incremental")
 	}
 	w.log = log.With(workflow.GetLogger(ctx), "integration", w.req.IntegrationID)
+	w.totals = map[string]int{}
 	w.progress = api.SyncProgress{IntegrationID: w.req.IntegrationID, Phase: api.PhaseStarting, Mode: w.req.Mode,
 		StartedAt: workflow.Now(ctx), Kinds: map[string]*api.KindStatus{}}
 	for _, k := range syncKinds {
@@ -115,13 +116,18 @@ func (w *syncWorkflow) run(ctx workflow.Context) (api.SyncResult, error) {
 		Status: status, Kinds: w.progress.Kinds, Calls: w.progress.Calls, KeptAfterConfirm: fin.Confirmed,
 		Duration: workflow.Now(ctx).Sub(w.progress.StartedAt)}
 	if firstErr != nil {
+		// The phase and the search attribute agree: partial or failed.
 		w.progress.Phase = api.PhaseFailed
+		if status == api.SyncStatusPartial {
+			w.progress.Phase = api.PhasePartial
+		}
 		w.details(ctx)
 		_ = w.setStatus(ctx, status)
 		// The kinds that were read are stored; the run failed as a whole and
-		// deleted nothing.
+		// deleted nothing. The message names each kind not read, its code
+		// and what to do; the cause stays for callers that unwrap it.
 		return res, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("sync %s: %v", status, firstErr), string(codeOr(errcode.Of(firstErr))), firstErr, res)
+			partialMessage(status, w.progress.Kinds), string(codeOr(errcode.Of(firstErr))), firstErr, res)
 	}
 	w.progress.Phase = api.PhaseDone
 	w.details(ctx)
@@ -150,7 +156,7 @@ func (w *syncWorkflow) readAll(ctx workflow.Context, begin activities.BeginSyncR
 			st := w.progress.Kinds[string(kind)]
 			var r activities.KindResult
 			if err := f.Get(ctx, &r); err != nil {
-				st.State, st.Error = api.KindFailed, err.Error()
+				st.State, st.Error, st.Code = api.KindFailed, failureMessage(err), string(codeOr(errcode.Of(err)))
 				if firstErr == nil {
 					firstErr = err
 				}
@@ -166,10 +172,28 @@ func (w *syncWorkflow) readAll(ctx workflow.Context, begin activities.BeginSyncR
 		})
 	}
 	w.details(ctx)
-	for range syncKinds {
+	live := workflow.GetVersion(ctx, changeLiveProgress, workflow.DefaultVersion, 1) == 1
+	tctx, cancelTimer := workflow.WithCancel(ctx)
+	var timer workflow.Future
+	woke := false
+	for left := len(syncKinds); left > 0; {
+		if live && timer == nil {
+			timer = workflow.NewTimer(tctx, liveInterval(workflow.Now(ctx).Sub(w.progress.StartedAt)))
+			sel.AddFuture(timer, func(workflow.Future) { woke = true })
+		}
 		sel.Select(ctx)
+		if woke {
+			woke, timer = false, nil
+			info := workflow.GetInfo(ctx).WorkflowExecution
+			if r, ok := readLive(ctx, activities.LiveInput{IntegrationID: w.req.IntegrationID, WorkflowID: info.ID, RunID: info.RunID}); ok {
+				applyLive(&w.progress, w.totals, r)
+			}
+		} else {
+			left--
+		}
 		w.details(ctx)
 	}
+	cancelTimer() // the last wake's timer, if it has not fired
 	return results, firstErr
 }
 
@@ -182,18 +206,7 @@ func allFailed(kinds map[string]*api.KindStatus) bool {
 	return true
 }
 
-// details shows the progress in the UI as markdown.
+// details shows the progress in the UI's Current Details.
 func (w *syncWorkflow) details(ctx workflow.Context) {
-	var b strings.Builder
-	fmt.Fprintf(&b, "**%s** sync of `%s` (run %d): %s\n\n", w.progress.Mode, w.req.IntegrationID, w.progress.RunID, w.progress.Phase)
-	b.WriteString("| kind | state | pages | items | created | updated | deleted |\n|---|---|---|---|---|---|---|\n")
-	for _, k := range syncKinds {
-		s := w.progress.Kinds[string(k)]
-		fmt.Fprintf(&b, "| %s | %s | %d | %d | %d | %d | %d |\n", k, s.State, s.Pages, s.Items, s.Created, s.Updated, s.Deleted)
-	}
-	fmt.Fprintf(&b, "\nOneLogin calls: %d", w.progress.Calls)
-	if w.progress.BudgetLimit > 0 {
-		fmt.Fprintf(&b, "; rate budget %d/%d", w.progress.BudgetRemaining, w.progress.BudgetLimit)
-	}
-	workflow.SetCurrentDetails(ctx, b.String())
+	workflow.SetCurrentDetails(ctx, renderProgress(w.progress, w.totals))
 }

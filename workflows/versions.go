@@ -11,4 +11,9 @@ const (
 	// changeAuditOnCancel: a cancelled action records what it already did
 	// in the audit log (version 1). DefaultVersion closes without it.
 	changeAuditOnCancel = "audit-on-cancel"
+	// changeLiveProgress: SyncDirectory (while its kinds are read) and
+	// ConnectIntegration (while its first sync runs) wake on a timer and
+	// read the live progress with the LiveSyncProgress local activity, for
+	// their Current Details (version 1). DefaultVersion waits without.
+	changeLiveProgress = "live-progress"
 )

@@ -1,0 +1,94 @@
+package workflows
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+
+	"github.com/olflow/olflow/activities"
+	"github.com/olflow/olflow/api"
+	"github.com/olflow/olflow/errcode"
+)
+
+// A users read of 35s: the workflow wakes every 10s, reads the heartbeats
+// through LiveSyncProgress and shows them in its progress and details.
+func TestSyncShowsLiveProgressWhileReading(t *testing.T) {
+	env := newEnv(t)
+	env.OnActivity(a.BeginSync, mock.Anything, mock.Anything).Return(activities.BeginSyncResult{RunID: 7, Mode: api.ModeFull}, nil).Once()
+	env.OnActivity(a.SyncUsers, mock.Anything, mock.Anything).After(35*time.Second).Return(kindResult("users", 5000), nil).Once()
+	env.OnActivity(a.SyncGroups, mock.Anything, mock.Anything).Return(kindResult("groups", 5), nil).Once()
+	env.OnActivity(a.SyncRoles, mock.Anything, mock.Anything).Return(kindResult("roles", 7), nil).Once()
+	env.OnActivity(a.SyncApps, mock.Anything, mock.Anything).Return(kindResult("apps", 9), nil).Once()
+	env.OnActivity(a.FinishSyncRun, mock.Anything, mock.Anything).Return(finished(0), nil).Once()
+	wakes := 0
+	env.OnActivity(a.LiveSyncProgress, mock.Anything, mock.MatchedBy(func(in activities.LiveInput) bool {
+		return in.IntegrationID == "acme-tenant" && in.WorkflowID != "" && !in.Query
+	})).Return(func(context.Context, activities.LiveInput) (activities.LiveResult, error) {
+		wakes++
+		return activities.LiveResult{Running: []activities.KindProgress{{Kind: "users", Pages: 10 * wakes, TotalPages: 100, Items: 499 * wakes}},
+			BudgetRemaining: 4100, BudgetLimit: 5000}, nil
+	})
+	var mid api.SyncProgress
+	env.RegisterDelayedCallback(func() {
+		q, err := env.QueryWorkflow(api.ProgressQuery)
+		require.NoError(t, err)
+		require.NoError(t, q.Get(&mid))
+	}, 25*time.Second)
+	env.ExecuteWorkflow(SyncDirectory, api.SyncRequest{IntegrationID: "acme-tenant", Mode: api.ModeFull})
+	require.NoError(t, env.GetWorkflowError())
+	assert.Equal(t, 3, wakes, "a wake at 10s, 20s and 30s of a 35s read")
+	assert.Equal(t, 998, mid.Kinds["users"].Items, "the count after the 20s wake")
+	assert.Equal(t, api.KindRunning, mid.Kinds["users"].State)
+	assert.Equal(t, 4100, mid.BudgetRemaining)
+	var res api.SyncResult
+	require.NoError(t, env.GetWorkflowResult(&res))
+	assert.Equal(t, 5000, res.Users().Items, "the final count is the activity's, not a heartbeat's")
+}
+
+func TestRenderProgressFitsThePanel(t *testing.T) {
+	p := api.SyncProgress{Phase: api.PhaseReading, Mode: api.ModeFull, RunID: 3, Calls: 1234, BudgetRemaining: 4999, BudgetLimit: 5000,
+		Kinds: map[string]*api.KindStatus{
+			"users":  {State: api.KindRunning, Pages: 99, Items: 4950},
+			"groups": {State: api.KindDone, Items: 20},
+			"roles":  {State: api.KindPending},
+			"apps":   {State: api.KindFailed, Code: string(errcode.InsufficientScope)},
+		}}
+	md := renderProgress(p, map[string]int{"users": 200})
+	lines := strings.Split(md, "  \n")
+	require.Len(t, lines, 4)
+	assert.Equal(t, "**4,950 users read** · page 99 of 200 · reading", lines[0], "users first")
+	assert.Equal(t, "groups 20 done · roles waiting · apps failed (insufficient_scope)", lines[1])
+	assert.Equal(t, "rate budget 4,999 of 5,000 left · 1,234 OneLogin calls", lines[2])
+	assert.Equal(t, "full sync · run 3", lines[3])
+	assert.NotContains(t, md, "/", "the UI renders 4999/5000 as a fraction")
+	assert.NotContains(t, md, "|", "no table: the panel clips it")
+}
+
+func TestThousands(t *testing.T) {
+	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 12050: "12,050", 1234567: "1,234,567", -4500: "-4,500"} {
+		assert.Equal(t, want, thousands(n))
+	}
+}
+
+func TestLiveInterval(t *testing.T) {
+	assert.Equal(t, 10*time.Second, liveInterval(0))
+	assert.Equal(t, 30*time.Second, liveInterval(3*time.Minute))
+	assert.Equal(t, time.Minute, liveInterval(time.Hour))
+}
+
+func TestKindAdviceCoversEveryCode(t *testing.T) {
+	seen := map[string]errcode.Code{}
+	for _, c := range errcode.All() {
+		msg := kindAdvice("apps", c)
+		assert.NotContains(t, msg, "run the sync again; if it repeats", "code %s has its own advice", c)
+		if prev, ok := seen[msg]; ok && !(c.CredentialProblem() && prev.CredentialProblem()) && !(c.Retryable() && prev.Retryable()) {
+			t.Errorf("%s and %s share advice %q", c, prev, msg)
+		}
+		seen[msg] = c
+	}
+}
