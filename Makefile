@@ -17,7 +17,7 @@ RELEASE          ?= $(VERSION)
 HISTORIES        := testsuite/testdata/histories
 
 .PHONY: build test lint temporal sim bench fuzz histories replay-check clean demo demo-ci worker codec-server \
-	compose-env compose-check olflow
+	compose-env compose-check olflow ui-check
 
 ## build: compile every command into ./bin
 build:
@@ -37,6 +37,14 @@ demo: $(TEMPORAL) olflow
 demo-ci: $(TEMPORAL) olflow
 	$(GO) build -o $(BIN)/ ./cmd/olflow-demo
 	$(BIN)/olflow-demo demo --temporal-cli $(TEMPORAL) $(DEMO_CI_FLAGS)
+
+## ui-check: the demo stack kept running, the Temporal UI driven in headless
+## Chromium (Debian package chromium): the list by integration, a decoded
+## connect input, a running sync's live count, failed runs, the schedule;
+## screenshots in tmp/ui
+ui-check: $(TEMPORAL)
+	OLFLOW_UI_CHECK=1 OLFLOW_TEMPORAL_CLI=$(TEMPORAL) OLFLOW_UI_DIR=$(CURDIR)/tmp/ui \
+	  $(GO) test -count=1 -timeout 10m -run '^TestUICheck$$' ./testsuite/
 
 ## worker: run a worker with the OLFLOW_* settings of this shell
 worker: olflow

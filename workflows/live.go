@@ -106,7 +106,13 @@ func renderProgress(p api.SyncProgress, totals map[string]int) string {
 	if len(kinds) > 0 {
 		lines = append(lines, strings.Join(kinds, " · "))
 	}
-	l := thousands(p.Calls) + " OneLogin calls"
+	calls := p.Calls // finished kinds; running ones add their heartbeated calls
+	for _, st := range p.Kinds {
+		if st.State == api.KindRunning {
+			calls += st.Calls
+		}
+	}
+	l := thousands(calls) + " OneLogin calls"
 	if p.BudgetLimit > 0 {
 		l = fmt.Sprintf("rate budget %s of %s left · %s", thousands(int64(p.BudgetRemaining)), thousands(int64(p.BudgetLimit)), l)
 	}
