@@ -48,6 +48,8 @@ func (a *Activities) EnsureSchedule(ctx context.Context, in ScheduleInput) (Sche
 		ID: in.WorkflowID, Workflow: in.WorkflowType, TaskQueue: in.TaskQueue, Args: []any{in.Arg},
 		TypedSearchAttributes: keywords(in.Keywords),
 		StaticSummary:         "Periodic OneLogin sync of " + in.IntegrationID,
+		StaticDetails: "Periodic **incremental** sync of `" + in.IntegrationID + "` every " + in.Interval.String() +
+			": users updated since the last sync, every group, role and app; a full read at least daily.",
 	}
 	_, err := a.Schedules.Create(ctx, client.ScheduleOptions{
 		ID: in.ScheduleID, Spec: spec, Action: action,

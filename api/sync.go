@@ -92,7 +92,10 @@ type SyncResult struct {
 	// KeptAfterConfirm counts users missing from the full read that OneLogin
 	// still had, so they were kept.
 	KeptAfterConfirm int
-	Duration         time.Duration
+	// Duration is in nanoseconds in JSON (kept for existing readers);
+	// DurationSeconds is the same for people and other languages.
+	Duration        time.Duration
+	DurationSeconds float64 `json:",omitempty"`
 }
 
 // Users is the users kind's status (a convenience for callers).

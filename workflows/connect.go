@@ -103,7 +103,7 @@ func (w *connectWorkflow) run(ctx workflow.Context) (api.ConnectResult, error) {
 	}
 	return api.ConnectResult{IntegrationID: w.req.IntegrationID, Scope: v.Scope, CanAct: v.CanAct, AccountID: v.AccountID,
 		Subdomain: v.Subdomain, Sync: sync, ScheduleID: api.ScheduleID(w.req.IntegrationID), ScheduleCreated: sched.Created,
-		Duration: workflow.Now(ctx).Sub(w.start)}, nil
+		Duration: workflow.Now(ctx).Sub(w.start), DurationSeconds: seconds(workflow.Now(ctx).Sub(w.start))}, nil
 }
 
 // refused records why a credential failed and fails with its code. Other
@@ -136,6 +136,9 @@ func (w *connectWorkflow) initialSync(ctx workflow.Context) (api.SyncResult, err
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 		TypedSearchAttributes: temporal.NewSearchAttributes(api.IntegrationAttribute.ValueSet(w.req.IntegrationID)),
 		StaticSummary:         "Initial full sync of " + w.req.IntegrationID,
+		// Metadata only: not part of the command's shape, so not gated.
+		StaticDetails: "The first **full** sync of `" + w.req.IntegrationID + "`, started by its connect: " +
+			"every user, group, role and app.",
 	})
 	live := workflow.GetVersion(ctx, changeLiveProgress, workflow.DefaultVersion, 1) == 1
 	child := workflow.ExecuteChildWorkflow(cctx, api.SyncWorkflow, api.SyncRequest{IntegrationID: w.req.IntegrationID, Mode: api.ModeFull})

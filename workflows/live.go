@@ -167,3 +167,9 @@ func thousands(n int64) string {
 	}
 	return b.String()
 }
+
+// seconds is d in seconds to the millisecond, for results read by people
+// and other languages.
+func seconds(d time.Duration) float64 {
+	return float64(d.Round(time.Millisecond)) / float64(time.Second)
+}

@@ -115,6 +115,7 @@ func (w *syncWorkflow) run(ctx workflow.Context) (api.SyncResult, error) {
 	res := api.SyncResult{IntegrationID: w.req.IntegrationID, RunID: begin.RunID, Mode: begin.Mode, Upgraded: begin.Upgraded,
 		Status: status, Kinds: w.progress.Kinds, Calls: w.progress.Calls, KeptAfterConfirm: fin.Confirmed,
 		Duration: workflow.Now(ctx).Sub(w.progress.StartedAt)}
+	res.DurationSeconds = seconds(res.Duration)
 	if firstErr != nil {
 		// The phase and the search attribute agree: partial or failed.
 		w.progress.Phase = api.PhaseFailed

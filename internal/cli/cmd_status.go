@@ -93,7 +93,7 @@ func printSchedule(w io.Writer, s ops.ScheduleInfo) {
 	if s.Paused {
 		state = "PAUSED"
 	}
-	fmt.Fprintf(w, "Schedule %s: every %s, %s", s.ID, s.Interval, state)
+	fmt.Fprintf(w, "Schedule %s: every %s, %s", s.ID, ops.HumanDuration(s.Interval), state)
 	if s.Note != "" {
 		fmt.Fprintf(w, " (%s)", s.Note)
 	}
