@@ -198,3 +198,19 @@ func TestRecordConnectFailure(t *testing.T) {
 		require.Equal(t, directory.IntegrationStatus(other), in.Status)
 	}
 }
+
+// insufficient_scope records the scope the credential has, and says it.
+func TestRecordConnectFailureKeepsTheScope(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, olsim.Options{Users: 5}, activities.Config{})
+	for scope, level := range map[string]directory.ScopeLevel{"auth_only": directory.ScopeAuthOnly, "read_users": directory.ScopeReadUsers, "manage_users": directory.ScopeManageUsers} {
+		id := "narrow-" + scope
+		msg, r := call[string](h, nil, h.acts.RecordConnectFailure, activities.ConnectFailure{
+			IntegrationID: id, Credential: h.credential(id, "cid", "secret-"+scope), Code: errcode.InsufficientScope, Scope: scope})
+		require.NoError(t, r.err)
+		require.Contains(t, msg, "(it has "+activities.ScopeWords(scope)+")")
+		in, err := h.store.GetIntegration(h.ctx, id)
+		require.NoError(t, err)
+		require.Equal(t, level, in.ScopeLevel, "olflow status names the scope instead of 'scope unknown'")
+	}
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/olflow/olflow/activities"
 	"github.com/olflow/olflow/directory"
 	"github.com/olflow/olflow/ops"
 )
@@ -176,9 +177,9 @@ func sqlitePath(dsn string) (string, bool) {
 
 func printStatus(w io.Writer, s ops.Status) {
 	if in := s.Integration; in != nil {
-		scope := string(in.Integration.ScopeLevel)
-		if scope == "" {
-			scope = "scope unknown"
+		scope := activities.ScopeWords(string(in.Integration.ScopeLevel)) + " scope"
+		if in.Integration.ScopeLevel == "" {
+			scope = "scope not known yet"
 		}
 		fmt.Fprintf(w, "Integration %s: %s (%s, %s.onelogin.com)\n", s.IntegrationID, in.Integration.Status, scope, in.Integration.Subdomain)
 		if in.Integration.StatusMessage != "" {
@@ -195,6 +196,9 @@ func printStatus(w io.Writer, s ops.Status) {
 		}
 	} else {
 		fmt.Fprintf(w, "Integration %s (no store record here; pass --store to read it)\n", s.IntegrationID)
+	}
+	if s.Summary != "" {
+		fmt.Fprintf(w, "  => %s\n", s.Summary)
 	}
 	if s.Schedule != nil {
 		printSchedule(w, *s.Schedule)
