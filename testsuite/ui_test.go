@@ -63,6 +63,13 @@ func TestUICheck(t *testing.T) {
 	text := ui.waitFor("connect input", 30*time.Second, regexp.MustCompile(`sealed:v1`))
 	require.NotContains(t, text, olsim.DefaultClientSecret, "the plaintext secret is on the page")
 	ui.shot("2-connect-input-decoded")
+	// Its static details say what was asked; its current details how it
+	// ended, scope named.
+	ui.click("User Metadata")
+	text = ui.waitFor("connect details", 20*time.Second, regexp.MustCompile(`Connect OneLogin acme \(region us, client id`),
+		regexp.MustCompile(`Connected with Manage All scope\. First sync read 6,000 users`))
+	require.NotContains(t, text, olsim.DefaultClientSecret)
+	ui.shot("2b-connect-details")
 
 	// 3. A running sync's Current Details count users while it reads.
 	d.simLatency(t, 1500*time.Millisecond)

@@ -153,11 +153,7 @@ func (w *connectWorkflow) initialSync(ctx workflow.Context) (api.SyncResult, err
 // follow shows the first sync's live progress in this workflow's Current
 // Details until it ends, waking as SyncDirectory does.
 func (w *connectWorkflow) follow(ctx workflow.Context, child workflow.ChildWorkflowFuture) {
-	var exe workflow.Execution
-	if child.GetChildWorkflowExecution().Get(ctx, &exe) != nil {
-		return // it did not start: child.Get says why
-	}
-	w.details(ctx, "**First sync started**  \nfull read of users, groups, roles and apps")
+	w.details(ctx, "**First sync starting**  \nfull read of users, groups, roles and apps")
 	tctx, cancelTimer := workflow.WithCancel(ctx)
 	defer cancelTimer()
 	sel := workflow.NewSelector(ctx)
@@ -171,6 +167,11 @@ func (w *connectWorkflow) follow(ctx workflow.Context, child workflow.ChildWorkf
 		sel.Select(ctx)
 		if done {
 			return
+		}
+		started := child.GetChildWorkflowExecution()
+		var exe workflow.Execution
+		if !started.IsReady() || started.Get(ctx, &exe) != nil {
+			continue // not started yet, or never: child.Get says why
 		}
 		r, ok := readLive(ctx, activities.LiveInput{IntegrationID: w.req.IntegrationID, WorkflowID: exe.ID, RunID: exe.RunID, Query: true})
 		if ok && r.Progress != nil {

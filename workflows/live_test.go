@@ -92,3 +92,38 @@ func TestKindAdviceCoversEveryCode(t *testing.T) {
 		seen[msg] = c
 	}
 }
+
+// While its first sync runs, a connect wakes every 10s and shows the
+// child's live progress (its query plus its heartbeats).
+func TestConnectFollowsItsFirstSync(t *testing.T) {
+	env := newEnv(t)
+	env.OnActivity(a.ValidateCredential, mock.Anything, mock.Anything).Return(activities.ValidateResult{Scope: "manage_all", CanAct: true}, nil).Once()
+	env.OnActivity(a.SaveIntegration, mock.Anything, mock.Anything).Return(nil).Once()
+	// The real SyncDirectory runs as the child, its users read taking 25s.
+	env.OnActivity(a.BeginSync, mock.Anything, mock.Anything).Return(activities.BeginSyncResult{RunID: 7, Mode: api.ModeFull}, nil).Once()
+	env.OnActivity(a.SyncUsers, mock.Anything, mock.Anything).After(25*time.Second).Return(kindResult("users", 3000), nil).Once()
+	env.OnActivity(a.SyncGroups, mock.Anything, mock.Anything).Return(kindResult("groups", 5), nil).Once()
+	env.OnActivity(a.SyncRoles, mock.Anything, mock.Anything).Return(kindResult("roles", 7), nil).Once()
+	env.OnActivity(a.SyncApps, mock.Anything, mock.Anything).Return(kindResult("apps", 9), nil).Once()
+	env.OnActivity(a.FinishSyncRun, mock.Anything, mock.Anything).Return(finished(0), nil).Once()
+	env.OnActivity(a.EnsureSchedule, mock.Anything, mock.Anything).Return(activities.ScheduleResult{Created: true}, nil).Once()
+	env.OnActivity(a.SetIntegrationStatus, mock.Anything, mock.Anything).Return(nil).Once()
+	var asked []activities.LiveInput
+	env.OnActivity(a.LiveSyncProgress, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.LiveInput) (activities.LiveResult, error) {
+		if !in.Query {
+			return activities.LiveResult{}, nil // the child reading itself
+		}
+		asked = append(asked, in)
+		p := api.SyncProgress{Phase: api.PhaseReading, Mode: api.ModeFull, Kinds: map[string]*api.KindStatus{"users": {State: api.KindRunning}}}
+		return activities.LiveResult{Progress: &p, Running: []activities.KindProgress{{Kind: "users", Items: 700, Pages: 14, TotalPages: 60}}}, nil
+	})
+	env.ExecuteWorkflow(ConnectIntegration, api.ConnectRequest{IntegrationID: "acme-tenant", Subdomain: "acme", ClientID: "id", ClientSecret: testSealed(t)})
+	require.NoError(t, env.GetWorkflowError())
+	require.Len(t, asked, 2, "wakes at 10s and 20s of a 25s first sync")
+	assert.True(t, asked[0].Query, "a parent asks its child's progress query too")
+	assert.Equal(t, api.InitialSyncWorkflowID("acme-tenant"), asked[0].WorkflowID)
+	assert.NotEmpty(t, asked[0].RunID)
+	md := renderProgress(api.SyncProgress{Phase: api.PhaseReading, Mode: api.ModeFull,
+		Kinds: map[string]*api.KindStatus{"users": {State: api.KindRunning, Items: 700, Pages: 14}}}, map[string]int{"users": 60})
+	assert.Contains(t, md, "**700 users read** · page 14 of 60")
+}
