@@ -99,7 +99,8 @@ func TestUICheck(t *testing.T) {
 
 	// 5. The periodic sync's schedule page.
 	ui.open("/schedules/" + url.PathEscape(api.ScheduleID(integration)))
-	ui.waitFor("schedule", 30*time.Second, regexp.MustCompile(regexp.QuoteMeta(api.ScheduleID(integration))), regexp.MustCompile(`SyncDirectory`))
+	ui.waitFor("schedule", 30*time.Second, regexp.MustCompile(regexp.QuoteMeta(api.ScheduleID(integration))), regexp.MustCompile(`SyncDirectory`),
+		regexp.MustCompile(`Upcoming Runs`), regexp.MustCompile(`"Mode": "incremental"`))
 	ui.shot("5-schedule")
 
 	_, err = run.Get(ctx)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/olflow/olflow/activities"
 	"github.com/olflow/olflow/api"
 	"github.com/olflow/olflow/ops"
 	"github.com/olflow/olflow/seal"
@@ -130,9 +131,9 @@ stdin) or from the variable --client-secret-env names; never from a flag.`,
 }
 
 func printConnect(w io.Writer, r api.ConnectResult) {
-	fmt.Fprintf(w, "Connected %s to %s.onelogin.com (account %d) with %s scope.\n", r.IntegrationID, r.Subdomain, r.AccountID, r.Scope)
+	fmt.Fprintf(w, "Connected %s to %s.onelogin.com (account %d) with %s scope.\n", r.IntegrationID, r.Subdomain, r.AccountID, activities.ScopeWords(r.Scope))
 	if !r.CanAct {
-		fmt.Fprintln(w, "Actions need Manage All: this credential can sync only.")
+		fmt.Fprintln(w, "Limited scope: it syncs, but actions (activate, suspend, groups, roles, passwords) need Manage All.")
 	}
 	fmt.Fprintf(w, "First sync (%s): %s in %s, %d OneLogin calls.\n", r.Sync.Mode, counts(r.Sync), ops.HumanDuration(r.Sync.Duration), r.Sync.Calls)
 	verb := "updated"

@@ -21,6 +21,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
 
+	"github.com/olflow/olflow/activities"
 	"github.com/olflow/olflow/api"
 	"github.com/olflow/olflow/codec"
 	"github.com/olflow/olflow/internal/serve"
@@ -436,7 +437,7 @@ From another shell:
   bin/olflow sync -i %s --mode full --wait
   bin/olflow schedule show -i %s
   temporal schedule describe -s %s
-`, took.Round(100*time.Millisecond), d.o.integration, res.Scope, counts(res.Sync), onboard,
+`, took.Round(100*time.Millisecond), d.o.integration, activities.ScopeWords(res.Scope), counts(res.Sync), onboard,
 		d.uiURL, q, d.address, api.TaskQueue,
 		d.codec, api.ConnectWorkflowID(d.o.integration),
 		d.metrics, d.simURL, d.simURL, d.o.dir, d.envFile(), d.o.integration, d.o.integration, d.o.integration, api.ScheduleID(d.o.integration))
