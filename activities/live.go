@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
 	"github.com/olflow/olflow/api"
@@ -15,7 +16,7 @@ import (
 // reads: a sync's pending activities (with their heartbeat details) and its
 // progress query.
 type WorkflowReader interface {
-	DescribeWorkflowExecution(ctx context.Context, workflowID, runID string) (*workflowservice.DescribeWorkflowExecutionResponse, error)
+	DescribeWorkflow(ctx context.Context, workflowID, runID string) (*client.WorkflowExecutionDescription, error)
 	QueryWorkflow(ctx context.Context, workflowID, runID, queryType string, args ...any) (converter.EncodedValue, error)
 }
 
@@ -60,11 +61,11 @@ func (a *Activities) LiveSyncProgress(ctx context.Context, in LiveInput) (LiveRe
 		}
 		res.Progress = &p
 	}
-	desc, err := a.Workflows.DescribeWorkflowExecution(ctx, in.WorkflowID, in.RunID)
+	desc, err := a.Workflows.DescribeWorkflow(ctx, in.WorkflowID, in.RunID)
 	if err != nil {
 		return res, appError(err)
 	}
-	res.Running = RunningKinds(desc, a.DataConverter)
+	res.Running = RunningKinds(desc.RawResponse, a.DataConverter)
 	if c, ok := a.Clients.cached(in.IntegrationID); ok {
 		if rl, ok := c.RateLimit(); ok {
 			res.BudgetRemaining, res.BudgetLimit = rl.Remaining, rl.Limit

@@ -232,7 +232,7 @@ func (p *uiPage) shot(name string) {
 // runID is the newest run of a workflow id.
 func (p *uiPage) runID(st *starter.Starter, workflowID string) string {
 	p.t.Helper()
-	desc, err := st.Client.DescribeWorkflowExecution(context.Background(), workflowID, "")
+	desc, err := st.Client.DescribeWorkflow(context.Background(), workflowID, "")
 	require.NoError(p.t, err)
-	return desc.GetWorkflowExecutionInfo().GetExecution().GetRunId()
+	return desc.RawResponse.GetWorkflowExecutionInfo().GetExecution().GetRunId()
 }
