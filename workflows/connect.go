@@ -110,8 +110,16 @@ func (w *connectWorkflow) run(ctx workflow.Context) (api.ConnectResult, error) {
 // failures (retries exhausted on a transient error) fail as they are.
 func (w *connectWorkflow) refused(ctx workflow.Context, err error) error {
 	code := errcode.Of(err)
-	if !isConnectFailure(code) {
+	if temporal.IsCanceledError(err) {
 		return err
+	}
+	if !isConnectFailure(code) {
+		// Retries ran out on a transient failure: say so plainly (the
+		// activity error's wrapping names the worker's pid and host).
+		msg := "OneLogin could not be reached to check the credential (" + string(codeOr(code)) + "): " +
+			strings.TrimSuffix(failureMessage(err), ".") + ". Nothing was saved; connect again later."
+		w.details(ctx, "**Not connected: "+string(codeOr(code))+"**  \n"+msg)
+		return temporal.NewNonRetryableApplicationError(msg, string(codeOr(code)), err)
 	}
 	// insufficient_scope names the scope the credential has.
 	var scope activities.ScopeDetails

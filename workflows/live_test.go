@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/olflow/olflow/activities"
 	"github.com/olflow/olflow/api"
@@ -126,4 +127,34 @@ func TestConnectFollowsItsFirstSync(t *testing.T) {
 	md := renderProgress(api.SyncProgress{Phase: api.PhaseReading, Mode: api.ModeFull,
 		Kinds: map[string]*api.KindStatus{"users": {State: api.KindRunning, Items: 700, Pages: 14}}}, map[string]int{"users": 60})
 	assert.Contains(t, md, "**700 users read** · page 14 of 60")
+}
+
+// A sync that cannot start says why and what to do, without the activity
+// error's wrapping; a cancelled one still ends cancelled.
+func TestSyncNotStartedSaysWhatToDo(t *testing.T) {
+	env := newEnv(t)
+	env.OnActivity(a.BeginSync, mock.Anything, mock.Anything).Return(activities.BeginSyncResult{},
+		temporal.NewNonRetryableApplicationError("integration acme-tenant is disconnected", string(errcode.NotFound), nil)).Once()
+	env.ExecuteWorkflow(SyncDirectory, api.SyncRequest{IntegrationID: "acme-tenant"})
+	var ae *temporal.ApplicationError
+	require.ErrorAs(t, env.GetWorkflowError(), &ae)
+	assert.Equal(t, "sync not started (not_found): integration acme-tenant is disconnected. The integration is not connected (never, or disconnected): connect it, then sync.", ae.Message())
+	assert.Equal(t, string(errcode.NotFound), ae.Type())
+
+	env = newEnv(t)
+	env.OnActivity(a.BeginSync, mock.Anything, mock.Anything).After(time.Minute).Return(activities.BeginSyncResult{}, nil)
+	env.RegisterDelayedCallback(env.CancelWorkflow, time.Second)
+	env.ExecuteWorkflow(SyncDirectory, api.SyncRequest{IntegrationID: "acme-tenant"})
+	assert.True(t, temporal.IsCanceledError(env.GetWorkflowError()), "got %v", env.GetWorkflowError())
+}
+
+func TestConnectTransientFailureIsPlain(t *testing.T) {
+	env := newEnv(t)
+	env.OnActivity(a.ValidateCredential, mock.Anything, mock.Anything).Return(activities.ValidateResult{},
+		temporal.NewNonRetryableApplicationError("dial tcp: connection refused", string(errcode.Network), nil))
+	env.ExecuteWorkflow(ConnectIntegration, api.ConnectRequest{IntegrationID: "acme-tenant", Subdomain: "acme", ClientID: "id", ClientSecret: testSealed(t)})
+	var ae *temporal.ApplicationError
+	require.ErrorAs(t, env.GetWorkflowError(), &ae)
+	assert.Equal(t, "OneLogin could not be reached to check the credential (network): dial tcp: connection refused. Nothing was saved; connect again later.", ae.Message())
+	assert.NotContains(t, ae.Message(), "activity error")
 }

@@ -86,3 +86,18 @@ func notDone(scope string) string {
 	}
 	return "nothing is synced (syncs need Read All) and actions need Manage All"
 }
+
+// runAdvice says what to do about a sync that failed as a whole.
+func runAdvice(code errcode.Code) string {
+	switch code {
+	case errcode.NotFound:
+		return "The integration is not connected (never, or disconnected): connect it, then sync."
+	case errcode.Conflict:
+		return "Another attempt finished this run: nothing to do."
+	case errcode.InvalidInput:
+		return "The request was refused: check the integration id and mode."
+	case errcode.RateLimited, errcode.ServerError, errcode.Network:
+		return "It was retried and kept failing: the next scheduled sync tries again; see RUNBOOK.md (a failed sync) if it repeats."
+	}
+	return kindAdvice("the directory", code) + "."
+}

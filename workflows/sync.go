@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/log"
@@ -73,7 +74,7 @@ func (w *syncWorkflow) run(ctx workflow.Context) (api.SyncResult, error) {
 	if err != nil {
 		w.progress.Phase = api.PhaseFailed
 		_ = w.setStatus(ctx, api.SyncStatusFailed)
-		return api.SyncResult{}, err
+		return api.SyncResult{}, w.failed(ctx, "sync not started", err)
 	}
 	w.progress.RunID, w.progress.Mode, w.progress.Upgraded = begin.RunID, begin.Mode, begin.Upgraded
 	w.progress.Phase = api.PhaseReading
@@ -106,7 +107,7 @@ func (w *syncWorkflow) run(ctx workflow.Context) (api.SyncResult, error) {
 	if err != nil {
 		w.progress.Phase = api.PhaseFailed
 		_ = w.setStatus(ctx, api.SyncStatusFailed)
-		return api.SyncResult{}, err
+		return api.SyncResult{}, w.failed(ctx, "sync read the directory but could not record the run", err)
 	}
 	for _, k := range syncKinds {
 		w.progress.Kinds[k].Deleted = fin.Run.Counts(directory.Kind(k)).Deleted
@@ -134,6 +135,19 @@ func (w *syncWorkflow) run(ctx workflow.Context) (api.SyncResult, error) {
 	w.details(ctx)
 	w.log.Info("sync finished", "run", begin.RunID, "users", res.Users().Items, "calls", res.Calls)
 	return res, w.setStatus(ctx, api.SyncStatusCompleted)
+}
+
+// failed ends the run with a message for people (what failed, its code,
+// what to do) instead of Temporal's wrapping of the activity error, which
+// names the worker's pid and host; the cause stays for callers.
+func (w *syncWorkflow) failed(ctx workflow.Context, what string, err error) error {
+	if temporal.IsCanceledError(err) {
+		return err // a cancelled run ends cancelled, not failed
+	}
+	code := codeOr(errcode.Of(err))
+	msg := what + " (" + string(code) + "): " + strings.TrimSuffix(failureMessage(err), ".") + ". " + runAdvice(code)
+	workflow.SetCurrentDetails(ctx, "**Failed: "+string(code)+"**  \n"+msg)
+	return temporal.NewNonRetryableApplicationError(msg, string(code), err)
 }
 
 // readAll runs the four kinds' reads in parallel. Each waits for rate budget
