@@ -29,7 +29,7 @@ BUILDINFO        := github.com/olflow/olflow/internal/buildinfo
 LDFLAGS          := -X $(BUILDINFO).Version=$(VERSION) -X $(BUILDINFO).BuildID=$(BUILD_ID)
 
 .PHONY: print-build-id build test lint temporal sim bench fuzz histories replay-check clean demo demo-ci worker codec-server \
-	webhook-server compose-env compose-check olflow
+	webhook-server compose-env compose-check olflow ui-check
 
 ## build: compile every command into ./bin, with the build ID linked (bin/olflow version)
 build:
@@ -49,6 +49,14 @@ demo: $(TEMPORAL) olflow
 demo-ci: $(TEMPORAL) olflow
 	$(GO) build -o $(BIN)/ ./cmd/olflow-demo
 	$(BIN)/olflow-demo demo --temporal-cli $(TEMPORAL) $(DEMO_CI_FLAGS)
+
+## ui-check: the demo stack kept running, the Temporal UI driven in headless
+## Chromium (Debian package chromium): the list by integration, a decoded
+## connect input, a running sync's live count, failed runs, the schedule;
+## screenshots in tmp/ui
+ui-check: $(TEMPORAL)
+	OLFLOW_UI_CHECK=1 OLFLOW_TEMPORAL_CLI=$(TEMPORAL) OLFLOW_UI_DIR=$(CURDIR)/tmp/ui \
+	  $(GO) test -count=1 -timeout 10m -run '^TestUICheck$$' ./testsuite/
 
 ## worker: run a worker with the OLFLOW_* settings of this shell
 worker: olflow

@@ -65,7 +65,8 @@ func (s *Starter) StartAction(ctx context.Context, workflowType string, req Requ
 	}
 	integration, requestID := req.Key()
 	id := api.ActionWorkflowID(integration, requestID)
-	opts := s.options(id, integration, workflowType+" on "+integration+", request "+requestID)
+	opts := s.options(id, integration, workflowType+" on "+integration+", request "+requestID,
+		fmt.Sprintf("**%s** on `%s`, request `%s`: each user read before it is changed; outcomes per user in the result.", workflowType, integration, requestID))
 	opts.TaskQueue = api.ActionTaskQueue(s.taskQueue())
 	opts.WorkflowIDReusePolicy = enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE
 	opts.WorkflowExecutionErrorWhenAlreadyStarted = true

@@ -155,7 +155,8 @@ func Run(ctx context.Context, cfg Config) error {
 		// each on a kept-alive connection (one TLS handshake, not one per call).
 		OneLogin: onelogin.Config{BaseURL: cfg.OneLoginBaseURL, OnCall: metrics.OnCall,
 			MaxConnsPerHost: max(cfg.SyncParallelism, activities.DefaultFullReadParallelism) + 4},
-		Sync: activities.Config{FullReadParallelism: cfg.SyncParallelism},
+		Sync:          activities.Config{FullReadParallelism: cfg.SyncParallelism},
+		DataConverter: topts.DataConverter(),
 	}, cfg.workerOptions(metrics.Interceptor(), func(err error) {
 		select {
 		case fatal <- err:

@@ -23,4 +23,9 @@ const (
 	// changeStopEvents: disconnect cancels the integration's
 	// DirectoryEvents workflow first (version 1).
 	changeStopEvents = "disconnect-stops-events"
+	// changeLiveProgress: SyncDirectory (while its kinds are read) and
+	// ConnectIntegration (while its first sync runs) wake on a timer and
+	// read the live progress with the LiveSyncProgress local activity, for
+	// their Current Details (version 1). DefaultVersion waits without.
+	changeLiveProgress = "live-progress"
 )
