@@ -192,6 +192,8 @@ type ActionChunkResult struct {
 	Failed      int `json:",omitempty"`
 	WouldChange int `json:",omitempty"`
 	Resumed     int `json:",omitempty"`
+	// FailedByCode counts the failures per code.
+	FailedByCode map[errcode.Code]int `json:",omitempty"`
 	// Stop is set when the credential stopped working: the remaining users
 	// are pointless.
 	Stop        errcode.Code `json:",omitempty"`
@@ -361,6 +363,10 @@ func (a *Activities) RunActionChunk(ctx context.Context, in ActionChunkInput) (A
 				res.WouldChange++
 			default:
 				res.Failed++
+				if res.FailedByCode == nil {
+					res.FailedByCode = map[errcode.Code]int{}
+				}
+				res.FailedByCode[errcode.Code(o.ErrorCode)]++
 			}
 			outcomes = append(outcomes, o)
 			if in.Details {

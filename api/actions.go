@@ -153,9 +153,14 @@ type ActionRequest struct {
 // ActionResume is a bulk run's progress, carried into the run it
 // continues as: the targets are already resolved and recorded in the store.
 type ActionResume struct {
-	Total  int
-	Offset int   // the next position in the resolved set
-	Chunk  int64 // the next chunk number
+	// Since is when the request's first run started.
+	Since time.Time
+	Total int
+	// Unresolved counts explicit users that named nobody (failed, not in
+	// the recorded set).
+	Unresolved int   `json:",omitempty"`
+	Offset     int   // the next position in the resolved set
+	Chunk      int64 // the next chunk number
 	// Result is the result so far (counts, and Users for small requests).
 	Result ActionResult
 }
