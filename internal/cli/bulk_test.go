@@ -93,3 +93,16 @@ func TestActionShowPagesOutcomes(t *testing.T) {
 	assert.Equal(t, 1, code)
 	assert.Contains(t, errOut, "not_found")
 }
+
+// TestActionFailureKeepsJSONOutput: with --json a failed user adds no
+// second document to stdout.
+func TestActionFailureKeepsJSONOutput(t *testing.T) {
+	var out discardCount
+	a := &app{Env: Env{Stdout: &out, Stderr: &discard{}}, json: true}
+	assert.Equal(t, 1, a.report(usersFailed(api.ActionResult{Failed: 1, Total: 1})))
+	assert.Zero(t, out.n, "nothing more on stdout")
+}
+
+type discardCount struct{ n int }
+
+func (d *discardCount) Write(p []byte) (int, error) { d.n += len(p); return len(p), nil }

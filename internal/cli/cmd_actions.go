@@ -328,6 +328,8 @@ func usersFailed(r api.ActionResult) error {
 // line's mistake.
 type usersFailedError struct{ shownError }
 
+func (e *usersFailedError) Unwrap() error { return &e.shownError }
+
 // actionOutput is an action's --json form: links appear only when asked for.
 type actionOutput struct {
 	starter.ActionResult
