@@ -17,6 +17,7 @@ import (
 	"github.com/olflow/olflow/api"
 	"github.com/olflow/olflow/directory"
 	"github.com/olflow/olflow/errcode"
+	"github.com/olflow/olflow/onelogin"
 )
 
 // fakeBulk stands in for the store and OneLogin behind the bulk engine's
@@ -33,6 +34,9 @@ type fakeBulk struct {
 	chunks   []activities.ActionChunkInput
 	// failFrom fails every user at or after this position (0: none).
 	failFrom int
+	// budget, when set, is the v1 budget each chunk reports, having spent
+	// two calls per user.
+	budget *onelogin.RateLimit
 }
 
 func newFakeBulk(members int) *fakeBulk {
@@ -80,6 +84,9 @@ func (f *fakeBulk) install(env *actionEnv, slowOffset int) {
 				res.Results = append(res.Results, activities.ChunkUserResult{UserID: id,
 					UserStepResult: activities.UserStepResult{Outcome: string(f.final[id])}})
 			}
+		}
+		if f.budget != nil {
+			res.Budget, res.Calls = f.budget, 2*res.Users
 		}
 		return res, nil
 	}
@@ -276,4 +283,31 @@ func TestRemovalChecksTheGroupOrRoleFirst(t *testing.T) {
 			assert.Equal(t, errcode.NotFound, errcode.Of(env.GetWorkflowError()))
 		})
 	}
+}
+
+// TestBulkEngineSaysWhenTheBudgetIsTheBottleneck: with 100 v1 calls left
+// of 5,000 an hour and two calls per user, the 2,500 users left after the
+// first chunk need 5,000 calls: 100 now and the rest after the reset, 30
+// minutes away. The progress query says so mid-run.
+func TestBulkEngineSaysWhenTheBudgetIsTheBottleneck(t *testing.T) {
+	f := newFakeBulk(3000)
+	env := newActionEnv(t)
+	f.budget = &onelogin.RateLimit{Limit: 5000, Remaining: 100, Reset: 30 * time.Minute, ObservedAt: env.Now()}
+	f.install(env, 500) // the second chunk takes an hour
+	var mid api.ActionResult
+	env.RegisterDelayedCallback(func() {
+		v, err := env.QueryWorkflow(api.ProgressQuery)
+		require.NoError(t, err)
+		require.NoError(t, v.Get(&mid))
+	}, time.Minute)
+	req := groupTarget(7)
+	req.ChunkSize = 500
+	env.ExecuteWorkflow(api.SuspendUsersWorkflow, req)
+	require.True(t, env.IsWorkflowCompleted())
+	require.NoError(t, env.GetWorkflowError())
+	require.NotNil(t, mid.Budget, "%+v", mid)
+	assert.Equal(t, 500, mid.Done)
+	assert.Equal(t, 2.0, mid.Budget.CallsPerUser)
+	assert.Equal(t, int64(30*60), mid.Budget.RestSeconds)
+	assert.Contains(t, mid.Budget.RestTakes, "30m0s at 5000 calls/hour")
 }
