@@ -176,3 +176,43 @@ func userIDs(us []olsim.User) []int64 {
 	}
 	return out
 }
+
+// TestBulkChunkRetriesOnlyTheUsersLeft: 5xx on half the writes fail the
+// chunk after the others are recorded; each retry (as Temporal would run
+// it) works only the users without a final outcome, so every user is
+// written once and the counts add up.
+func TestBulkChunkRetriesOnlyTheUsersLeft(t *testing.T) {
+	f := newActionFixture(t, olsim.Options{Users: 80})
+	var ids []int64
+	needed := 0
+	for _, u := range f.sim.Users() {
+		ids = append(ids, u.ID)
+		if u.Status != 2 {
+			needed++
+		}
+	}
+	_, err := f.store.PutActionTargets(f.ctx, actInteg, "flaky-1", ids)
+	require.NoError(t, err)
+	f.sim.SetFaults(olsim.Faults{ErrorRate: 0.5, ErrorEndpoints: []string{"PUT /api/2/users/:id"}})
+	in := ActionChunkInput{IntegrationID: actInteg, RequestID: "flaky-1", Action: "suspend_users", Step: StepSuspend,
+		Limit: len(ids), Parallelism: 4, Since: f.clock.Now()}
+	changed, attempts := 0, 0
+	for ; attempts < 40; attempts++ {
+		var r ActionChunkResult
+		err := f.exec(f.acts.RunActionChunk, in, &r)
+		if err == nil {
+			changed += r.Changed
+			break
+		}
+		requireFailure(t, err, errcode.ServerError, true)
+	}
+	require.Greater(t, attempts, 0, "the faults failed no attempt")
+	counts, err := f.store.CountOutcomes(f.ctx, actInteg, "flaky-1")
+	require.NoError(t, err)
+	require.Equal(t, int64(needed), counts.Changed)
+	require.Equal(t, int64(len(ids)-needed), counts.AlreadyDone)
+	for id, n := range suspendWrites(f.sim) {
+		require.Equal(t, 1, n, "user %d written twice", id)
+	}
+	require.Len(t, suspendWrites(f.sim), needed)
+}
