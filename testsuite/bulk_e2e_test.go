@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
+	sdkpb "go.temporal.io/api/sdk/v1"
 	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/olflow/olflow/api"
@@ -84,6 +85,12 @@ func TestBulkSuspendGroupOf10000(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, q.Get(&progress))
 	assert.Equal(t, bulkMembers-1, progress.Total, "the progress query counts")
+	assert.Positive(t, progress.Done)
+	md, err := h.client.QueryWorkflow(ctxT(t, 10*time.Second), wid, "", "__temporal_workflow_metadata")
+	require.NoError(t, err)
+	var meta sdkpb.WorkflowMetadata
+	require.NoError(t, md.Get(&meta))
+	assert.Regexp(t, `^\*\*[1-9][0-9]* of 9999 users done\*\*`, meta.GetCurrentDetails(), "live counts in the UI's Current Details")
 	require.NoError(t, h.client.CancelWorkflow(ctxT(t, 10*time.Second), wid, ""))
 	_, err = run.Get(ctxT(t, 2*time.Minute))
 	require.Error(t, err)
@@ -132,7 +139,9 @@ func TestBulkSuspendGroupOf10000(t *testing.T) {
 		assert.Less(t, n, 10000, "run %s", r)
 	}
 	h.record("suspend-users-bulk-cancelled", wid, firstRun)
+	h.record("suspend-users-bulk-continued", wid, runs[1])
 	h.record("suspend-users-bulk-completed", wid, "")
+	h.record("suspend-users-bulk-dry-run", api.ActionWorkflowID(id, "bulk-10k-dry"), "")
 
 	// Outcomes page from the CLI.
 	seen, after := 0, int64(0)
