@@ -138,6 +138,12 @@ func TestBulkSuspendGroupOf10000(t *testing.T) {
 		maxEvents = max(maxEvents, n)
 		assert.Less(t, n, 10000, "run %s", r)
 	}
+	for _, r := range runs {
+		rep := h.ops.ReplayExecution(ctxT(t, time.Minute), wid, r)
+		assert.True(t, rep.OK, "run %s replays: %s", r, rep.Error)
+	}
+	rep := h.ops.ReplayExecution(ctxT(t, time.Minute), api.ActionWorkflowID(id, "bulk-10k-dry"), "")
+	assert.True(t, rep.OK, "the dry run replays: %s", rep.Error)
 	h.record("suspend-users-bulk-cancelled", wid, firstRun)
 	h.record("suspend-users-bulk-continued", wid, runs[1])
 	h.record("suspend-users-bulk-completed", wid, "")
@@ -191,6 +197,8 @@ func TestBulkOutcomeFindsFailures(t *testing.T) {
 	assert.Equal(t, api.ActionOutcomePartial, res.Outcome)
 	wid := api.ActionWorkflowID(id, "partial-1")
 	h.findsByOutcome(wid, api.ActionOutcomePartial)
+	rep := h.ops.ReplayExecution(ctxT(t, time.Minute), wid, "")
+	assert.True(t, rep.OK, "replays: %s", rep.Error)
 	h.record("suspend-users-bulk-partial", wid, "")
 
 	h.sim.ResetCounters()
