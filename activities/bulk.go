@@ -377,6 +377,11 @@ func (a *Activities) RunActionChunk(ctx context.Context, in ActionChunkInput) (A
 		})
 	}
 	_ = g.Wait() // the goroutines report through res
+	if in.Details && res.Resumed > 0 {
+		if err := a.resumedResults(keep, in, final, ids, &res); err != nil {
+			return ActionChunkResult{}, err
+		}
+	}
 	if _, err := a.Store.RecordOutcomes(keep, directory.OutcomeBatch{IntegrationID: in.IntegrationID,
 		RequestID: in.RequestID, Action: in.Action, Chunk: in.Chunk, Outcomes: outcomes}); err != nil {
 		return ActionChunkResult{}, appError(err)
@@ -394,6 +399,22 @@ func (a *Activities) RunActionChunk(ctx context.Context, in ActionChunkInput) (A
 		return res, appError(transient)
 	}
 	return res, nil
+}
+
+// resumedResults lists, for a small request's result, the users an earlier
+// attempt or run finished, with the outcome it recorded. Small requests
+// have at most api.MaxResultUsers users: one page holds them all.
+func (a *Activities) resumedResults(ctx context.Context, in ActionChunkInput, final, ids []int64, res *ActionChunkResult) error {
+	stored, err := a.Store.ListOutcomes(ctx, in.IntegrationID, in.RequestID, directory.OutcomeFilter{Limit: api.MaxResultUsers})
+	if err != nil {
+		return appError(err)
+	}
+	for _, o := range stored {
+		if _, done := slices.BinarySearch(final, o.UserID); done && slices.Contains(ids, o.UserID) {
+			res.Results = append(res.Results, ChunkUserResult{UserID: o.UserID, UserStepResult: UserStepResult{Outcome: string(o.Outcome)}})
+		}
+	}
+	return nil
 }
 
 // OutcomeCountsInput names a request.

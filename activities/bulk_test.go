@@ -112,6 +112,13 @@ func TestBulkGroupTargetDryRunPredictsAndResumeNeverActsTwice(t *testing.T) {
 	require.True(t, again.Reused)
 	rerun := f.runChunks("real-1", again.Total, 50, false)
 	require.Equal(t, targets.Total, rerun.Resumed)
+	var detailed ActionChunkResult
+	require.NoError(t, f.exec(f.acts.RunActionChunk, ActionChunkInput{IntegrationID: actInteg, RequestID: "real-1",
+		Action: "suspend_users", Step: StepSuspend, Limit: 5, Parallelism: 2, Details: true}, &detailed))
+	require.Len(t, detailed.Results, 5, "a small request's result lists the users an earlier run finished")
+	for _, r := range detailed.Results {
+		require.Contains(t, []string{api.OutcomeChanged, api.OutcomeAlreadyDone}, r.Outcome)
+	}
 	require.Equal(t, writes, suspendWrites(f.sim), "a rerun wrote again")
 }
 
