@@ -4,6 +4,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/olflow/olflow/api"
@@ -222,4 +223,47 @@ func TestBulkChunkRetriesOnlyTheUsersLeft(t *testing.T) {
 		require.Equal(t, 1, n, "user %d written twice", id)
 	}
 	require.Len(t, suspendWrites(f.sim), needed)
+}
+
+// TestBulkDryRunPredictsEachStep: for every bulk step, a dry run's
+// per-user answer is what the real run then does: would_change where it
+// changes, already_done where it leaves the user, failed where it fails.
+func TestBulkDryRunPredictsEachStep(t *testing.T) {
+	for _, step := range []string{StepSuspend, StepActivate, StepSetGroup, StepRemoveGroup, StepCheckGroup, StepAddRole,
+		StepRemoveRole, StepResetLink} {
+		t.Run(step, func(t *testing.T) {
+			f := newActionFixture(t, olsim.Options{Users: 40})
+			ids := userIDs(f.sim.Users())
+			ids = append(ids, 999999999) // no such user: both fail not_found
+			group, _ := f.biggestGroup()
+			role := f.sim.Roles()[0].ID
+			run := func(request string, dry bool) map[int64]string {
+				_, err := f.store.PutActionTargets(f.ctx, actInteg, request, ids)
+				require.NoError(t, err)
+				var r ActionChunkResult
+				require.NoError(t, f.exec(f.acts.RunActionChunk, ActionChunkInput{IntegrationID: actInteg, RequestID: request,
+					Action: step, Step: step, GroupID: group, RoleID: role, DryRun: dry, Since: f.clock.Now(),
+					Limit: len(ids), Parallelism: 4, Details: true}, &r))
+				out := map[int64]string{}
+				for _, u := range r.Results {
+					out[u.UserID] = u.Outcome
+					if u.Code != "" {
+						out[u.UserID] += "/" + string(u.Code)
+					}
+				}
+				return out
+			}
+			dry := run("dry", true)
+			require.Empty(t, f.sim.AllWrites(), "the dry run wrote")
+			real := run("real", false)
+			require.Len(t, dry, len(ids))
+			for _, id := range ids {
+				want := dry[id]
+				if want == string(directory.OutcomeWouldChange) {
+					want = api.OutcomeChanged
+				}
+				assert.Equal(t, want, real[id], "user %d", id)
+			}
+		})
+	}
 }
