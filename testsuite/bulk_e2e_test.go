@@ -2,6 +2,8 @@ package testsuite
 
 import (
 	"fmt"
+	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -16,10 +18,21 @@ import (
 	"github.com/olflow/olflow/errcode"
 	"github.com/olflow/olflow/onelogin/olsim"
 	"github.com/olflow/olflow/ops"
+	"github.com/olflow/olflow/starter"
 )
 
-// bulkMembers is the size of the group the bulk action targets.
-const bulkMembers = 10000
+// bulkUsers is the size of the group the bulk action targets: 10,000, or
+// OLFLOW_BULK_E2E_USERS for a bigger run by hand (chunks of 500 then, the
+// default, instead of 50).
+func bulkUsers(t *testing.T) (members, chunk int) {
+	n := os.Getenv("OLFLOW_BULK_E2E_USERS")
+	if n == "" {
+		return 10000, 50
+	}
+	members, err := strconv.Atoi(n)
+	require.NoError(t, err, "OLFLOW_BULK_E2E_USERS")
+	return members, api.DefaultActionChunk
+}
 
 // TestBulkSuspendGroupOf10000: SuspendUsers aimed at a OneLogin group of
 // 10,000 users. A dry run writes nothing and predicts the real run; the
@@ -29,6 +42,14 @@ const bulkMembers = 10000
 // outcome attribute finds the run.
 func TestBulkSuspendGroupOf10000(t *testing.T) {
 	const id = "e2e-bulk-10k"
+	bulkMembers, chunk := bulkUsers(t)
+	long := time.Duration(max(1, bulkMembers/10000)) * 5 * time.Minute
+	waitLong := func(run *starter.Run[starter.ActionResult], err error) (starter.ActionResult, error) {
+		if err != nil {
+			return starter.ActionResult{}, err
+		}
+		return run.Get(ctxT(t, long))
+	}
 	h := connected(t, olsim.Options{Users: bulkMembers + 300, Groups: 4, Roles: 4}, id, "")
 	group := h.sim.Groups()[0].ID
 	members := map[int64]bool{}
@@ -53,7 +74,7 @@ func TestBulkSuspendGroupOf10000(t *testing.T) {
 	h.sim.ResetCounters()
 	req := func(requestID string) api.ActionRequest {
 		r := actionReq(id, requestID)
-		r.TargetGroupIDs, r.Exclude, r.ChunkSize, r.Parallelism = []int64{group}, []api.UserRef{{Email: exclude.Email}}, 50, 20
+		r.TargetGroupIDs, r.Exclude, r.ChunkSize, r.Parallelism = []int64{group}, []api.UserRef{{Email: exclude.Email}}, chunk, 20
 		return r
 	}
 	start := time.Now()
@@ -61,7 +82,7 @@ func TestBulkSuspendGroupOf10000(t *testing.T) {
 	// The dry run: nothing written, a prediction.
 	dryReq := req("bulk-10k-dry")
 	dryReq.DryRun = true
-	dry, err := wait(h.starter.SuspendUsers(ctxT(t, 5*time.Minute), dryReq))
+	dry, err := waitLong(h.starter.SuspendUsers(ctxT(t, time.Minute), dryReq))
 	require.NoError(t, err)
 	assert.Empty(t, h.sim.AllWrites(), "a dry run writes nothing to OneLogin")
 	assert.Equal(t, bulkMembers-1, dry.Total)
@@ -79,8 +100,8 @@ func TestBulkSuspendGroupOf10000(t *testing.T) {
 	var progress api.ActionResult
 	require.Eventually(t, func() bool {
 		c, err := h.store.CountOutcomes(ctxT(t, 10*time.Second), id, requestID)
-		return err == nil && c.Total() >= bulkMembers/4
-	}, 3*time.Minute, 100*time.Millisecond)
+		return err == nil && c.Total() >= int64(bulkMembers/4)
+	}, long, 100*time.Millisecond)
 	q, err := h.client.QueryWorkflow(ctxT(t, 10*time.Second), wid, "", api.ProgressQuery)
 	require.NoError(t, err)
 	require.NoError(t, q.Get(&progress))
@@ -90,7 +111,8 @@ func TestBulkSuspendGroupOf10000(t *testing.T) {
 	require.NoError(t, err)
 	var meta sdkpb.WorkflowMetadata
 	require.NoError(t, md.Get(&meta))
-	assert.Regexp(t, `^\*\*[1-9][0-9]* of 9999 users done\*\*`, meta.GetCurrentDetails(), "live counts in the UI's Current Details")
+	assert.Regexp(t, fmt.Sprintf(`^\*\*[1-9][0-9]* of %d users done\*\*`, bulkMembers-1), meta.GetCurrentDetails(),
+		"live counts in the UI's Current Details")
 	require.NoError(t, h.client.CancelWorkflow(ctxT(t, 10*time.Second), wid, ""))
 	_, err = run.Get(ctxT(t, 2*time.Minute))
 	require.Error(t, err)
@@ -102,7 +124,7 @@ func TestBulkSuspendGroupOf10000(t *testing.T) {
 	require.Len(t, entries, 1, "the cancelled run is audited")
 
 	// The rerun: the same request id resumes.
-	res, err := wait(h.starter.SuspendUsers(ctxT(t, 5*time.Minute), req(requestID)))
+	res, err := waitLong(h.starter.SuspendUsers(ctxT(t, time.Minute), req(requestID)))
 	require.NoError(t, err)
 	elapsed := time.Since(start)
 	assert.Equal(t, bulkMembers-1, res.Total)
