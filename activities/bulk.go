@@ -41,10 +41,13 @@ const (
 type ResolveTargetsInput struct {
 	IntegrationID string
 	RequestID     string
-	Users         []api.UserRef `json:",omitempty"`
-	GroupIDs      []int64       `json:",omitempty"`
-	RoleIDs       []int64       `json:",omitempty"`
-	Exclude       []api.UserRef `json:",omitempty"`
+	// Action is the outcomes' action name: a request id that already
+	// records another action's outcomes is refused (conflict).
+	Action   string        `json:",omitempty"`
+	Users    []api.UserRef `json:",omitempty"`
+	GroupIDs []int64       `json:",omitempty"`
+	RoleIDs  []int64       `json:",omitempty"`
+	Exclude  []api.UserRef `json:",omitempty"`
 }
 
 // ResolveTargetsResult is the size of the recorded set and the explicit
@@ -71,6 +74,18 @@ type UnresolvedUserRef struct {
 // the exclusions are taken out. A group or role that does not exist fails
 // the request with not_found before any user is touched.
 func (a *Activities) ResolveActionTargets(ctx context.Context, in ResolveTargetsInput) (ResolveTargetsResult, error) {
+	if in.Action != "" {
+		// A rerun resumes only the same action: the recorded set and
+		// outcomes belong to the request's first action.
+		prior, err := a.Store.ListOutcomes(ctx, in.IntegrationID, in.RequestID, directory.OutcomeFilter{Limit: 1})
+		if err != nil {
+			return ResolveTargetsResult{}, appError(err)
+		}
+		if len(prior) > 0 && prior[0].Action != in.Action {
+			return ResolveTargetsResult{}, failure(errcode.Conflict, fmt.Sprintf(
+				"request id %s already ran %s; every request needs its own id", in.RequestID, prior[0].Action))
+		}
+	}
 	if n, err := a.Store.PutActionTargets(ctx, in.IntegrationID, in.RequestID, nil); err != nil {
 		return ResolveTargetsResult{}, appError(err)
 	} else if n > 0 {

@@ -267,3 +267,18 @@ func TestBulkDryRunPredictsEachStep(t *testing.T) {
 		})
 	}
 }
+
+// TestBulkRequestIDNamesOneAction: a request id whose outcomes belong to
+// another action is refused before anything is resolved or written.
+func TestBulkRequestIDNamesOneAction(t *testing.T) {
+	f := newActionFixture(t, olsim.Options{Users: 20})
+	g, _ := f.biggestGroup()
+	_, err := f.resolveTargets(ResolveTargetsInput{RequestID: "shared", Action: "suspend_users", GroupIDs: []int64{g}})
+	require.NoError(t, err)
+	f.runChunks("shared", 20, 20, false)
+	_, err = f.resolveTargets(ResolveTargetsInput{RequestID: "shared", Action: "activate_users", GroupIDs: []int64{g}})
+	requireFailure(t, err, errcode.Conflict, false)
+	again, err := f.resolveTargets(ResolveTargetsInput{RequestID: "shared", Action: "suspend_users", GroupIDs: []int64{g}})
+	require.NoError(t, err)
+	require.True(t, again.Reused)
+}

@@ -120,7 +120,7 @@ func runEngine(ctx workflow.Context, name string, req api.ActionRequest, step bu
 func (e *engine) resolve(ctx workflow.Context) error {
 	var res activities.ResolveTargetsResult
 	err := workflow.ExecuteActivity(resolveOptions(ctx), a.ResolveActionTargets, activities.ResolveTargetsInput{
-		IntegrationID: e.req.IntegrationID, RequestID: e.req.RequestID, Users: e.req.Users,
+		IntegrationID: e.req.IntegrationID, RequestID: e.req.RequestID, Action: e.auditName(), Users: e.req.Users,
 		GroupIDs: e.req.TargetGroupIDs, RoleIDs: e.req.TargetRoleIDs, Exclude: e.req.Exclude,
 	}).Get(ctx, &res)
 	if err != nil {
