@@ -58,6 +58,10 @@ type ResolveTargetsResult struct {
 	// request, and OneLogin was not asked again.
 	Reused     bool                `json:",omitempty"`
 	Unresolved []UnresolvedUserRef `json:",omitempty"`
+	// Resolved is the OneLogin id of each explicit user, in request order
+	// (0: unresolved), when they are at most api.MaxResultUsers, so a
+	// small request's result names each user as the request did.
+	Resolved []int64 `json:",omitempty"`
 }
 
 // UnresolvedUserRef is an explicit user that names no OneLogin user.
@@ -114,17 +118,23 @@ func (a *Activities) ResolveActionTargets(ctx context.Context, in ResolveTargets
 			ids = append(ids, id)
 		}
 	}
+	small := len(in.Users) <= api.MaxResultUsers
 	for i, ref := range in.Users {
 		heartbeat(ctx, "users", i)
 		id, err := a.resolveID(ctx, c, in.IntegrationID, ref)
 		if err != nil {
 			if code := errcode.Of(err); code == errcode.NotFound || code == errcode.Conflict || code == errcode.InvalidInput {
 				res.Unresolved = append(res.Unresolved, UnresolvedUserRef{Index: i, Code: code, Message: messageOf(err)})
-				continue
+				id = 0
+			} else {
+				return ResolveTargetsResult{}, appError(err)
 			}
-			return ResolveTargetsResult{}, appError(err)
+		} else {
+			add(id)
 		}
-		add(id)
+		if small {
+			res.Resolved = append(res.Resolved, id)
+		}
 	}
 	for _, g := range in.GroupIDs {
 		if _, err := c.GetGroup(ctx, g); err != nil {

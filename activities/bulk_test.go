@@ -85,6 +85,7 @@ func TestBulkGroupTargetDryRunPredictsAndResumeNeverActsTwice(t *testing.T) {
 	require.Len(t, dryTargets.Unresolved, 1)
 	require.Equal(t, errcode.NotFound, dryTargets.Unresolved[0].Code)
 	require.Equal(t, 0, dryTargets.Unresolved[0].Index)
+	require.Equal(t, []int64{0, members[1].ID}, dryTargets.Resolved, "each explicit user's id, in request order")
 	dry := f.runChunks("dry-1", dryTargets.Total, 7, true)
 	require.Empty(t, f.sim.AllWrites(), "a dry run writes nothing")
 	require.Equal(t, dryTargets.Total, dry.WouldChange+dry.AlreadyDone+dry.Failed)

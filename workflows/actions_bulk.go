@@ -144,6 +144,9 @@ func (e *engine) resolve(ctx workflow.Context) error {
 		// groups and roles follow as their chunks report them.
 		for i, ref := range e.req.Users {
 			r := api.UserResult{User: ref, UserID: ref.ID}
+			if i < len(res.Resolved) {
+				r.UserID = res.Resolved[i]
+			}
 			if u, ok := unresolved[i]; ok {
 				r.Outcome, r.Code, r.Message = api.OutcomeFailed, u.Code, u.Message
 			}

@@ -311,3 +311,30 @@ func TestBulkEngineSaysWhenTheBudgetIsTheBottleneck(t *testing.T) {
 	assert.Equal(t, int64(30*60), mid.Budget.RestSeconds)
 	assert.Contains(t, mid.Budget.RestTakes, "30m0s at 5000 calls/hour")
 }
+
+// TestBulkEngineSmallResultNamesUsersAsRequested: a dry run over named
+// users lists them in request order, as the request named them, with the
+// id each resolved to; a user named by email is not listed twice.
+func TestBulkEngineSmallResultNamesUsersAsRequested(t *testing.T) {
+	f := newFakeBulk(3)
+	env := newActionEnv(t)
+	env.OnActivity(a.ResolveActionTargets, mock.Anything, mock.Anything).Return(activities.ResolveTargetsResult{Total: 3,
+		Unresolved: []activities.UnresolvedUserRef{{Index: 1, Code: errcode.NotFound, Message: "no OneLogin user has email ghost@acme.com"}},
+		Resolved:   []int64{1002, 0, 1001}}, nil)
+	f.sets["req-1"] = 3
+	f.install(env, 0)
+	req := bulk(api.UserRef{Email: "jane@acme.com"}, api.UserRef{Email: "ghost@acme.com"}, api.UserRef{ID: 1001})
+	req.DryRun = true
+	env.ExecuteWorkflow(api.SuspendUsersWorkflow, req)
+	res := env.result(t)
+	require.Len(t, res.Users, 4, "three named users, then the group member nobody named")
+	assert.Equal(t, api.UserResult{User: api.UserRef{Email: "jane@acme.com"}, UserID: 1002, Outcome: "would_change"}, res.Users[0])
+	assert.Equal(t, api.OutcomeFailed, res.Users[1].Outcome)
+	assert.Equal(t, errcode.NotFound, res.Users[1].Code)
+	assert.Equal(t, api.UserResult{User: api.UserRef{ID: 1001}, UserID: 1001, Outcome: "would_change"}, res.Users[2])
+	assert.Equal(t, int64(1003), res.Users[3].UserID)
+	assert.Equal(t, 3, res.WouldChange)
+	assert.Equal(t, 1, res.Failed)
+	assert.Equal(t, 4, res.Total)
+	assert.Equal(t, api.ActionOutcomePartial, res.Outcome)
+}
