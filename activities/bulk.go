@@ -395,6 +395,7 @@ func (a *Activities) RunActionChunk(ctx context.Context, in ActionChunkInput) (A
 			}
 			outcomes = append(outcomes, o)
 			if in.Details {
+				r.Outcome = string(o.Outcome)
 				res.Results = append(res.Results, ChunkUserResult{UserID: id, UserStepResult: r,
 					Code: errcode.Code(o.ErrorCode), Message: o.Message})
 			}

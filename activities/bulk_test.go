@@ -247,6 +247,7 @@ func TestBulkDryRunPredictsEachStep(t *testing.T) {
 					Limit: len(ids), Parallelism: 4, Details: true}, &r))
 				out := map[int64]string{}
 				for _, u := range r.Results {
+					require.NotEmpty(t, u.Outcome, "user %d", u.UserID)
 					out[u.UserID] = u.Outcome
 					if u.Code != "" {
 						out[u.UserID] += "/" + string(u.Code)

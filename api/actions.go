@@ -73,9 +73,8 @@ const (
 	// DefaultActionParallelism is how many users a bulk action works at once.
 	DefaultActionParallelism = 10
 	MaxActionParallelism     = 50
-	// MaxActionUsers was the cap on explicit users before the bulk engine;
-	// explicit lists up to it still take the per-user path (one activity
-	// per user, full per-user results in history).
+	// MaxActionUsers was the cap on users per request before the bulk
+	// engine. Deprecated: requests are bounded by MaxExplicitUsers now.
 	MaxActionUsers = 500
 	// MaxExplicitUsers bounds the users a request names one by one: they
 	// travel in the workflow input, which Temporal caps at 2 MiB. Groups
@@ -163,15 +162,6 @@ type ActionResume struct {
 	Chunk      int64 // the next chunk number
 	// Result is the result so far (counts, and Users for small requests).
 	Result ActionResult
-}
-
-// UsesBulkEngine reports whether the request runs on the bulk engine
-// (targets resolved into the store, chunk activities, outcomes in the
-// store) rather than one activity per user: a group or role target, a
-// dry run, a continued run, or more explicit users than MaxActionUsers.
-func (r ActionRequest) UsesBulkEngine() bool {
-	return len(r.TargetGroupIDs) > 0 || len(r.TargetRoleIDs) > 0 || len(r.Exclude) > 0 || r.DryRun ||
-		r.Resume != nil || len(r.Users) > MaxActionUsers
 }
 
 // GroupRequest starts AddUsersToGroup, RemoveUsersFromGroup and

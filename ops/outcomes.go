@@ -43,7 +43,7 @@ func (o *Ops) ActionOutcomes(ctx context.Context, integration, requestID string,
 	if res.Counts.Total() == 0 {
 		return res, &starter.Error{Code: errcode.NotFound, Field: "request_id",
 			Message: "no outcomes recorded for request " + requestID + " on " + integration +
-				" (requests of at most 500 named users keep them in the workflow result)"}
+				" (actions run before the bulk engine, and onboarding, offboarding and passwords, keep them in the workflow result)"}
 	}
 	if res.Outcomes, err = o.Store.ListOutcomes(ctx, integration, requestID, f); err != nil {
 		return ActionOutcomes{}, err

@@ -305,6 +305,12 @@ func (e *engine) end(ctx workflow.Context) (api.ActionResult, error) {
 		}
 	}
 	e.result.Done = e.result.Changed + e.result.AlreadyDone + e.result.WouldChange + e.result.Failed
+	for i, u := range e.result.Users {
+		if u.Outcome == "" && e.stopCode != "" {
+			e.result.Users[i].Outcome, e.result.Users[i].Code = api.OutcomeFailed, e.stopCode
+			e.result.Users[i].Message = "not attempted: " + e.stopReason
+		}
+	}
 	if !e.small() {
 		e.result.Users, e.result.UsersOmitted = nil, true
 	}

@@ -125,7 +125,7 @@ func runToEnd(t *testing.T, f *fakeBulk, workflowType string, req any) (api.Acti
 	t.Helper()
 	for runs := 1; ; runs++ {
 		require.Less(t, runs, 50, "the run never ended")
-		env := newActionEnv(t)
+		env := newBulkEnv(t)
 		f.install(env, 0)
 		env.ExecuteWorkflow(workflowType, req)
 		require.True(t, env.IsWorkflowCompleted())
@@ -182,7 +182,7 @@ func TestBulkEngineChunksAndContinuesAsNew(t *testing.T) {
 // recorded set, skips the final users and never works one twice.
 func TestBulkEngineCancelThenRerunResumes(t *testing.T) {
 	f := newFakeBulk(50)
-	env := newActionEnv(t)
+	env := newBulkEnv(t)
 	f.install(env, 20)
 	env.RegisterDelayedCallback(env.CancelWorkflow, 30*time.Minute)
 	env.ExecuteWorkflow(api.SuspendUsersWorkflow, groupTarget(7))
@@ -246,7 +246,7 @@ func TestBulkEngineLargeRequestKeepsCounts(t *testing.T) {
 // TestBulkEngineMissingTargetFailsFirst: a target group OneLogin does not
 // have fails the action not_found; no chunk runs.
 func TestBulkEngineMissingTargetFailsFirst(t *testing.T) {
-	env := newActionEnv(t)
+	env := newBulkEnv(t)
 	env.OnActivity(a.ResolveActionTargets, mock.Anything, mock.Anything).Return(activities.ResolveTargetsResult{},
 		temporal.NewNonRetryableApplicationError("group 7 does not exist in OneLogin", string(errcode.NotFound), nil))
 	env.ExecuteWorkflow(api.SuspendUsersWorkflow, groupTarget(7))
@@ -291,7 +291,7 @@ func TestRemovalChecksTheGroupOrRoleFirst(t *testing.T) {
 // minutes away. The progress query says so mid-run.
 func TestBulkEngineSaysWhenTheBudgetIsTheBottleneck(t *testing.T) {
 	f := newFakeBulk(3000)
-	env := newActionEnv(t)
+	env := newBulkEnv(t)
 	f.budget = &onelogin.RateLimit{Limit: 5000, Remaining: 100, Reset: 30 * time.Minute, ObservedAt: env.Now()}
 	f.install(env, 500) // the second chunk takes an hour
 	var mid api.ActionResult
@@ -317,7 +317,7 @@ func TestBulkEngineSaysWhenTheBudgetIsTheBottleneck(t *testing.T) {
 // id each resolved to; a user named by email is not listed twice.
 func TestBulkEngineSmallResultNamesUsersAsRequested(t *testing.T) {
 	f := newFakeBulk(3)
-	env := newActionEnv(t)
+	env := newBulkEnv(t)
 	env.OnActivity(a.ResolveActionTargets, mock.Anything, mock.Anything).Return(activities.ResolveTargetsResult{Total: 3,
 		Unresolved: []activities.UnresolvedUserRef{{Index: 1, Code: errcode.NotFound, Message: "no OneLogin user has email ghost@acme.com"}},
 		Resolved:   []int64{1002, 0, 1001}}, nil)

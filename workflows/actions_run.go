@@ -74,14 +74,14 @@ type bulkStep struct {
 // runBulk runs one activity per user, in parallel up to the request's
 // bound. The request must be normalised.
 func runBulk(ctx workflow.Context, name string, req api.ActionRequest, step bulkStep) (api.ActionResult, error) {
-	// Runs started before the bulk engine neither checked the group or role
-	// of a removal or a membership check nor had targets; they keep their
-	// path.
+	// Runs started before the bulk engine worked one activity per user
+	// and did not check the group or role of a removal or a membership
+	// check; they keep that path.
 	if workflow.GetVersion(ctx, changeBulkEngine, workflow.DefaultVersion, 1) == 1 {
 		if step.exists.GroupID != 0 || len(step.exists.RoleIDs) > 0 {
 			step.check = step.exists
 		}
-		if step.engine != "" && req.UsesBulkEngine() {
+		if step.engine != "" {
 			return runEngine(ctx, name, req, step)
 		}
 	}

@@ -11,12 +11,11 @@ const (
 	// changeAuditOnCancel: a cancelled action records what it already did
 	// in the audit log (version 1). DefaultVersion closes without it.
 	changeAuditOnCancel = "audit-on-cancel"
-	// changeBulkEngine: bulk actions check the group or role of removals
-	// and membership checks before any user (not_found), and requests with
-	// targets, exclusions, a dry run or more than MaxActionUsers users run
-	// on the bulk engine (ResolveActionTargets, RunActionChunk,
-	// CountActionOutcomes, continue-as-new) (version 1). DefaultVersion:
-	// one activity per user, no such check.
+	// changeBulkEngine: bulk actions (not SetUserPassword) run on the bulk
+	// engine: ResolveActionTargets, RunActionChunk, CountActionOutcomes,
+	// continue-as-new; removals and the membership check verify their group
+	// or role first (not_found) (version 1). DefaultVersion: one activity
+	// per user, no such check.
 	changeBulkEngine = "bulk-engine"
 	// changeActionOutcome: an action sets OneLoginActionOutcome when it
 	// ends or is refused (version 1). DefaultVersion closes without it.

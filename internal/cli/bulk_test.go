@@ -38,7 +38,6 @@ func TestBulkTargetFlagsBuildTheRequest(t *testing.T) {
 	assert.Equal(t, []api.UserRef{{Email: "admin@acme.com"}}, g.Exclude)
 	assert.True(t, g.DryRun)
 	assert.Equal(t, 250, g.ChunkSize)
-	assert.True(t, g.UsesBulkEngine())
 
 	f.exclude = []string{"bad:x"}
 	_, err = f.request(act)
