@@ -54,9 +54,12 @@ func (r *Run[T]) Get(ctx context.Context) (T, error) { return r.get(ctx) }
 // StartAction checks req and starts the action workflow named
 // workflowType, with the ID api.ActionWorkflowID(integration, request id).
 // The request id is the idempotency key: while a run for it is open the
-// start joins that run, and once it has closed the start returns that
+// start joins that run, and once it has completed the start returns that
 // run, so a repeated request returns the first run's result and never acts
-// again (for as long as the namespace retains the closed run). A Go
+// again (for as long as the namespace retains the closed run). A run that
+// was cancelled, terminated or failed is started again: a bulk action
+// resumes from the outcomes its earlier runs recorded and never acts
+// twice on a user. A Go
 // program calls its action's typed method below; this entry point is for
 // tools that choose the action at run time (the CLI, a gateway).
 func (s *Starter) StartAction(ctx context.Context, workflowType string, req Request) (*Run[ActionResult], error) {
@@ -68,7 +71,7 @@ func (s *Starter) StartAction(ctx context.Context, workflowType string, req Requ
 	opts := s.options(id, integration, workflowType+" on "+integration+", request "+requestID,
 		fmt.Sprintf("**%s** on `%s`, request `%s`: each user read before it is changed; outcomes per user in the result.", workflowType, integration, requestID))
 	opts.TaskQueue = api.ActionTaskQueue(s.taskQueue())
-	opts.WorkflowIDReusePolicy = enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE
+	opts.WorkflowIDReusePolicy = enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY
 	opts.WorkflowExecutionErrorWhenAlreadyStarted = true
 	run, err := s.Client.ExecuteWorkflow(ctx, opts, workflowType, req)
 	if temporal.IsWorkflowExecutionAlreadyStartedError(err) {
