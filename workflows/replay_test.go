@@ -125,6 +125,9 @@ func assertEncrypted(t *testing.T, path string, clearDetails bool) {
 				return ps, nil
 			}
 			for _, p := range ps {
+				if string(p.GetData()) == `"ACTIVITY_ID_NOT_STARTED"` {
+					continue // the SDK's own marker for a cancel before the activity started: not our data
+				}
 				n++
 				assert.Equal(t, codec.MetadataEncoding, string(p.GetMetadata()[converter.MetadataEncoding]), "%s holds a payload in clear", path)
 			}
