@@ -176,7 +176,10 @@ func (w *connectWorkflow) follow(ctx workflow.Context, child workflow.ChildWorkf
 			pending = true
 		}
 		sel.Select(ctx)
-		if done {
+		if done || ctx.Err() != nil {
+			// Cancelled: stop following (a timer on a cancelled context
+			// fires at once, so the loop would spin); child.Get waits for
+			// the child's own cancellation.
 			return
 		}
 		started := child.GetChildWorkflowExecution()
