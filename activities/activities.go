@@ -92,7 +92,6 @@ func (a *Activities) config() Config { return a.Config.withDefaults() }
 // WorkflowClient is the part of the Temporal client activities use.
 type WorkflowClient interface {
 	WorkflowReader
-	DescribeWorkflowExecution(ctx context.Context, workflowID, runID string) (*workflowservice.DescribeWorkflowExecutionResponse, error)
 	ListWorkflow(ctx context.Context, req *workflowservice.ListWorkflowExecutionsRequest) (*workflowservice.ListWorkflowExecutionsResponse, error)
 	CancelWorkflow(ctx context.Context, workflowID, runID string) error
 }

@@ -122,8 +122,8 @@ func (a *Activities) liveHolder(ctx context.Context, integration, key string) st
 		if a.Workflows == nil {
 			return wf
 		}
-		desc, err := a.Workflows.DescribeWorkflowExecution(ctx, wf, run)
-		if err == nil && desc.GetWorkflowExecutionInfo().GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		desc, err := a.Workflows.DescribeWorkflow(ctx, wf, run)
+		if err == nil && desc.Status == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
 			return wf
 		}
 		var nf *serviceerror.NotFound

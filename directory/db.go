@@ -69,8 +69,3 @@ func eachRow(rs rows, fn func(r row) error) error {
 	}
 	return rs.Err()
 }
-
-// errRow is a row whose Scan reports an error that happened before the query.
-type errRow struct{ err error }
-
-func (r errRow) Scan(...any) error { return r.err }

@@ -10,7 +10,6 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
-	"github.com/olflow/olflow/api"
 	"github.com/olflow/olflow/directory"
 	"github.com/olflow/olflow/temporalclient"
 )
@@ -50,11 +49,4 @@ func (o *Ops) Close() {
 	if o.Client != nil {
 		o.Client.Close()
 	}
-}
-
-func (o *Ops) taskQueue() string {
-	if o.TaskQueue != "" {
-		return o.TaskQueue
-	}
-	return api.TaskQueue
 }

@@ -105,7 +105,7 @@ func (s *Starter) ActionResult(ctx context.Context, integration, requestID strin
 		return ActionResult{}, refusal(err)
 	}
 	id := api.ActionWorkflowID(integration, requestID)
-	desc, err := s.Client.DescribeWorkflowExecution(ctx, id, "")
+	desc, err := s.Client.DescribeWorkflow(ctx, id, "")
 	var nf *serviceerror.NotFound
 	switch {
 	case errors.As(err, &nf):
@@ -118,7 +118,7 @@ func (s *Starter) ActionResult(ctx context.Context, integration, requestID strin
 		return ActionResult{}, &Error{Code: errcode.NotFound, Field: "request_id", Message: "no action " + requestID + " on " + integration}
 	case err != nil:
 		return ActionResult{}, err
-	case desc.GetWorkflowExecutionInfo().GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING:
+	case desc.RawResponse.GetWorkflowExecutionInfo().GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING:
 		return ActionResult{}, &Error{Code: errcode.Conflict, Field: "request_id", Message: "action " + requestID + " is still running"}
 	}
 	var res ActionResult

@@ -507,9 +507,9 @@ func TestActionWorkflows(t *testing.T) {
 	}
 
 	// Actions run on their own task queue, apart from syncs.
-	desc, err := h.client.DescribeWorkflowExecution(ctx, api.ActionWorkflowID(id, "req-suspend-users"), "")
+	desc, err := h.client.DescribeWorkflow(ctx, api.ActionWorkflowID(id, "req-suspend-users"), "")
 	require.NoError(t, err)
-	assert.Equal(t, api.ActionTaskQueue(h.queue), desc.GetExecutionConfig().GetTaskQueue().GetName())
+	assert.Equal(t, api.ActionTaskQueue(h.queue), desc.RawResponse.GetExecutionConfig().GetTaskQueue().GetName())
 
 	// A request id names one request: reusing it for another action is
 	// refused, and repeating it returns the first result without acting.

@@ -48,9 +48,9 @@ func (h *harness) connectForEvents(ctx context.Context, id string) client.Workfl
 	_, err = run.Get(ctx)
 	require.NoError(h.t, err)
 	ev := h.client.GetWorkflow(ctx, api.EventsWorkflowID(id), "")
-	desc, err := h.client.DescribeWorkflowExecution(ctx, api.EventsWorkflowID(id), "")
+	desc, err := h.client.DescribeWorkflow(ctx, api.EventsWorkflowID(id), "")
 	require.NoError(h.t, err, "connect started the events workflow")
-	require.Equal(h.t, enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, desc.GetWorkflowExecutionInfo().GetStatus())
+	require.Equal(h.t, enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, desc.RawResponse.GetWorkflowExecutionInfo().GetStatus())
 	return ev
 }
 
@@ -207,9 +207,9 @@ func TestEventsPollingE2E(t *testing.T) {
 
 	// A second connect (a credential rotation) keeps the running events workflow.
 	h.connectForEvents(ctx, id)
-	desc, err := h.client.DescribeWorkflowExecution(ctx, api.EventsWorkflowID(id), "")
+	desc, err := h.client.DescribeWorkflow(ctx, api.EventsWorkflowID(id), "")
 	require.NoError(t, err)
-	assert.Equal(t, first.GetRunID(), desc.GetWorkflowExecutionInfo().GetExecution().GetRunId(), "one events workflow per integration")
+	assert.Equal(t, first.GetRunID(), desc.RawResponse.GetWorkflowExecutionInfo().GetExecution().GetRunId(), "one events workflow per integration")
 
 	interval := 2 * time.Second
 	if s := os.Getenv("OLFLOW_EVENTS_POLL_INTERVAL"); s != "" {

@@ -198,13 +198,6 @@ func nullID(id int64) any {
 	return id
 }
 
-func nullTime(t *time.Time) any {
-	if t == nil {
-		return nil
-	}
-	return formatTime(*t)
-}
-
 func nullString(s *string) any {
 	if s == nil {
 		return nil
