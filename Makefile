@@ -22,7 +22,7 @@ BUILD_ID         ?= $(VERSION)+$(GIT_SHA)
 BUILDINFO        := github.com/olflow/olflow/internal/buildinfo
 LDFLAGS          := -X $(BUILDINFO).Version=$(VERSION) -X $(BUILDINFO).BuildID=$(BUILD_ID)
 
-.PHONY: build test lint temporal sim bench bench-scale fuzz histories replay-check clean demo demo-ci worker codec-server \
+.PHONY: print-build-id build test lint temporal sim bench bench-scale fuzz histories replay-check clean demo demo-ci worker codec-server \
 	compose-env compose-check olflow
 
 ## build: compile every command into ./bin, with the build ID linked (bin/olflow version)
@@ -83,6 +83,10 @@ histories: $(TEMPORAL)
 ## (no server needed; part of make test too)
 replay-check:
 	$(GO) test -count=1 -run 'TestReplayCorpus|TestNewestRelease|TestReplayCatches' ./workflows/
+
+## print-build-id: the build ID make links into olflow (for docker build --build-arg BUILD_ID=…)
+print-build-id:
+	@echo $(BUILD_ID)
 
 ## lint: go vet, gofmt, and staticcheck when it installs
 lint:
