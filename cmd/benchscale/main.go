@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -48,25 +49,33 @@ func main() {
 	fs.DurationVar(&cfg.StormLatency, "storm-latency", cfg.StormLatency, "simulator latency in the many-tenant run")
 	_ = fs.Parse(os.Args[1:])
 	cfg.Progress = os.Stderr
+	command := "go run ./cmd/benchscale " + strings.Join(os.Args[1:], " ")
+	var writeErr error
+	cfg.AfterPhase = func(r *benchscale.Report) { writeErr = write(out, r.Markdown(command)) }
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	rep := benchscale.Run(ctx, cfg)
-	md := rep.Markdown("go run ./cmd/benchscale " + strings.Join(os.Args[1:], " "))
+	md := rep.Markdown(command)
 	fmt.Println(md)
-	if out != "" {
-		doc, err := os.ReadFile(out)
-		if err != nil && !os.IsNotExist(err) {
-			fmt.Fprintln(os.Stderr, "benchscale:", err)
-			os.Exit(1)
-		}
-		if err := os.WriteFile(out, []byte(benchscale.ReplaceSection(string(doc), md)), 0o644); err != nil {
-			fmt.Fprintln(os.Stderr, "benchscale:", err)
-			os.Exit(1)
-		}
+	if err := write(out, md); err != nil || writeErr != nil {
+		fmt.Fprintln(os.Stderr, "benchscale:", errors.Join(err, writeErr))
+		os.Exit(1)
 	}
 	if err := rep.Err(); err != nil {
 		fmt.Fprintln(os.Stderr, "benchscale: some phases failed:", err)
 		os.Exit(1)
 	}
+}
+
+// write replaces the "Scale" section of the file out ("" writes nothing).
+func write(out, md string) error {
+	if out == "" {
+		return nil
+	}
+	doc, err := os.ReadFile(out)
+	if err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	return os.WriteFile(out, []byte(benchscale.ReplaceSection(string(doc), md)), 0o644)
 }

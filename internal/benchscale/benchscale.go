@@ -52,6 +52,9 @@ type Config struct {
 	StormLatency time.Duration
 
 	Progress io.Writer
+	// AfterPhase, when set, gets the report so far after each phase (so a
+	// long run that is cut short still leaves its figures).
+	AfterPhase func(*Report)
 }
 
 // Defaults are the sizes.
@@ -108,6 +111,10 @@ func Run(ctx context.Context, cfg Config) *Report {
 		for _, row := range rows {
 			fmt.Fprintf(p, "  %s: %s (goal %s) %s\n", row.What, row.Figure, row.Goal, row.Met)
 		}
+		if cfg.AfterPhase != nil {
+			r.Machine, r.Took = Machine(), time.Since(r.Started)
+			cfg.AfterPhase(r)
+		}
 	}
 	if cfg.SimUsers > 0 {
 		phase("simulator at scale", func() ([]Row, error) { return simPages(cfg) })
@@ -156,7 +163,7 @@ func Run(ctx context.Context, cfg Config) *Report {
 	if cfg.Tenants > 0 && act != nil {
 		phase("many tenants", func() ([]Row, error) { return storm(ctx, e, act) })
 	}
-	r.Took = time.Since(r.Started)
+	r.Machine, r.Took = Machine(), time.Since(r.Started)
 	return r
 }
 
