@@ -35,7 +35,7 @@ func TestSmoke(t *testing.T) {
 		t.Skip("starts two dev servers")
 	}
 	cfg := Config{TemporalCLI: temporalCLI(t), SimUsers: 2000, SimPages: 5, SyncUsers: 300, Latency: 2 * time.Millisecond,
-		Parallelism: 4, SmallUsers: 60, ErrorUsers: 120, ErrorRate: 0.1, ActUsers: 40, Onboards: 2, Suspend: 3,
+		Parallelism: 4, SmallUsers: 60, ErrorUsers: 120, ErrorRate: 0.1, FaultTimeout: time.Minute, ActUsers: 40, Onboards: 2, Suspend: 3,
 		Untuned: true, BusySyncs: 2, BusyUsers: 60, Tenants: 2, TenantUsers: 60, Interval: time.Minute,
 		Storm: 3 * time.Second, StormLatency: time.Millisecond, Progress: testWriter{t}}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)

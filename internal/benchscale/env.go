@@ -46,6 +46,8 @@ type env struct {
 	ops     *ops.Ops
 	worker  workerProc
 	keys    *seal.Keyring
+	// big is the big full sync's tenant, reused by the 5xx phase.
+	big *olsim.Server
 }
 
 // simMux routes /t/<subdomain>/… to that tenant's simulator, so one port
@@ -139,7 +141,7 @@ func startEnv(ctx context.Context, cfg Config, tuned bool) (_ *env, err error) {
 	e.ops = &ops.Ops{Client: e.client, DataConverter: codec.DataConverter(ck), TaskQueue: queue}
 	wcfg := workerSettings{address: e.dev.FrontendHostPort(), queue: queue, codecKeys: codecKeys, sealKeys: sealKeys,
 		store: "sqlite://" + filepath.Join(e.dir, "olflow.db"), baseURL: e.simURL + "/t/{subdomain}",
-		parallelism: cfg.Parallelism}
+		parallelism: cfg.Parallelism, log: filepath.Join(e.dir, "worker.log")}
 	if cfg.Olflow != "" {
 		e.worker, err = startWorkerProcess(ctx, cfg.Olflow, wcfg)
 	} else {
@@ -231,8 +233,8 @@ type workerProc interface {
 }
 
 type workerSettings struct {
-	address, queue, codecKeys, sealKeys, store, baseURL string
-	parallelism                                         int
+	address, queue, codecKeys, sealKeys, store, baseURL, log string
+	parallelism                                              int
 }
 
 type procWorker struct {
@@ -256,7 +258,14 @@ func startWorkerProcess(ctx context.Context, bin string, s workerSettings) (work
 		"OLFLOW_STORE_DSN="+s.store, "OLFLOW_MIGRATE=true", "OLFLOW_ONELOGIN_BASE_URL="+s.baseURL,
 		"OLFLOW_METRICS_ADDR="+metrics, "OLFLOW_LOG_LEVEL=error",
 		"OLFLOW_SYNC_PARALLELISM="+strconv.Itoa(s.parallelism))
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	// The SDK logs every failed activity attempt at error level: keep
+	// them out of the report, in the run's directory.
+	logFile, err := os.Create(s.log)
+	if err != nil {
+		return nil, err
+	}
+	defer logFile.Close()
+	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		return nil, err
@@ -274,7 +283,8 @@ func startWorkerProcess(ctx context.Context, bin string, s workerSettings) (work
 		}
 		select {
 		case err := <-w.done:
-			return nil, fmt.Errorf("olflow worker exited: %v", err)
+			out, _ := os.ReadFile(s.log)
+			return nil, fmt.Errorf("olflow worker exited: %v: %s", err, out)
 		case <-ctx.Done():
 			w.stop()
 			return nil, ctx.Err()
