@@ -156,3 +156,26 @@ func TestCountAndQuantile(t *testing.T) {
 	assert.Equal(t, time.Duration(5), quantile(ds, 0.95))
 	assert.Equal(t, time.Duration(0), quantile(nil, 0.5))
 }
+
+// TestFiveXXOverItsTime: a 5xx sync that cannot finish in FaultTimeout is
+// terminated and reported as not met, and the run goes on.
+func TestFiveXXOverItsTime(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a dev server")
+	}
+	cfg := Config{TemporalCLI: temporalCLI(t), Latency: time.Millisecond, Parallelism: 4, ErrorRate: 1, FaultTimeout: 5 * time.Second}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	e, err := startEnv(ctx, cfg, true)
+	require.NoError(t, err)
+	defer e.stop()
+	rows, err := errorSync(ctx, e, "err-never", 100)
+	require.NoError(t, err)
+	require.Len(t, rows, 2)
+	assert.Contains(t, rows[0].Figure, "not done after 5s")
+	assert.Equal(t, "no", rows[0].Met)
+	assert.Contains(t, rows[1].Figure, "calls by then / 2")
+	desc, err := e.client.DescribeWorkflowExecution(ctx, "onelogin-sync/err-never", "")
+	require.NoError(t, err)
+	assert.Equal(t, "Terminated", desc.GetWorkflowExecutionInfo().GetStatus().String())
+}
