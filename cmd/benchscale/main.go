@@ -36,6 +36,7 @@ func main() {
 	fs.IntVar(&cfg.SmallUsers, "small-users", cfg.SmallUsers, "users of the small full sync (history events)")
 	fs.IntVar(&cfg.ErrorUsers, "error-users", cfg.ErrorUsers, "users of the small 5xx full sync")
 	fs.Float64Var(&cfg.ErrorRate, "error-rate", cfg.ErrorRate, "5xx rate of the 5xx full syncs")
+	fs.DurationVar(&cfg.FaultTimeout, "fault-timeout", cfg.FaultTimeout, "each 5xx full sync is terminated (and reported) after this long")
 	fs.IntVar(&cfg.ActUsers, "act-users", cfg.ActUsers, "users of the tenant actions run against")
 	fs.IntVar(&cfg.Onboards, "onboards", cfg.Onboards, "OnboardUser runs per idle latency figure")
 	fs.IntVar(&cfg.Suspend, "suspend", cfg.Suspend, "users per SuspendUsers")

@@ -152,7 +152,7 @@ func incremental(ctx context.Context, e *env, sim *olsim.Server, integration, no
 	}
 	limit := pages(changed) + 5
 	return []Row{row(fmt.Sprintf("incremental sync, 1%% of %s changed (%d)%s: user calls", count(len(all)), changed, note),
-		fmt.Sprintf("%d (%d users read)", calls, res.Users().Items), fmt.Sprintf("≤ %d (⌈changed/50⌉ + 5)", limit),
+		fmt.Sprintf("%s (%s users read)", count(calls), count(res.Users().Items)), fmt.Sprintf("≤ %d (⌈changed/50⌉ + 5)", limit),
 		calls <= limit && res.Users().Items >= changed)}, nil
 }
 
