@@ -28,7 +28,7 @@ BUILD_ID         ?= $(VERSION)+$(GIT_SHA)
 BUILDINFO        := github.com/olflow/olflow/internal/buildinfo
 LDFLAGS          := -X $(BUILDINFO).Version=$(VERSION) -X $(BUILDINFO).BuildID=$(BUILD_ID)
 
-.PHONY: print-build-id build test lint temporal sim bench fuzz histories replay-check clean demo demo-ci worker codec-server \
+.PHONY: print-build-id build test lint temporal sim bench bench-scale fuzz histories replay-check clean demo demo-ci worker codec-server \
 	webhook-server compose-env compose-check olflow ui-check
 
 ## build: compile every command into ./bin, with the build ID linked (bin/olflow version)
@@ -126,6 +126,14 @@ sim:
 ## bench: the benchmarks (not part of make test)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## bench-scale: dev server (tuned) + simulators + an olflow worker process; prints
+## every row of the scale table and rewrites BENCHMARKS.md "Scale" (not part of
+## make test; about an hour at the default sizes: BENCH_SCALE_FLAGS shrinks it,
+## e.g. --tenants 50 --storm 3m; go run ./cmd/benchscale -h lists the sizes)
+BENCH_SCALE_FLAGS ?=
+bench-scale: $(TEMPORAL) olflow
+	$(GO) run ./cmd/benchscale --temporal-cli bin/temporal --olflow bin/olflow $(BENCH_SCALE_FLAGS)
 
 ## fuzz: run each fuzz target for FUZZTIME (seed corpora already run in make test)
 FUZZTIME ?= 30s

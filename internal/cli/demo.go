@@ -307,6 +307,7 @@ func (d *demo) startDevServer(ctx context.Context) error {
 		"--ui-port", strconv.Itoa(d.o.uiPort), "--namespace", temporalclient.DefaultNamespace,
 		"--ui-codec-endpoint", d.codec + codec.TokenPathPrefix + d.token,
 		"--log-level", "error", "--dynamic-config-value", "frontend.enableServerVersionCheck=false"}
+	args = append(args, temporalclient.DevServerArgs()...)
 	for key := range api.SearchAttributes().GetUntypedValues() {
 		args = append(args, "--search-attribute", key.GetName()+"="+key.GetValueType().String())
 	}
