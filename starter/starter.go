@@ -12,6 +12,7 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/olflow/olflow/api"
@@ -31,6 +32,9 @@ type Starter struct {
 	// Archive, when set, answers ActionResult for actions Temporal no
 	// longer retains (ops.AuditArchive reads the audit log).
 	Archive Archive
+	// DataConverter reads memos the client wrote (Dial sets the codec's);
+	// nil reads plain JSON.
+	DataConverter converter.DataConverter
 }
 
 // Error is a request refused before anything started. Code is

@@ -1,0 +1,97 @@
+package starter
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+
+	commonpb "go.temporal.io/api/common/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+
+	"github.com/olflow/olflow/api"
+	"github.com/olflow/olflow/errcode"
+)
+
+// RequestDigestMemo is the memo field of every action run holding
+// RequestDigest of the request that started it: a request id is bound to
+// one request, and reusing it for another is refused.
+const RequestDigestMemo = "RequestDigest"
+
+// Fields left out of the digest: who asked and how many users are worked
+// at once change neither what is done nor to whom, so a retry that differs
+// only there is the same request. A sealed password is replaced by its
+// sealing context: the ciphertext is random per seal, so a retry would
+// never match, and the password itself must not be hashed where anyone
+// reading the memo could test guesses against it.
+var notDigested = []string{"RequestedBy", "Parallelism"}
+
+// RequestDigest is "sha256:" and the hex SHA-256 of the canonical JSON of
+// a normalised action request together with its workflow type (JSON with
+// sorted keys, numbers as written). Call it after req.Normalize.
+func RequestDigest(workflowType string, req Request) (string, error) {
+	raw, err := json.Marshal(req)
+	if err != nil {
+		return "", fmt.Errorf("olflow: digest the request: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber() // ids above 2^53 stay exact
+	var fields map[string]any
+	if err := dec.Decode(&fields); err != nil {
+		return "", fmt.Errorf("olflow: digest the request: %w", err)
+	}
+	for _, f := range notDigested {
+		delete(fields, f)
+	}
+	if _, sealed := fields["Password"]; sealed {
+		integration, requestID := req.Key()
+		fields["Password"] = api.PasswordAAD(integration, requestID)
+	}
+	fields["Action"] = workflowType
+	canonical, err := json.Marshal(fields) // encoding/json sorts map keys
+	if err != nil {
+		return "", fmt.Errorf("olflow: digest the request: %w", err)
+	}
+	sum := sha256.Sum256(canonical)
+	return "sha256:" + hex.EncodeToString(sum[:]), nil
+}
+
+// join returns the run that already holds the request id, provided it was
+// started for the same request: same workflow type and, for runs that
+// carry one, the same digest. Anything else is a conflict naming the id.
+func (s *Starter) join(ctx context.Context, id, workflowType, requestID, digest string) (client.WorkflowRun, error) {
+	desc, err := s.Client.DescribeWorkflowExecution(ctx, id, "")
+	if err != nil {
+		return nil, err
+	}
+	info := desc.GetWorkflowExecutionInfo()
+	if got := info.GetType().GetName(); got != workflowType {
+		return nil, reused(requestID, "a "+got+" request")
+	}
+	// Runs started before digests were recorded carry none: they are
+	// joined on the workflow type alone.
+	if p, ok := info.GetMemo().GetFields()[RequestDigestMemo]; ok && s.decodeDigest(p) != digest {
+		return nil, reused(requestID, "a different "+workflowType+" request")
+	}
+	return s.Client.GetWorkflow(ctx, id, info.GetExecution().GetRunId()), nil
+}
+
+func reused(requestID, what string) error {
+	return &Error{Code: errcode.Conflict, Field: "request_id",
+		Message: "request id " + requestID + " was already used for " + what + "; every request needs its own id"}
+}
+
+// decodeDigest reads the memo value with the converter the starter writes
+// with (the codec may encrypt memos), falling back to plain JSON.
+func (s *Starter) decodeDigest(p *commonpb.Payload) string {
+	var v string
+	for _, dc := range []converter.DataConverter{s.DataConverter, converter.GetDefaultDataConverter()} {
+		if dc != nil && dc.FromPayload(p, &v) == nil {
+			return v
+		}
+	}
+	return ""
+}
