@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -52,8 +53,13 @@ func Main(ctx context.Context, args []string, env Env, opts ...Option) int {
 	if err == nil {
 		return 0
 	}
-	if strings.HasPrefix(err.Error(), "unknown command") {
-		err = usagef("%v", err) // cobra's own: a command line mistake
+	for _, prefix := range []string{"unknown command", "required flag(s)", "accepts ", "if any flags in the group"} {
+		if strings.HasPrefix(err.Error(), prefix) {
+			err = usagef("%v", err) // cobra's own: a command line mistake
+		}
+	}
+	if !a.json && slices.Contains(args, "--json") {
+		a.json = true // the mistake came before flags were parsed
 	}
 	return a.report(err)
 }
@@ -131,7 +137,7 @@ func keyring(setting Setting, text string) (*seal.Keyring, error) {
 	}
 	k, err := seal.ParseKeyring(text)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", setting.Env, err)
+		return nil, usagef("%s: %v", setting.Env, err) // configuration, like a bad flag
 	}
 	return k, nil
 }
@@ -167,6 +173,31 @@ func (a *app) starter(_ context.Context, needSeal bool) (*starter.Starter, error
 		return nil, usagef("this command needs the sealing keys the workers use: set %s or %s", setSealKeys.Env, setSealKeys.FlagName())
 	}
 	o.Logger = a.quietLogger()
+	c, err := lazyClient(o)
+	if err != nil {
+		return nil, err
+	}
+	return &starter.Starter{Client: c, Keys: keys, TaskQueue: a.taskQueue, DataConverter: o.DataConverter()}, nil
+}
+
+// dialOps is the operator API (status, schedules, progress, replay) over a
+// lazy client, so its inputs too are checked before Temporal is reached.
+func (a *app) dialOps(_ context.Context) (*ops.Ops, error) {
+	o, err := a.connOptions()
+	if err != nil {
+		return nil, err
+	}
+	o.Logger = a.quietLogger()
+	c, err := lazyClient(o)
+	if err != nil {
+		return nil, err
+	}
+	return &ops.Ops{Client: c, DataConverter: o.DataConverter(), TaskQueue: a.taskQueue}, nil
+}
+
+// lazyClient makes the Temporal client without connecting: the first call
+// that needs the server connects.
+func lazyClient(o temporalclient.Options) (client.Client, error) {
 	co, err := o.ClientOptions()
 	if err != nil {
 		return nil, err
@@ -175,17 +206,7 @@ func (a *app) starter(_ context.Context, needSeal bool) (*starter.Starter, error
 	if err != nil {
 		return nil, fmt.Errorf("temporal at %s: %w", co.HostPort, err)
 	}
-	return &starter.Starter{Client: c, Keys: keys, TaskQueue: a.taskQueue, DataConverter: o.DataConverter()}, nil
-}
-
-// dialOps connects the operator API (status, schedules, progress, replay).
-func (a *app) dialOps(ctx context.Context) (*ops.Ops, error) {
-	o, err := a.connOptions()
-	if err != nil {
-		return nil, err
-	}
-	o.Logger = a.quietLogger()
-	return ops.Dial(ctx, ops.Config{Temporal: o, TaskQueue: a.taskQueue})
+	return c, nil
 }
 
 // opsFor is the operator API over a starter's client, for commands that
