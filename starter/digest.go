@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/client"
@@ -71,9 +72,10 @@ func (s *Starter) join(ctx context.Context, id, workflowType, requestID, digest 
 	if got := info.GetType().GetName(); got != workflowType {
 		return nil, reused(requestID, "a "+got+" request")
 	}
-	// Runs started before digests were recorded carry none: they are
-	// joined on the workflow type alone.
-	if p, ok := info.GetMemo().GetFields()[RequestDigestMemo]; ok && s.decodeDigest(p) != digest {
+	// Runs started before digests were recorded carry none, and a memo
+	// this starter cannot decode (no DataConverter for the codec) cannot
+	// be compared: both are joined on the workflow type alone, as before.
+	if recorded, ok := s.decodeDigest(info.GetMemo().GetFields()[RequestDigestMemo]); ok && recorded != digest {
 		return nil, reused(requestID, "a different "+workflowType+" request")
 	}
 	return s.Client.GetWorkflow(ctx, id, info.GetExecution().GetRunId()), nil
@@ -85,13 +87,17 @@ func reused(requestID, what string) error {
 }
 
 // decodeDigest reads the memo value with the converter the starter writes
-// with (the codec may encrypt memos), falling back to plain JSON.
-func (s *Starter) decodeDigest(p *commonpb.Payload) string {
-	var v string
+// with (the codec may encrypt memos), falling back to plain JSON; false
+// when there is none or it does not decode.
+func (s *Starter) decodeDigest(p *commonpb.Payload) (string, bool) {
+	if p == nil {
+		return "", false
+	}
 	for _, dc := range []converter.DataConverter{s.DataConverter, converter.GetDefaultDataConverter()} {
-		if dc != nil && dc.FromPayload(p, &v) == nil {
-			return v
+		var v string
+		if dc != nil && dc.FromPayload(p, &v) == nil && strings.HasPrefix(v, "sha256:") {
+			return v, true
 		}
 	}
-	return ""
+	return "", false
 }

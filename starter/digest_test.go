@@ -188,6 +188,18 @@ func TestRunsWithoutADigestAreJoinedOnTheirType(t *testing.T) {
 	assert.Equal(t, "old", run.GetRunID())
 	_, err = s.ActivateUsers(t.Context(), suspend(api.UserRef{ID: 9}))
 	requireConflict(t, err, "R")
+
+	// A digest this starter cannot decode (written through a codec it was
+	// not given) is no reason to refuse: the type alone decides.
+	f.runs[api.ActionWorkflowID("acme", "E")] = &fakeRun{id: api.ActionWorkflowID("acme", "E"), runID: "sealed",
+		workflowType: api.SuspendUsersWorkflow, input: &api.ActionRequest{IntegrationID: "acme", RequestID: "E"},
+		memo: &commonpb.Memo{Fields: map[string]*commonpb.Payload{RequestDigestMemo: {
+			Metadata: map[string][]byte{"encoding": []byte("binary/encrypted")}, Data: []byte{0x8f, 0x01}}}}}
+	other := suspend(api.UserRef{ID: 10})
+	other.RequestID = "E"
+	run, err = s.SuspendUsers(t.Context(), other)
+	require.NoError(t, err)
+	assert.Equal(t, "sealed", run.GetRunID())
 }
 
 func TestRequestDigest(t *testing.T) {

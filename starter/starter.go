@@ -32,8 +32,9 @@ type Starter struct {
 	// Archive, when set, answers ActionResult for actions Temporal no
 	// longer retains (ops.AuditArchive reads the audit log).
 	Archive Archive
-	// DataConverter reads memos the client wrote (Dial sets the codec's);
-	// nil reads plain JSON.
+	// DataConverter reads the memos the client wrote: set the client's own
+	// (Dial does). Without it, an encrypted request digest cannot be read
+	// and a reused request id is checked against the action only.
 	DataConverter converter.DataConverter
 }
 

@@ -103,10 +103,10 @@ func TestCLIConnectSyncScheduleStatusReplay(t *testing.T) {
 	assert.Equal(t, 2, r.code, "an empty secret on stdin is refused before anything starts: %s", r.stderr)
 	r = h.olflow("s", nil, "--json", "connect", "-i", "cli-bad", "--subdomain", "acme.example.com", "--client-id", "x",
 		"--client-secret-file", "-")
-	assert.Equal(t, 1, r.code)
+	assert.Equal(t, 2, r.code, "bad input exits 2, like a usage error")
 	var refused struct{ Error struct{ Code, Field string } }
 	r.decode(t, &refused)
-	assert.Equal(t, errcode.InvalidInput, refused.Error.Code)
+	assert.Equal(t, string(errcode.InvalidInput), refused.Error.Code)
 	assert.Equal(t, "subdomain", refused.Error.Field)
 
 	// On-demand full sync with a live progress bar.
@@ -321,9 +321,9 @@ func TestCLIActions(t *testing.T) {
 
 	// Bad input: the field and the message.
 	r = h.olflow("", nil, "--json", "add-users-to-role", "-i", id, "-u", "1", "--role", "-4")
-	assert.Equal(t, 1, r.code)
+	assert.Equal(t, 2, r.code, "bad input exits 2, like a usage error")
 	var refused struct{ Error struct{ Code, Field string } }
 	r.decode(t, &refused)
-	assert.Equal(t, errcode.InvalidInput, refused.Error.Code)
+	assert.Equal(t, string(errcode.InvalidInput), refused.Error.Code)
 	assert.NotEmpty(t, refused.Error.Field)
 }
