@@ -16,7 +16,7 @@ VERSION          := $(shell cat VERSION)
 RELEASE          ?= $(VERSION)
 HISTORIES        := testsuite/testdata/histories
 
-.PHONY: build test lint temporal sim bench fuzz histories replay-check clean demo demo-ci worker codec-server \
+.PHONY: build test lint temporal sim bench fuzz chaos histories replay-check clean demo demo-ci worker codec-server \
 	compose-env compose-check olflow
 
 ## build: compile every command into ./bin
@@ -97,6 +97,17 @@ sim:
 ## bench: the benchmarks (not part of make test)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## chaos: CHAOS_ROUNDS rounds of syncs and a bulk action while workers are
+## killed, the dev server restarts and OneLogin fails and changes; prints
+## "N/N rounds equal, 0 false deletions, 0 double writes" (RELIABILITY.md)
+CHAOS_ROUNDS ?= 20
+CHAOS_USERS  ?= 5000
+CHAOS_BULK   ?= 200
+chaos: $(TEMPORAL)
+	$(GO) build -o $(BIN)/ ./cmd/olflow ./cmd/olsim
+	CHAOS_ROUNDS=$(CHAOS_ROUNDS) CHAOS_USERS=$(CHAOS_USERS) CHAOS_BULK=$(CHAOS_BULK) CHAOS_BIN=$(BIN) \
+	  CHAOS_TEMPORAL=$(TEMPORAL) $(GO) run ./testsuite/chaos
 
 ## fuzz: run each fuzz target for FUZZTIME (seed corpora already run in make test)
 FUZZTIME ?= 30s
