@@ -82,7 +82,7 @@ func loadConfig() (config, error) {
 	c.bulk = num("CHAOS_BULK", "200")
 	c.mutations = num("CHAOS_MUTATIONS", "20")
 	c.kills = num("CHAOS_KILLS", "3")
-	c.burst429 = num("CHAOS_BURST_429", "10")
+	c.burst429 = num("CHAOS_BURST_429", "5")
 	c.seed = int64(num("CHAOS_SEED", "1"))
 	c.latency = dur("CHAOS_LATENCY", "20ms")
 	c.roundTimeout = dur("CHAOS_ROUND_TIMEOUT", "20m")
@@ -588,9 +588,14 @@ func (h *harness) trouble(ctx context.Context, syncsDone <-chan struct{}, res *r
 
 // burst429 makes the next calls answer 429. A 429 announces the reset of
 // OneLogin's hourly window, and olflow rightly waits for it; so the
-// simulator's clock first moves to 20 seconds before that reset, or every
-// burst would stall the round for up to an hour. (v2 calls count against
-// the budget here, --rate-limit-v2, so that the window is open.)
+// simulator's clock first moves to burstMargin before that reset, or every
+// burst would stall the round for up to an hour. The margin outlasts a
+// killed worker's heartbeat timeout (a minute), so that the burst is spent
+// before the window rolls over and a new one announces an hour again.
+// (v2 calls count against the budget here, --rate-limit-v2, so that the
+// window is open.)
+const burstMargin = 150 * time.Second
+
 func (h *harness) burst429(ctx context.Context) error {
 	var stats struct {
 		RateLimit struct{ Reset int } `json:"rate_limit"`
@@ -598,7 +603,7 @@ func (h *harness) burst429(ctx context.Context) error {
 	if err := h.admin.do(ctx, "GET", "/stats", nil, &stats); err != nil {
 		return err
 	}
-	if left := stats.RateLimit.Reset - 20; left > 0 {
+	if left := stats.RateLimit.Reset - int(burstMargin/time.Second); left > 0 {
 		if err := h.admin.do(ctx, "POST", "/clock", map[string]string{"advance": fmt.Sprintf("%ds", left)}, nil); err != nil {
 			return err
 		}
@@ -607,7 +612,20 @@ func (h *harness) burst429(ctx context.Context) error {
 	for k, v := range h.faults {
 		f[k] = v
 	}
-	return h.admin.do(ctx, "PUT", "/faults", f, nil)
+	if err := h.admin.do(ctx, "PUT", "/faults", f, nil); err != nil {
+		return err
+	}
+	// What the syncs have not spent by shortly before the window rolls over
+	// is withdrawn: a 429 from the next window would announce an hour.
+	time.AfterFunc(burstMargin-30*time.Second, func() {
+		var now struct {
+			Burst429 int `json:"burst_429"`
+		}
+		if h.admin.do(ctx, "GET", "/faults", nil, &now) == nil && now.Burst429 > 0 {
+			_ = h.admin.do(ctx, "PUT", "/faults", h.faults, nil)
+		}
+	})
+	return nil
 }
 
 // restart stops p with sig, waits pause, and starts it again.
