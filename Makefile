@@ -15,17 +15,23 @@ COMPOSE          ?= docker-compose
 VERSION          := $(shell cat VERSION)
 RELEASE          ?= $(VERSION)
 HISTORIES        := testsuite/testdata/histories
+# The build ID a versioned worker declares (olflow version): the release and
+# the commit, marked -dirty when the tree has uncommitted changes.
+GIT_SHA          := $(shell git rev-parse --short=7 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
+BUILD_ID         ?= $(VERSION)+$(GIT_SHA)
+BUILDINFO        := github.com/olflow/olflow/internal/buildinfo
+LDFLAGS          := -X $(BUILDINFO).Version=$(VERSION) -X $(BUILDINFO).BuildID=$(BUILD_ID)
 
-.PHONY: build test lint temporal sim bench fuzz chaos histories replay-check clean demo demo-ci worker codec-server \
+.PHONY: print-build-id build test lint temporal sim bench fuzz chaos histories replay-check clean demo demo-ci worker codec-server \
 	compose-env compose-check olflow
 
-## build: compile every command into ./bin
+## build: compile every command into ./bin, with the build ID linked (bin/olflow version)
 build:
-	$(GO) build -o $(BIN)/ ./cmd/...
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
 
 # olflow is rebuilt every time: go build is quick when nothing changed.
 olflow:
-	$(GO) build -o $(BIN)/ ./cmd/olflow
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/olflow
 
 ## demo: dev server with UI, simulator (3,000 users), codec server and worker;
 ## connect with a live progress bar, onboard a new hire; Ctrl-C stops it all
@@ -77,6 +83,10 @@ histories: $(TEMPORAL)
 ## (no server needed; part of make test too)
 replay-check:
 	$(GO) test -count=1 -run 'TestReplayCorpus|TestNewestRelease|TestReplayCatches' ./workflows/
+
+## print-build-id: the build ID make links into olflow (for docker build --build-arg BUILD_ID=…)
+print-build-id:
+	@echo $(BUILD_ID)
 
 ## lint: go vet, gofmt, and staticcheck when it installs
 lint:

@@ -5,7 +5,10 @@
 package activities
 
 import (
+	"context"
 	"time"
+
+	"go.temporal.io/api/workflowservice/v1"
 
 	"go.temporal.io/sdk/client"
 
@@ -66,6 +69,9 @@ type Activities struct {
 	Store     directory.Store
 	Clients   *Clients
 	Schedules client.ScheduleClient
+	// Workflows tells whether a sync run's workflow still runs, and cancels
+	// an integration's runs on disconnect (nil: neither is checked).
+	Workflows WorkflowClient
 	// Now is the clock (default time.Now).
 	Now    func() time.Time
 	Config Config
@@ -79,3 +85,10 @@ func (a *Activities) now() time.Time {
 }
 
 func (a *Activities) config() Config { return a.Config.withDefaults() }
+
+// WorkflowClient is the part of the Temporal client activities use.
+type WorkflowClient interface {
+	DescribeWorkflowExecution(ctx context.Context, workflowID, runID string) (*workflowservice.DescribeWorkflowExecutionResponse, error)
+	ListWorkflow(ctx context.Context, req *workflowservice.ListWorkflowExecutionsRequest) (*workflowservice.ListWorkflowExecutionsResponse, error)
+	CancelWorkflow(ctx context.Context, workflowID, runID string) error
+}

@@ -1,10 +1,16 @@
 package activities_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
+	workflowpb "go.temporal.io/api/workflow/v1"
+
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/olflow/olflow/activities"
 	"github.com/olflow/olflow/api"
@@ -62,6 +68,8 @@ func TestBeginSyncChoosesMode(t *testing.T) {
 		run, err := h.store.GetSyncRun(h.ctx, "acme-1", b.RunID)
 		require.NoError(t, err)
 		require.Equal(t, directory.SyncMode(tc.wantMode), run.Mode, tc.name)
+		_, err = h.store.FinishSyncRun(h.ctx, "acme-1", b.RunID, directory.RunResult{Status: directory.RunFailed})
+		require.NoError(t, err, "one sync at a time: close it before the next case")
 		require.Equal(t, directory.RunRunning, run.Status, tc.name)
 	}
 }
@@ -78,10 +86,18 @@ func TestBeginSyncIsIdempotent(t *testing.T) {
 	begin := func(mode, key string) activities.BeginSyncResult {
 		return must[activities.BeginSyncResult](h, h.acts.BeginSync, activities.BeginSyncInput{IntegrationID: "acme-1", Mode: mode, Key: key})
 	}
+	// One sync per integration at a time: each run is closed before the
+	// next key opens one (TestOneSyncAtATime covers overlaps).
+	finish := func(r activities.BeginSyncResult) {
+		_, err := h.store.FinishSyncRun(h.ctx, "acme-1", r.RunID, directory.RunResult{Status: directory.RunCompleted})
+		require.NoError(t, err)
+	}
 	a, b := begin(api.ModeIncremental, "wf-A"), begin(api.ModeIncremental, "wf-A")
 	require.Equal(t, a, b)
+	finish(a)
 	c := begin(api.ModeIncremental, "wf-B")
 	require.NotEqual(t, a.RunID, c.RunID)
+	finish(c)
 
 	// First attempt one second before the full-sync interval runs out, the
 	// retry one second after: the retry gets the run the key names.
@@ -91,6 +107,7 @@ func TestBeginSyncIsIdempotent(t *testing.T) {
 	h.clock.Advance(2 * time.Second)
 	again := begin(api.ModeIncremental, "wf-C")
 	require.Equal(t, first, again)
+	finish(first)
 	// A fresh run is full now.
 	require.Equal(t, api.ModeFull, begin(api.ModeIncremental, "wf-D").Mode)
 }
@@ -119,4 +136,61 @@ func TestBeginSyncRefuses(t *testing.T) {
 	runs, err := h.store.ListSyncRuns(h.ctx, "acme-1", 10)
 	require.NoError(t, err)
 	require.Empty(t, runs, "a refused BeginSync opens no run")
+}
+
+// fakeWorkflows answers DescribeWorkflowExecution from a map of statuses.
+type fakeWorkflows struct {
+	activities.WorkflowClient
+	status map[string]enumspb.WorkflowExecutionStatus
+}
+
+func (f fakeWorkflows) DescribeWorkflowExecution(_ context.Context, id, _ string) (*workflowservice.DescribeWorkflowExecutionResponse, error) {
+	st, ok := f.status[id]
+	if !ok {
+		return nil, serviceerror.NewNotFound("no such workflow")
+	}
+	return &workflowservice.DescribeWorkflowExecutionResponse{WorkflowExecutionInfo: &workflowpb.WorkflowExecutionInfo{Status: st}}, nil
+}
+
+// TestOneSyncAtATime: a sync finds another of the integration whose
+// workflow still runs and backs off (Busy names it); a run whose workflow
+// is gone is closed as abandoned and blocks nothing.
+func TestOneSyncAtATime(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, olsim.Options{Users: 5}, activities.Config{})
+	h.saveIntegration("acme-1", adminClientID)
+	live := fakeWorkflows{status: map[string]enumspb.WorkflowExecutionStatus{
+		"onelogin-sync/acme-1-2026-12-01T10:15:00Z": enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING,
+		"onelogin-sync/acme-1":                      enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING,
+	}}
+	h.acts.Workflows = live
+	begin := func(key string) activities.BeginSyncResult {
+		return must[activities.BeginSyncResult](h, h.acts.BeginSync, activities.BeginSyncInput{IntegrationID: "acme-1", Mode: api.ModeFull, Key: key})
+	}
+	scheduled := begin("onelogin-sync/acme-1-2026-12-01T10:15:00Z/run-1")
+	require.NotZero(t, scheduled.RunID)
+	onDemand := begin("onelogin-sync/acme-1/run-2")
+	require.Equal(t, "onelogin-sync/acme-1-2026-12-01T10:15:00Z", onDemand.Busy)
+	require.Zero(t, onDemand.RunID, "a busy begin opens no run")
+	require.Equal(t, scheduled, begin("onelogin-sync/acme-1-2026-12-01T10:15:00Z/run-1"), "the holder's own retry is not blocked")
+
+	// The scheduled run's workflow was terminated: its run is abandoned.
+	delete(live.status, "onelogin-sync/acme-1-2026-12-01T10:15:00Z")
+	again := begin("onelogin-sync/acme-1/run-2")
+	require.Empty(t, again.Busy)
+	require.NotZero(t, again.RunID)
+	old, err := h.store.GetSyncRun(h.ctx, "acme-1", scheduled.RunID)
+	require.NoError(t, err)
+	require.Equal(t, directory.RunFailed, old.Status)
+	require.Equal(t, "abandoned", old.ErrorCode)
+
+	// A run opened before v0.2.0 (its key is a bare run id) holds for two
+	// hours from its start.
+	_, err = h.store.FinishSyncRun(h.ctx, "acme-1", again.RunID, directory.RunResult{Status: directory.RunCompleted})
+	require.NoError(t, err)
+	legacy := begin("legacy-run-id")
+	require.NotZero(t, legacy.RunID)
+	require.NotEmpty(t, begin("onelogin-sync/acme-1/run-3").Busy)
+	h.clock.Advance(3 * time.Hour)
+	require.Empty(t, begin("onelogin-sync/acme-1/run-3").Busy)
 }

@@ -4,12 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"hash/fnv"
 	"sort"
 	"time"
 
+	"github.com/olflow/olflow/api"
 	"github.com/olflow/olflow/errcode"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 )
@@ -43,7 +48,7 @@ func (a *Activities) EnsureSchedule(ctx context.Context, in ScheduleInput) (Sche
 	if in.ScheduleID == "" || in.Interval <= 0 {
 		return ScheduleResult{}, failure(errcode.InvalidInput, "schedule id and a positive interval are required")
 	}
-	spec := client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: in.Interval}}}
+	spec := client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: in.Interval, Offset: phase(in.IntegrationID, in.Interval)}}}
 	action := &client.ScheduleWorkflowAction{
 		ID: in.WorkflowID, Workflow: in.WorkflowType, TaskQueue: in.TaskQueue, Args: []any{in.Arg},
 		TypedSearchAttributes: keywords(in.Keywords),
@@ -76,6 +81,20 @@ func (a *Activities) EnsureSchedule(ctx context.Context, in ScheduleInput) (Sche
 	return ScheduleResult{}, temporalError(err)
 }
 
+// phase spreads tenants over the interval: each integration's syncs start
+// at its own fixed offset (a hash of its id), so hundreds of tenants on 15
+// minutes do not all hit the workers and OneLogin at :00, :15, :30, :45.
+// Fixed rather than random per run, so an operator can tell when the next
+// run is due.
+func phase(integration string, interval time.Duration) time.Duration {
+	if interval < 2*time.Second {
+		return 0
+	}
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(integration))
+	return time.Duration(h.Sum64()%uint64(interval/time.Second)) * time.Second
+}
+
 // DeleteSchedule removes the schedule; a missing one is already gone.
 // Workflows it started keep running.
 func (a *Activities) DeleteSchedule(ctx context.Context, scheduleID string) error {
@@ -85,6 +104,47 @@ func (a *Activities) DeleteSchedule(ctx context.Context, scheduleID string) erro
 		return nil
 	}
 	return temporalError(err)
+}
+
+// CancelRunsInput names an integration whose runs in flight are to stop.
+type CancelRunsInput struct {
+	IntegrationID string
+	// Except is the caller's own workflow id.
+	Except string
+}
+
+// CancelRuns asks every running workflow of the integration (syncs,
+// actions, its events workflow) to cancel, except the caller, and returns
+// how many it asked. Cancelled actions audit what they already did.
+func (a *Activities) CancelRuns(ctx context.Context, in CancelRunsInput) (int, error) {
+	if a.Workflows == nil {
+		return 0, nil
+	}
+	query := fmt.Sprintf("%s = '%s' AND ExecutionStatus = 'Running'", api.IntegrationAttribute.GetName(), in.IntegrationID)
+	cancelled := 0
+	var token []byte
+	for {
+		page, err := a.Workflows.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: query, NextPageToken: token})
+		if err != nil {
+			return cancelled, temporalError(err)
+		}
+		for _, e := range page.GetExecutions() {
+			ex := e.GetExecution()
+			if ex.GetWorkflowId() == in.Except {
+				continue
+			}
+			err := a.Workflows.CancelWorkflow(ctx, ex.GetWorkflowId(), ex.GetRunId())
+			var nf *serviceerror.NotFound
+			if err != nil && !errors.As(err, &nf) { // a run that just closed needs nothing
+				return cancelled, temporalError(err)
+			}
+			cancelled++
+		}
+		if token = page.GetNextPageToken(); len(token) == 0 {
+			return cancelled, nil
+		}
+		activity.RecordHeartbeat(ctx, cancelled)
+	}
 }
 
 func keywords(kv map[string]string) temporal.SearchAttributes {

@@ -5,10 +5,13 @@ import (
 	"errors"
 	"iter"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/activity"
 
 	"github.com/olflow/olflow/api"
@@ -22,7 +25,8 @@ type BeginSyncInput struct {
 	IntegrationID string
 	// Mode is what was asked for; it may be upgraded to full.
 	Mode string
-	// Key makes the call idempotent (the workflow run id).
+	// Key makes the call idempotent: "<workflow id>/<run id>" (runs before
+	// v0.2.0 sent the run id alone).
 	Key string
 }
 
@@ -37,6 +41,9 @@ type BeginSyncResult struct {
 	Watermark time.Time
 	// Upgraded says an incremental request became full, and why.
 	Upgraded string
+	// Busy names the workflow of another sync of this integration that is
+	// still running; no run was opened and the caller does nothing.
+	Busy string `json:",omitempty"`
 }
 
 // BeginSync decides the mode and opens a sync run. An incremental request
@@ -50,6 +57,9 @@ func (a *Activities) BeginSync(ctx context.Context, in BeginSyncInput) (BeginSyn
 	}
 	if in0.Status == directory.StatusDisconnected {
 		return BeginSyncResult{}, failure(errcode.NotFound, "integration "+in.IntegrationID+" is disconnected")
+	}
+	if holder := a.liveHolder(ctx, in.IntegrationID, in.Key); holder != "" {
+		return BeginSyncResult{Busy: holder}, nil
 	}
 	cfg := a.config()
 	res := BeginSyncResult{Mode: in.Mode, Watermark: in0.UsersWatermark}
@@ -80,6 +90,47 @@ func (a *Activities) BeginSync(ctx context.Context, in BeginSyncInput) (BeginSyn
 		res.UsersSince = in0.UsersWatermark.Add(-cfg.UsersOverlap)
 	}
 	return res, appError(err)
+}
+
+// staleRunAge is how long a run opened by a pre-v0.2.0 workflow (its key
+// names no workflow to ask about) counts as still going.
+const staleRunAge = 2 * time.Hour
+
+// liveHolder returns the workflow of another sync of the integration that
+// is still running, or "". One sync per integration at a time: a scheduled
+// and an on-demand sync must not read and sweep the same directory at
+// once. A run whose workflow is gone (terminated, or its history lost) is
+// closed as failed on the way, so it never blocks again.
+func (a *Activities) liveHolder(ctx context.Context, integration, key string) string {
+	runs, err := a.Store.ListSyncRuns(ctx, integration, 20)
+	if err != nil {
+		return "" // the store will answer StartSyncRun the same way
+	}
+	for _, r := range runs {
+		if r.Status != directory.RunRunning || r.Key == key || r.Key == "" {
+			continue
+		}
+		slash := strings.LastIndexByte(r.Key, '/') // workflow ids hold slashes, run ids none
+		if slash < 0 {
+			if a.now().Sub(r.StartedAt) < staleRunAge {
+				return "an earlier sync (run " + r.Key + ")"
+			}
+			continue
+		}
+		wf, run := r.Key[:slash], r.Key[slash+1:]
+		if a.Workflows == nil {
+			return wf
+		}
+		desc, err := a.Workflows.DescribeWorkflowExecution(ctx, wf, run)
+		if err == nil && desc.GetWorkflowExecutionInfo().GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+			return wf
+		}
+		var nf *serviceerror.NotFound
+		if err == nil || errors.As(err, &nf) {
+			_, _ = a.Store.FinishSyncRun(ctx, integration, r.ID, directory.RunResult{Status: directory.RunFailed, ErrorCode: "abandoned"})
+		}
+	}
+	return ""
 }
 
 // runWithKey finds the recent run opened with key.

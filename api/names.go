@@ -16,6 +16,11 @@ import (
 // TaskQueue is where olflow's workers listen.
 const TaskQueue = "olflow"
 
+// ActionTaskQueue is the queue action workflows (and so their activities)
+// run on, beside base (TaskQueue, or a deployment's own): its own pollers
+// and slots, so an onboarding never waits behind a storm of sync pages.
+func ActionTaskQueue(base string) string { return base + "-actions" }
+
 // Workflow type names, stable for other languages and the CLI.
 const (
 	ConnectWorkflow    = "ConnectIntegration"
@@ -63,6 +68,9 @@ const (
 	SyncStatusCompleted = "completed"
 	SyncStatusPartial   = "partial"
 	SyncStatusFailed    = "failed"
+	// SyncStatusSkipped: another sync of the integration was running; this
+	// one read nothing (SyncResult.SkippedFor names it).
+	SyncStatusSkipped = "skipped"
 )
 
 // Defaults for the periodic sync.
@@ -115,15 +123,16 @@ const (
 	RefScheduledSync = "scheduled_sync"
 	RefDisconnect    = "disconnect"
 	RefAction        = "action"
+	RefSchedule      = "schedule" // a ScheduleID, which log lines carry too
 )
 
 // scheduledSuffix is what the schedule appends to SyncWorkflowID: "-" and
 // the nominal start time.
 var scheduledSuffix = regexp.MustCompile(`-\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$`)
 
-// ParseWorkflowID is the inverse of the ID helpers above: it tells which
-// integration (and request) a workflow ID belongs to, for operators and
-// for tools that only have an ID from the UI.
+// ParseWorkflowID is the inverse of the ID helpers above (ScheduleID
+// included): it tells which integration (and request) an ID belongs to,
+// for operators, log lines, and tools that only have an ID from the UI.
 func ParseWorkflowID(id string) (WorkflowRef, bool) {
 	prefix, rest, ok := strings.Cut(id, "/")
 	if !ok || rest == "" {
@@ -135,6 +144,8 @@ func ParseWorkflowID(id string) (WorkflowRef, bool) {
 		ref.Kind = RefConnect
 	case "onelogin-disconnect":
 		ref.Kind = RefDisconnect
+	case "onelogin-sync-schedule":
+		ref.Kind = RefSchedule
 	case "onelogin-sync":
 		ref.Kind = RefSync
 		if integration, ok := strings.CutSuffix(rest, "/initial"); ok {

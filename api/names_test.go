@@ -19,12 +19,16 @@ func TestParseWorkflowIDInvertsTheHelpers(t *testing.T) {
 		{api.SyncWorkflowID("acme-2") + "-2026-12-01T10:15:00Z", api.WorkflowRef{Kind: api.RefScheduledSync, IntegrationID: "acme-2"}},
 		{api.DisconnectWorkflowID("acme"), api.WorkflowRef{Kind: api.RefDisconnect, IntegrationID: "acme"}},
 		{api.ActionWorkflowID("acme", "req-7"), api.WorkflowRef{Kind: api.RefAction, IntegrationID: "acme", RequestID: "req-7"}},
+		{api.ScheduleID("acme"), api.WorkflowRef{Kind: api.RefSchedule, IntegrationID: "acme"}},
+		{"onelogin-sync/t-1:eu@x-2026-11-28T21:12:35Z", api.WorkflowRef{Kind: api.RefScheduledSync, IntegrationID: "t-1:eu@x"}},
+		{"onelogin-sync/2026-01-01", api.WorkflowRef{Kind: api.RefSync, IntegrationID: "2026-01-01"}},
+		{"onelogin-connect/acme-2026-11-28T21:12:35Zx", api.WorkflowRef{Kind: api.RefConnect, IntegrationID: "acme-2026-11-28T21:12:35Zx"}},
 	} {
 		got, ok := api.ParseWorkflowID(tc.id)
 		assert.True(t, ok, tc.id)
 		assert.Equal(t, tc.want, got, tc.id)
 	}
-	for _, bad := range []string{"", "acme", "onelogin-connect/", "onelogin-action/acme", "onelogin-action/acme/has space",
+	for _, bad := range []string{"", "acme", "onelogin-sync", "onelogin-sync/", "onelogin-connect/", "onelogin-action/acme", "onelogin-action/acme/has space",
 		"other/acme", "onelogin-sync/bad id"} {
 		_, ok := api.ParseWorkflowID(bad)
 		assert.False(t, ok, bad)

@@ -87,6 +87,9 @@ type SyncResult struct {
 	// still had, so they were kept.
 	KeptAfterConfirm int
 	Duration         time.Duration
+	// SkippedFor names the running sync this one gave way to (Status
+	// skipped).
+	SkippedFor string `json:",omitempty"`
 }
 
 // Users is the users kind's status (a convenience for callers).

@@ -5,7 +5,7 @@
 // travels in the payload's metadata, so older keys keep opening older
 // history after a rotation.
 //
-// The package depends only on the Temporal SDK and directory/seal, so the
+// The package depends only on the Temporal SDK and seal, so the
 // product backend can build its client with the same converter as the
 // workers without importing them.
 package codec

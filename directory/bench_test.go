@@ -75,9 +75,11 @@ func processCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-func (m *meter) report(b *testing.B, unit string) {
+// report reports the rate of rows (named unit) and allocations per row, and
+// with cpu the rate per CPU-second of this process.
+func (m *meter) report(b *testing.B, unit string, cpu bool) {
 	b.ReportMetric(float64(m.rows)/m.dur.Seconds(), unit+"/s")
-	if m.cpu > 0 {
+	if cpu && m.cpu > 0 {
 		b.ReportMetric(float64(m.rows)/m.cpu.Seconds(), unit+"/cpu-s")
 	}
 	b.ReportMetric(float64(m.allocs)/float64(m.rows), "allocs/"+unit[:len(unit)-1])
@@ -147,7 +149,7 @@ func benchUpsertUsers(b *testing.B, be backend, us []User, per int, suffix strin
 			m.measure(len(us), func() { run = upsertAll(b, s, integration, SyncFull, us, per) })
 			finishRun(b, s, integration, run)
 		}
-		m.report(b, "users")
+		m.report(b, "users", true)
 	})
 	b.Run("unchanged"+suffix, func(b *testing.B) {
 		s := openStore(b, be.dsn(b))
@@ -159,7 +161,7 @@ func benchUpsertUsers(b *testing.B, be backend, us []User, per int, suffix strin
 			m.measure(len(us), func() { run = upsertAll(b, s, "bench", SyncFull, us, per) })
 			finishRun(b, s, "bench", run)
 		}
-		m.report(b, "users")
+		m.report(b, "users", true)
 	})
 }
 
@@ -195,8 +197,59 @@ func BenchmarkSweep(b *testing.B) {
 						}
 					})
 				}
-				m.report(b, "rows")
+				m.report(b, "rows", false)
 			})
 		}
+	}
+}
+
+// BenchmarkRecordOutcomes records a bulk action's outcomes for 100,000
+// users in chunks of 500 (one in ten failed), then, as a rerun of the
+// request does, asks for each chunk which users are already done.
+func BenchmarkRecordOutcomes(b *testing.B) {
+	const chunk = 500
+	ctx := context.Background()
+	for _, be := range benchBackends {
+		b.Run(be.name, func(b *testing.B) {
+			s := openStore(b, be.dsn(b))
+			benchIntegration(b, s, "bench")
+			var rec, fin meter
+			i := 0
+			for b.Loop() {
+				i++
+				req := "req-" + strconv.Itoa(i)
+				rec.measure(benchUsers, func() {
+					for lo := 0; lo < benchUsers; lo += chunk {
+						outs := make([]UserOutcome, 0, chunk)
+						for id := lo + 1; id <= lo+chunk; id++ {
+							o := UserOutcome{UserID: int64(id), Outcome: OutcomeChanged}
+							if id%10 == 0 {
+								o = UserOutcome{UserID: int64(id), Outcome: OutcomeFailed, ErrorCode: "server_error",
+									Message: "HTTP 502 from OneLogin"}
+							}
+							outs = append(outs, o)
+						}
+						if _, err := s.RecordOutcomes(ctx, OutcomeBatch{IntegrationID: "bench", RequestID: req,
+							Action: "suspend_users", Chunk: int64(lo / chunk), Outcomes: outs}); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+				fin.measure(benchUsers, func() {
+					ids := make([]int64, chunk)
+					for lo := 0; lo < benchUsers; lo += chunk {
+						for j := range ids {
+							ids[j] = int64(lo + j + 1)
+						}
+						done, err := s.FinalOutcomes(ctx, "bench", req, ids)
+						if err != nil || len(done) != chunk*9/10 {
+							b.Fatalf("%d final, %v", len(done), err)
+						}
+					}
+				})
+			}
+			b.ReportMetric(float64(rec.rows)/rec.dur.Seconds(), "recorded/s")
+			b.ReportMetric(float64(fin.rows)/fin.dur.Seconds(), "checked/s")
+		})
 	}
 }

@@ -40,6 +40,7 @@ func TestConformance(t *testing.T) {
 		{"AuditRoundTrip", testAuditRoundTrip},
 		{"StatusSummary", testStatusSummary},
 		{"SecretStoredSealed", testSecretStoredSealed},
+		{"ConcurrentPagesCountOnce", testConcurrentPagesCountOnce},
 		{"OutcomesRecordOnce", testOutcomesRecordOnce},
 		{"OutcomesFinalNotOverwritten", testOutcomesFinalNotOverwritten},
 		{"OutcomesPaging", testOutcomesPaging},
@@ -1044,4 +1045,56 @@ func testStatusSummary(t *testing.T, e *env) {
 	}
 	_, err = e.s.IntegrationStatus(e.ctx, "missing")
 	wantErr(t, err, ErrNotFound)
+}
+
+// testConcurrentPagesCountOnce writes pages from several goroutines at once,
+// as the sync activity's parallel page reads do, each page twice (a retry)
+// and some pages of several OneLogin pages: no write fails and every count
+// is exact.
+func testConcurrentPagesCountOnce(t *testing.T, e *env) {
+	e.integration(t, "a")
+	run := e.start(t, "a", SyncFull)
+	_, err := e.s.UpsertRoles(e.ctx, "a", run, []Role{{OneLoginID: 7, Name: "Seven"}, {OneLoginID: 8, Name: "Eight"}})
+	ok(t, err)
+	const writers, pages, per = 4, 6, 15
+	errs := make(chan error, writers)
+	for w := range writers {
+		go func() {
+			var err error
+			for p := range pages {
+				lo := int64((w*pages+p)*per + 1)
+				page := users(lo, lo+1, lo+2, lo+3, lo+4, lo+5, lo+6, lo+7, lo+8, lo+9, lo+10, lo+11, lo+12, lo+13, lo+14)
+				page[0].RoleIDs = []int64{7, 8}
+				for range 2 {
+					if _, err = e.s.UpsertUsers(e.ctx, "a", run, page); err != nil {
+						break
+					}
+				}
+				if err != nil {
+					break
+				}
+			}
+			errs <- err
+		}()
+	}
+	for range writers {
+		ok(t, <-errs)
+	}
+	const total = writers * pages * per
+	got := e.run(t, "a", run).Users
+	eq(t, "counts", got, KindCounts{Seen: total, Created: total})
+	groups, err := e.s.UserGroups(e.ctx, "a", 1)
+	ok(t, err)
+	eq(t, "roles of user 1", groups, []string{"Role: Eight", "Role: Seven"})
+	// All of it again in one call: seen once more by a new run, nothing new.
+	var all []User
+	for id := int64(1); id <= total; id++ {
+		all = append(all, user(id))
+	}
+	run2 := e.start(t, "a", SyncFull)
+	res := e.upsertUsers(t, "a", run2, all...)
+	eq(t, "one call", res, PageResult{Seen: total, Updated: writers * pages}) // the users whose roles went
+	groups, err = e.s.UserGroups(e.ctx, "a", 1)
+	ok(t, err)
+	eq(t, "roles of user 1 replaced", groups, []string(nil))
 }

@@ -22,13 +22,11 @@ type dialect struct {
 	migrationsTableExists string
 	// timeArg encodes a timestamp argument; the zero time is NULL.
 	timeArg func(time.Time) any
-	// maxParams bounds the placeholders of one statement.
-	maxParams int
 	// unnest makes a bulk INSERT one statement with one array parameter per
 	// column (PostgreSQL). Otherwise (SQLite) rows go in multi-row VALUES
 	// statements of valuesParams placeholders at most, written as anonymous
-	// "?": SQLite looks numbered and named parameters up in a list, so
-	// binding $N costs grows with the statement's parameter count.
+	// "?": SQLite looks numbered and named parameters up in a list, so the
+	// cost of binding each $N grows with the statement's parameter count.
 	unnest       bool
 	valuesParams int
 	// inIDs is the condition "column <inIDs(n)>" that matches the ids of
@@ -70,9 +68,9 @@ func (d *dialect) eachIDs(ids []int64, fn func(arg any)) {
 
 // insertSQL is "INSERT INTO table (cols) <rows> tail". With unnest the rows
 // come from one array per column (rows is ignored); otherwise from rows
-// VALUES tuples.
+// VALUES tuples. Each table is always written with the same cols and tail.
 func (d *dialect) insertSQL(table string, cols []string, tail string, rows int) string {
-	key := d.name + "/insert/" + table + "/" + strings.Join(cols, ",") + "/" + tail + "/" + strconv.Itoa(rows)
+	key := d.name + "/insert/" + table + "/" + strconv.Itoa(rows)
 	return cachedSQL(key, func() string {
 		var b strings.Builder
 		b.WriteString("INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") ")

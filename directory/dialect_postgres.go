@@ -23,7 +23,6 @@ var postgresDialect = &dialect{
 		}
 		return normTime(t)
 	},
-	maxParams: 65535,
 	// One array parameter per column: the statement text and its plan do not
 	// depend on the row count, and pgx sends the arrays in binary.
 	unnest:     true,

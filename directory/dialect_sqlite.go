@@ -28,7 +28,6 @@ var sqliteDialect = &dialect{
 		}
 		return normTime(t).Format(sqliteTimeLayout)
 	},
-	maxParams:    32766,
 	valuesParams: 256,
 	inIDs:        func(n int) string { return fmt.Sprintf("IN (SELECT value FROM json_each($%d))", n) },
 	idsPerStmt:   1000,

@@ -50,7 +50,7 @@ func OpenWith(ctx context.Context, dsn string, o OpenOptions) (Store, error) {
 		o.Now = time.Now
 	}
 	switch {
-	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+	case IsPostgres(dsn):
 		return openPostgres(ctx, dsn, o)
 	case dsn == "sqlite::memory:", dsn == MemoryPath:
 		return openSQLite(ctx, MemoryPath, o)
@@ -66,6 +66,11 @@ func OpenWith(ctx context.Context, dsn string, o OpenOptions) (Store, error) {
 	default:
 		return openSQLite(ctx, dsn, o)
 	}
+}
+
+// IsPostgres reports whether dsn names a PostgreSQL store.
+func IsPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
 }
 
 // Migrate applies the pending schema migrations of the database named by

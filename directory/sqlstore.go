@@ -135,18 +135,6 @@ func placeholders(b *strings.Builder, first, n int) {
 	}
 }
 
-// valueRows writes "($1, ..., $cols), ($cols+1, ...)" for a multi-row VALUES.
-func valueRows(b *strings.Builder, rows, cols int) {
-	for r := range rows {
-		if r > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteByte('(')
-		placeholders(b, r*cols+1, cols)
-		b.WriteByte(')')
-	}
-}
-
 // inList returns "$first, ..." for n values.
 func inList(first, n int) string {
 	var b strings.Builder
@@ -165,17 +153,6 @@ func cachedSQL(key string, build func() string) string {
 	q := build()
 	sqlCache.Store(key, q)
 	return q
-}
-
-// chunks calls fn over [lo, hi) slices of n items, at most per items each.
-func chunks(n, per int, fn func(lo, hi int) error) error {
-	per = max(per, 1)
-	for lo := 0; lo < n; lo += per {
-		if err := fn(lo, min(lo+per, n)); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 func pageLimit(n int) int {

@@ -102,6 +102,7 @@ func (s *sqlStore) RecordOutcomes(ctx context.Context, b OutcomeBatch) (int, err
 	if err != nil {
 		return 0, fmt.Errorf("directory: record outcomes: %w", err)
 	}
+	s.grown(ctx, "action_outcomes", int(written))
 	return int(written), nil
 }
 

@@ -202,30 +202,31 @@ func upsert[T any, P recordPtr[T]](ctx context.Context, s *sqlStore, tb *table, 
 	if err != nil {
 		return PageResult{}, err
 	}
-	s.grown(ctx, tb, res.Created)
+	s.grown(ctx, tb.name+tb.analyzeAlso, res.Created)
 	return res, nil
 }
 
-// grown refreshes a table's planner statistics each time the rows this
-// process created in it double (from analyzeAfter on). Autovacuum analyzes
-// within a minute or so; a first sync fills a table faster, and with
-// statistics from a far smaller table PostgreSQL scans a whole integration
-// instead of probing the primary key for a page's ids.
-func (s *sqlStore) grown(ctx context.Context, tb *table, created int) {
+// grown refreshes the planner statistics of tables (a list such as "users,
+// user_roles") each time the rows this process created in them double (from
+// analyzeAfter on). Autovacuum analyzes within a minute or so; a sync or a
+// bulk action fills a table faster, and with statistics from a far smaller
+// table PostgreSQL scans it, or a whole integration, instead of probing the
+// primary key for a batch's ids.
+func (s *sqlStore) grown(ctx context.Context, tables string, created int) {
 	if s.d.analyzeTable == "" || created == 0 {
 		return
 	}
 	s.growth.Lock()
-	g := s.growth.created[tb.name] + int64(created)
-	s.growth.created[tb.name] = g
-	due := g >= max(analyzeAfter, 2*s.growth.analyzed[tb.name])
+	g := s.growth.created[tables] + int64(created)
+	s.growth.created[tables] = g
+	due := g >= max(analyzeAfter, 2*s.growth.analyzed[tables])
 	if due {
-		s.growth.analyzed[tb.name] = g
+		s.growth.analyzed[tables] = g
 	}
 	s.growth.Unlock()
 	if due {
 		// Best effort: stale statistics only cost speed.
-		_, _ = s.db.exec(ctx, s.d.analyzeTable+" "+tb.name+tb.analyzeAlso)
+		_, _ = s.db.exec(ctx, s.d.analyzeTable+" "+tables)
 	}
 }
 

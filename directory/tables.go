@@ -21,7 +21,8 @@ type table struct {
 	readCols  string   // the SELECT list matching record.dest plus Meta
 	// upsertTail makes an INSERT of writeCols replace an existing row.
 	upsertTail string
-	// analyzeAlso lists, after ", ", tables that grow with this one.
+	// analyzeAlso lists, after ", ", tables that grow with this one (see
+	// sqlStore.grown).
 	analyzeAlso string
 }
 

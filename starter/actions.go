@@ -74,6 +74,7 @@ func (s *Starter) StartAction(ctx context.Context, workflowType string, req Requ
 	}
 	id := api.ActionWorkflowID(integration, requestID)
 	opts := s.options(id, integration, workflowType+" on "+integration+", request "+requestID)
+	opts.TaskQueue = api.ActionTaskQueue(s.taskQueue())
 	// Fail on any existing run, open or closed, so that join can compare
 	// the requests before handing the run back.
 	opts.WorkflowIDConflictPolicy = enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL

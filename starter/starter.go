@@ -11,6 +11,7 @@ import (
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
@@ -167,11 +168,16 @@ func start[T any](ctx context.Context, s *Starter, opts client.StartWorkflowOpti
 	if err != nil {
 		return nil, err
 	}
+	return runOf[T](run), nil
+}
+
+// runOf types an SDK run's result.
+func runOf[T any](run client.WorkflowRun) *Run[T] {
 	return &Run[T]{id: run.GetID(), runID: run.GetRunID(), get: func(ctx context.Context) (T, error) {
 		var res T
 		err := run.Get(ctx, &res)
 		return res, err
-	}}, nil
+	}}
 }
 
 // StartSync starts an on-demand SyncDirectory, or returns the one running
@@ -188,8 +194,26 @@ func (s *Starter) StartSync(ctx context.Context, req api.SyncRequest) (*Run[api.
 	default:
 		return nil, Refuse("mode", "must be full or incremental")
 	}
+	if run, ok := s.runningSync(ctx, req.IntegrationID); ok {
+		return run, nil
+	}
 	return start[api.SyncResult](ctx, s, s.options(api.SyncWorkflowID(req.IntegrationID), req.IntegrationID,
 		"On-demand "+req.Mode+" sync of "+req.IntegrationID), api.SyncWorkflow, req)
+}
+
+// runningSync finds a sync of the integration already running (scheduled,
+// initial or on demand): one sync per integration at a time. Visibility
+// may lag a second behind a start; the sync itself backs off from another
+// one it finds running (its result is then skipped).
+func (s *Starter) runningSync(ctx context.Context, integration string) (*Run[api.SyncResult], bool) {
+	page, err := s.Client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{PageSize: 1,
+		Query: fmt.Sprintf("%s = '%s' AND WorkflowType = '%s' AND ExecutionStatus = 'Running'",
+			api.IntegrationAttribute.GetName(), integration, api.SyncWorkflow)})
+	if err != nil || len(page.GetExecutions()) == 0 {
+		return nil, false
+	}
+	ex := page.GetExecutions()[0].GetExecution()
+	return runOf[api.SyncResult](s.Client.GetWorkflow(ctx, ex.GetWorkflowId(), ex.GetRunId())), true
 }
 
 // Sync starts (or joins) an on-demand sync and waits for its result.

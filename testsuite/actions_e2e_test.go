@@ -498,10 +498,15 @@ func TestActionWorkflows(t *testing.T) {
 		})
 	}
 
+	// Actions run on their own task queue, apart from syncs.
+	desc, err := h.client.DescribeWorkflowExecution(ctx, api.ActionWorkflowID(id, "req-suspend-users"), "")
+	require.NoError(t, err)
+	assert.Equal(t, api.ActionTaskQueue(h.queue), desc.GetExecutionConfig().GetTaskQueue().GetName())
+
 	// A request id names one request: reusing it for another action is
 	// refused, and repeating it returns the first result without acting.
-	_, err := wait(h.starter.ActivateUsers(ctx, actionReq(id, "req-suspend-users", api.UserRef{ID: pick(2).ID})))
-	assert.Equal(t, errcode.InvalidInput, errcode.Of(err))
+	_, err = wait(h.starter.ActivateUsers(ctx, actionReq(id, "req-suspend-users", api.UserRef{ID: pick(2).ID})))
+	assert.Equal(t, errcode.Conflict, errcode.Of(err), "a request id names one request")
 	assert.Contains(t, err.Error(), "SuspendUsers")
 	assert.Equal(t, 2, h.simUser(pick(2).ID).Status, "nothing was activated")
 	setStatus(pick(2), 1)

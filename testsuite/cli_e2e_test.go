@@ -94,7 +94,7 @@ func TestCLIConnectSyncScheduleStatusReplay(t *testing.T) {
 		Error struct{ Code, Message string }
 	}
 	r.decode(t, &fail)
-	assert.Equal(t, errcode.InvalidCredentials, fail.Error.Code)
+	assert.Equal(t, string(errcode.InvalidCredentials), fail.Error.Code)
 	assert.NotEmpty(t, fail.Error.Message)
 	r = h.olflow("wrong-secret", nil, "connect", "-i", "cli-bad", "--subdomain", "acme",
 		"--client-id", olsim.DefaultClientID, "--client-secret-file", "-")
@@ -103,7 +103,7 @@ func TestCLIConnectSyncScheduleStatusReplay(t *testing.T) {
 	assert.Equal(t, 2, r.code, "an empty secret on stdin is refused before anything starts: %s", r.stderr)
 	r = h.olflow("s", nil, "--json", "connect", "-i", "cli-bad", "--subdomain", "acme.example.com", "--client-id", "x",
 		"--client-secret-file", "-")
-	assert.Equal(t, 2, r.code, "bad input exits 2, like a usage error")
+	assert.Equal(t, 2, r.code, "bad input exits 2")
 	var refused struct{ Error struct{ Code, Field string } }
 	r.decode(t, &refused)
 	assert.Equal(t, string(errcode.InvalidInput), refused.Error.Code)
@@ -321,7 +321,7 @@ func TestCLIActions(t *testing.T) {
 
 	// Bad input: the field and the message.
 	r = h.olflow("", nil, "--json", "add-users-to-role", "-i", id, "-u", "1", "--role", "-4")
-	assert.Equal(t, 2, r.code, "bad input exits 2, like a usage error")
+	assert.Equal(t, 2, r.code, "bad input exits 2")
 	var refused struct{ Error struct{ Code, Field string } }
 	r.decode(t, &refused)
 	assert.Equal(t, string(errcode.InvalidInput), refused.Error.Code)

@@ -266,7 +266,7 @@ func TestSyncWithScopeLostMidwayIsPartialAndDeletesNothing(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, runs, 1)
 	assert.Equal(t, directory.RunPartial, runs[0].Status)
-	assert.Equal(t, errcode.InsufficientScope, runs[0].ErrorCode)
+	assert.Equal(t, string(errcode.InsufficientScope), runs[0].ErrorCode)
 	h.record("sync-fails-partial-scope-lost", api.SyncWorkflowID(id), "")
 
 	require.Eventually(t, func() bool {

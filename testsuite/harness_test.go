@@ -119,7 +119,7 @@ type harness struct {
 	queue   string
 	starter *starter.Starter
 	ops     *ops.Ops
-	worker  sdkworker.Worker
+	worker  *worker.Worker
 	deps    worker.Deps
 	// sealKeys and storeDSN are the keyring text and store for CLI runs.
 	sealKeys string

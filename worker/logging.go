@@ -1,13 +1,14 @@
 package worker
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"regexp"
 	"strings"
 
+	"github.com/olflow/olflow/api"
 	"go.temporal.io/sdk/log"
 	"go.uber.org/zap"
 	"go.uber.org/zap/exp/zapslog"
@@ -51,104 +52,84 @@ func NewLogger(c LogConfig) (*zap.Logger, error) {
 	return zap.New(zapcore.NewCore(enc, zapcore.Lock(zapcore.AddSync(out)), level), zap.AddCaller()), nil
 }
 
-// SDKLogger bridges z into the Temporal SDK's logger. Every line about a
-// workflow gets an "integration" field (taken from its workflow ID when the
-// caller did not give one), a key is never logged twice, and values under
-// names that suggest a secret are redacted.
+// SDKLogger is the Temporal SDK's own slog adapter over z, through
+// logHandler: every line about a workflow gets an "integration" field
+// (taken from its workflow ID when the caller gave none), a key is never
+// logged twice, and values under names that suggest a secret are
+// redacted.
 func SDKLogger(z *zap.Logger) log.Logger {
-	// Skip write and the level method: the caller is whoever called Info.
-	return &sdkLogger{z: z.WithOptions(zap.AddCallerSkip(2))}
+	return log.NewStructuredLogger(slog.New(logHandler{next: zapslog.NewHandler(z.Core(), zapslog.WithCaller(true))}))
 }
 
-type sdkLogger struct {
-	z *zap.Logger
-	// keys already attached with With, so repeating one (the workflows add
-	// "integration" themselves) does not duplicate it.
+// logHandler is the one piece of logging written for olflow: redaction and
+// the integration field, which no library knows about.
+type logHandler struct {
+	next slog.Handler
+	// keys already attached with WithAttrs: the workflows add
+	// "integration" themselves, and the SDK adds its tags again.
 	keys map[string]bool
 }
 
-var (
-	_ log.Logger          = (*sdkLogger)(nil)
-	_ log.WithLogger      = (*sdkLogger)(nil)
-	_ log.WithSkipCallers = (*sdkLogger)(nil)
-)
+func (h logHandler) Enabled(ctx context.Context, l slog.Level) bool { return h.next.Enabled(ctx, l) }
 
-func (l *sdkLogger) Debug(msg string, kv ...any) { l.write(zapcore.DebugLevel, msg, kv) }
-func (l *sdkLogger) Info(msg string, kv ...any)  { l.write(zapcore.InfoLevel, msg, kv) }
-func (l *sdkLogger) Warn(msg string, kv ...any)  { l.write(zapcore.WarnLevel, msg, kv) }
-func (l *sdkLogger) Error(msg string, kv ...any) { l.write(zapcore.ErrorLevel, msg, kv) }
-
-func (l *sdkLogger) write(level zapcore.Level, msg string, kv []any) {
-	if ce := l.z.Check(level, msg); ce != nil {
-		fields, _ := l.fields(kv)
-		ce.Write(fields...)
-	}
+func (h logHandler) Handle(ctx context.Context, r slog.Record) error {
+	var attrs []slog.Attr
+	r.Attrs(func(a slog.Attr) bool { attrs = append(attrs, a); return true })
+	out := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
+	out.AddAttrs(h.clean(attrs)...)
+	return h.next.Handle(ctx, out)
 }
 
-// With implements log.WithLogger.
-func (l *sdkLogger) With(kv ...any) log.Logger {
-	fields, keys := l.fields(kv)
-	merged := make(map[string]bool, len(l.keys)+len(keys))
-	for k := range l.keys {
-		merged[k] = true
+func (h logHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	clean := h.clean(attrs)
+	keys := make(map[string]bool, len(h.keys)+len(clean))
+	for k := range h.keys {
+		keys[k] = true
 	}
-	for _, k := range keys {
-		merged[k] = true
+	for _, a := range clean {
+		keys[a.Key] = true
 	}
-	return &sdkLogger{z: l.z.With(fields...), keys: merged}
+	return logHandler{next: h.next.WithAttrs(clean), keys: keys}
 }
 
-// WithCallerSkip implements log.WithSkipCallers.
-func (l *sdkLogger) WithCallerSkip(n int) log.Logger {
-	return &sdkLogger{z: l.z.WithOptions(zap.AddCallerSkip(n)), keys: l.keys}
+func (h logHandler) WithGroup(name string) slog.Handler {
+	return logHandler{next: h.next.WithGroup(name), keys: h.keys}
 }
 
-// fields turns key/value pairs into zap fields, skipping keys already set,
-// and adds the integration when a workflow ID names one.
-func (l *sdkLogger) fields(kv []any) ([]zap.Field, []string) {
-	fields := make([]zap.Field, 0, len(kv)/2+1)
-	keys := make([]string, 0, len(kv)/2+1)
+// clean drops keys already set, redacts secrets and adds the integration
+// a workflow ID names.
+func (h logHandler) clean(attrs []slog.Attr) []slog.Attr {
+	out := make([]slog.Attr, 0, len(attrs)+1)
 	seen := func(k string) bool {
-		if l.keys[k] {
+		if h.keys[k] {
 			return true
 		}
-		for _, s := range keys {
-			if s == k {
+		for _, a := range out {
+			if a.Key == k {
 				return true
 			}
 		}
 		return false
 	}
 	var workflowID string
-	for i := 0; i < len(kv); i += 2 {
-		key, ok := kv[i].(string)
-		if !ok {
-			key = fmt.Sprint(kv[i])
-		}
-		var v any = "(missing)"
-		if i+1 < len(kv) {
-			v = kv[i+1]
-		}
-		if seen(key) {
+	for _, a := range attrs {
+		if seen(a.Key) {
 			continue
 		}
-		if key == "WorkflowID" {
-			workflowID, _ = v.(string)
+		if a.Key == "WorkflowID" {
+			workflowID = a.Value.String()
 		}
-		keys = append(keys, key)
-		if secretKey(key) {
-			fields = append(fields, zap.String(key, "[REDACTED]"))
-			continue
+		if secretKey(a.Key) {
+			a = slog.String(a.Key, "[REDACTED]")
 		}
-		fields = append(fields, zap.Any(key, v))
+		out = append(out, a)
 	}
 	if !seen(IntegrationKey) {
-		if id, ok := IntegrationFromWorkflowID(workflowID); ok {
-			keys = append(keys, IntegrationKey)
-			fields = append(fields, zap.String(IntegrationKey, id))
+		if ref, ok := api.ParseWorkflowID(workflowID); ok {
+			out = append(out, slog.String(IntegrationKey, ref.IntegrationID))
 		}
 	}
-	return fields, keys
+	return out
 }
 
 // IntegrationKey is the log field naming an integration.
@@ -162,27 +143,6 @@ func secretKey(key string) bool {
 		}
 	}
 	return false
-}
-
-// scheduledSuffix is what the schedule appends to the workflow ID of each
-// run it starts.
-var scheduledSuffix = regexp.MustCompile(`-\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$`)
-
-// IntegrationFromWorkflowID returns the integration an olflow workflow or
-// schedule ID names: "onelogin-<what>/<integration>[/<more>]", with the
-// timestamp a schedule appends removed. Integration ids never hold "/".
-func IntegrationFromWorkflowID(id string) (string, bool) {
-	rest, ok := strings.CutPrefix(id, "onelogin-")
-	if !ok {
-		return "", false
-	}
-	_, rest, ok = strings.Cut(rest, "/")
-	if !ok {
-		return "", false
-	}
-	integration, _, _ := strings.Cut(rest, "/")
-	integration = scheduledSuffix.ReplaceAllString(integration, "")
-	return integration, integration != ""
 }
 
 // SlogHandler routes log/slog through z, for packages that log with slog

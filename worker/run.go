@@ -39,6 +39,12 @@ type Config struct {
 	TaskQueue string
 	// StoreDSN is a directory.Open DSN (default: SQLite file olflow.db).
 	StoreDSN string
+	// StoreMaxConns bounds the store's connections (0: the DSN's, else 8).
+	StoreMaxConns int
+	// MigrateStore applies pending schema migrations at start; without it
+	// a store that needs them stops the worker with a message to run
+	// olflow migrate.
+	MigrateStore bool
 	// SealKeys open the sealed client secrets (the starter's keys).
 	SealKeys *seal.Keyring
 	// OneLoginBaseURL replaces https://<subdomain>.onelogin.com; for the
@@ -56,6 +62,8 @@ type Config struct {
 	// heartbeating) after a stop is asked for, before they are cancelled
 	// and left to retry on another worker.
 	ShutdownTimeout time.Duration
+	// Deployment turns Worker Versioning on when it has a name.
+	Deployment Deployment
 	// Ready, when set, is called once the worker polls, with the address
 	// the metrics and health endpoints listen on ("" when off).
 	Ready func(metricsAddr string)
@@ -77,6 +85,7 @@ func (c Config) withDefaults() Config {
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = DefaultShutdownTimeout
 	}
+	c.Deployment = c.Deployment.withDefaults()
 	return c
 }
 
@@ -88,6 +97,9 @@ func (c Config) Validate() error {
 	}
 	if c.Temporal.CodecKeys.NewestID() == "" {
 		errs = append(errs, errors.New("payload codec keys are required (OLFLOW_CODEC_KEYS)"))
+	}
+	if err := c.Deployment.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }
@@ -121,7 +133,7 @@ func Run(ctx context.Context, cfg Config) error {
 		defer func() { _ = ln.Close() }()
 	}
 
-	store, err := directory.Open(ctx, cfg.StoreDSN)
+	store, err := directory.OpenWith(ctx, cfg.StoreDSN, directory.OpenOptions{MaxConns: cfg.StoreMaxConns, Migrate: cfg.MigrateStore})
 	if err != nil {
 		return fmt.Errorf("open the store: %w", err)
 	}
@@ -141,22 +153,12 @@ func Run(ctx context.Context, cfg Config) error {
 		Store: store, Keys: cfg.SealKeys,
 		OneLogin: onelogin.Config{BaseURL: cfg.OneLoginBaseURL, OnCall: metrics.OnCall},
 		Sync:     activities.Config{FullReadParallelism: cfg.SyncParallelism},
-	}, sdkworker.Options{
-		MaxConcurrentActivityExecutionSize:     cfg.MaxConcurrentActivities,
-		MaxConcurrentWorkflowTaskExecutionSize: cfg.MaxConcurrentWorkflowTasks,
-		WorkerStopTimeout:                      cfg.ShutdownTimeout,
-		// Sync activities heartbeat their page counts; sending them every
-		// second (not every 48s, 0.8 x their heartbeat timeout) keeps
-		// progress bars and the UI live for one small call a second.
-		MaxHeartbeatThrottleInterval: time.Second,
-		Interceptors:                 []interceptor.WorkerInterceptor{metrics.Interceptor()},
-		OnFatalError: func(err error) {
-			select {
-			case fatal <- err:
-			default: // the first one stops the worker already
-			}
-		},
-	})
+	}, cfg.workerOptions(metrics.Interceptor(), func(err error) {
+		select {
+		case fatal <- err:
+		default: // the first one stops the worker already
+		}
+	}))
 	if err != nil {
 		return err
 	}
@@ -178,7 +180,8 @@ func Run(ctx context.Context, cfg Config) error {
 	health.ready.Store(true)
 	zl.Info("worker started", zap.String("task_queue", cfg.TaskQueue), zap.String("namespace", topts.Namespace),
 		zap.String("address", topts.Address), zap.String("metrics", addr),
-		zap.Strings("codec_keys", topts.CodecKeys.IDs()), zap.Strings("seal_keys", cfg.SealKeys.IDs()))
+		zap.Strings("codec_keys", topts.CodecKeys.IDs()), zap.Strings("seal_keys", cfg.SealKeys.IDs()),
+		zap.String("deployment", cfg.Deployment.Name), zap.String("build_id", cfg.Deployment.BuildID))
 	if cfg.Ready != nil {
 		cfg.Ready(addr)
 	}
@@ -198,6 +201,22 @@ func Run(ctx context.Context, cfg Config) error {
 		runErr = err
 	}
 	return runErr
+}
+
+// workerOptions are the SDK worker's options for cfg (with defaults).
+func (c Config) workerOptions(metrics interceptor.WorkerInterceptor, onFatal func(error)) sdkworker.Options {
+	return sdkworker.Options{
+		MaxConcurrentActivityExecutionSize:     c.MaxConcurrentActivities,
+		MaxConcurrentWorkflowTaskExecutionSize: c.MaxConcurrentWorkflowTasks,
+		WorkerStopTimeout:                      c.ShutdownTimeout,
+		// Sync activities heartbeat their page counts; sending them every
+		// second (not every 48s, 0.8 x their heartbeat timeout) keeps
+		// progress bars and the UI live for one small call a second.
+		MaxHeartbeatThrottleInterval: time.Second,
+		Interceptors:                 []interceptor.WorkerInterceptor{metrics},
+		OnFatalError:                 onFatal,
+		DeploymentOptions:            c.Deployment.Options(),
+	}
 }
 
 // healthState answers /healthz (the process is up) and /readyz (the worker

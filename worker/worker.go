@@ -5,6 +5,7 @@ package worker
 
 import (
 	"errors"
+	"sync"
 
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
@@ -36,13 +37,22 @@ func (d Deps) Activities(c client.Client) (*activities.Activities, error) {
 		Store:     d.Store,
 		Clients:   &activities.Clients{Template: d.OneLogin, Keys: d.Keys},
 		Schedules: c.ScheduleClient(),
+		Workflows: c,
 		Config:    d.Sync,
 	}, nil
 }
 
-// New returns a worker for taskQueue (api.TaskQueue when empty) with
-// everything registered. Start it with Run or Start.
-func New(c client.Client, taskQueue string, deps Deps, opts sdkworker.Options) (sdkworker.Worker, error) {
+// Worker polls olflow's two task queues: taskQueue for syncs, connects and
+// disconnects, and api.ActionTaskQueue(taskQueue) for actions, each with
+// its own slots. Both register everything, so a run started on either
+// queue (actions before v0.2.0 ran on the first) finds its code.
+type Worker struct {
+	queues []sdkworker.Worker
+}
+
+// New returns a worker for taskQueue (api.TaskQueue when empty) and its
+// action queue, with everything registered. Start it with Start.
+func New(c client.Client, taskQueue string, deps Deps, opts sdkworker.Options) (*Worker, error) {
 	acts, err := deps.Activities(c)
 	if err != nil {
 		return nil, err
@@ -50,8 +60,35 @@ func New(c client.Client, taskQueue string, deps Deps, opts sdkworker.Options) (
 	if taskQueue == "" {
 		taskQueue = api.TaskQueue
 	}
-	w := sdkworker.New(c, taskQueue, opts)
-	workflows.Register(w)
-	w.RegisterActivity(acts)
+	w := &Worker{}
+	for _, q := range []string{taskQueue, api.ActionTaskQueue(taskQueue)} {
+		sw := sdkworker.New(c, q, opts)
+		workflows.Register(sw)
+		sw.RegisterActivity(acts)
+		w.queues = append(w.queues, sw)
+	}
 	return w, nil
+}
+
+// Start starts polling both queues; on an error none is left running.
+func (w *Worker) Start() error {
+	for i, q := range w.queues {
+		if err := q.Start(); err != nil {
+			for _, started := range w.queues[:i] {
+				started.Stop()
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// Stop stops both queues' pollers and waits for running activities up to
+// the options' WorkerStopTimeout, both queues at once.
+func (w *Worker) Stop() {
+	var wg sync.WaitGroup
+	for _, q := range w.queues {
+		wg.Go(q.Stop)
+	}
+	wg.Wait()
 }

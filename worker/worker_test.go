@@ -20,28 +20,6 @@ import (
 	"github.com/olflow/olflow/seal"
 )
 
-func TestIntegrationFromWorkflowID(t *testing.T) {
-	for id, want := range map[string]string{
-		"onelogin-connect/acme":                       "acme",
-		"onelogin-sync/acme":                          "acme",
-		"onelogin-sync/acme/initial":                  "acme",
-		"onelogin-sync/t-1:eu@x-2026-11-28T21:12:35Z": "t-1:eu@x",
-		"onelogin-sync/2026-01-01":                    "2026-01-01",
-		"onelogin-action/acme/req-7":                  "acme",
-		"onelogin-disconnect/acme":                    "acme",
-		"onelogin-sync-schedule/acme":                 "acme",
-		"onelogin-connect/acme-2026-11-28T21:12:35Zx": "acme-2026-11-28T21:12:35Zx",
-	} {
-		got, ok := IntegrationFromWorkflowID(id)
-		assert.True(t, ok, id)
-		assert.Equal(t, want, got, id)
-	}
-	for _, id := range []string{"", "other/acme", "onelogin-sync", "onelogin-sync/"} {
-		_, ok := IntegrationFromWorkflowID(id)
-		assert.False(t, ok, id)
-	}
-}
-
 func logLines(t *testing.T, b *bytes.Buffer) []map[string]any {
 	t.Helper()
 	var out []map[string]any

@@ -181,8 +181,9 @@ func codeOr(code errcode.Code) errcode.Code {
 	return code
 }
 
-// DisconnectIntegration deletes the periodic sync, revokes the token and
-// marks the integration disconnected. Synced data stays for the product to
+// DisconnectIntegration deletes the periodic sync, cancels the
+// integration's runs in flight, revokes the token and marks the
+// integration disconnected. Synced data stays for the product to
 // keep or purge.
 func DisconnectIntegration(ctx workflow.Context, req api.DisconnectRequest) error {
 	if err := api.ValidateIntegrationID(req.IntegrationID); err != nil {
@@ -194,6 +195,13 @@ func DisconnectIntegration(ctx workflow.Context, req api.DisconnectRequest) erro
 	if err := workflow.ExecuteActivity(shortActivity(ctx, "delete the periodic sync"), a.DeleteSchedule,
 		api.ScheduleID(req.IntegrationID)).Get(ctx, nil); err != nil {
 		return err
+	}
+	if workflow.GetVersion(ctx, changeDisconnectCancelsRuns, workflow.DefaultVersion, 1) == 1 {
+		in := activities.CancelRunsInput{IntegrationID: req.IntegrationID, Except: workflow.GetInfo(ctx).WorkflowExecution.ID}
+		if err := workflow.ExecuteActivity(shortActivity(ctx, "cancel the integration's runs in flight"), a.CancelRuns,
+			in).Get(ctx, nil); err != nil {
+			return err
+		}
 	}
 	if err := workflow.ExecuteActivity(shortActivity(ctx, "revoke the OneLogin token"), a.RevokeToken,
 		req.IntegrationID).Get(ctx, nil); err != nil {

@@ -187,6 +187,9 @@ func TestConnectBadInput(t *testing.T) {
 func TestDisconnect(t *testing.T) {
 	env := newEnv(t)
 	env.OnActivity(a.DeleteSchedule, mock.Anything, api.ScheduleID("acme-tenant")).Return(nil).Once()
+	// Runs in flight stop: every run of the integration but this one.
+	env.OnActivity(a.CancelRuns, mock.Anything, activities.CancelRunsInput{IntegrationID: "acme-tenant",
+		Except: "default-test-workflow-id"}).Return(2, nil).Once()
 	env.OnActivity(a.RevokeToken, mock.Anything, "acme-tenant").Return(nil).Once()
 	env.OnActivity(a.SetIntegrationStatus, mock.Anything, activities.StatusInput{
 		IntegrationID: "acme-tenant", Status: directory.StatusDisconnected, Message: "Disconnected by ops."}).Return(nil).Once()

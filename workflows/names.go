@@ -37,8 +37,18 @@ func Types() []string {
 
 // Register registers every workflow under its stable name. The worker, the
 // tests and the replayer all use it.
+//
+// Each declares its Worker Versioning behaviour, which the SDK uses only on
+// a versioned worker. Short runs are pinned: a rollout never changes their
+// code mid-run, they finish on the build that started them. SyncDirectory
+// can run long: it auto-upgrades, moving to the current build at its next
+// workflow task, which its GetVersion gates make safe.
 func Register(r worker.WorkflowRegistry) {
 	for name, fn := range registered() {
-		r.RegisterWorkflowWithOptions(fn, workflow.RegisterOptions{Name: name})
+		behavior := workflow.VersioningBehaviorPinned
+		if name == api.SyncWorkflow {
+			behavior = workflow.VersioningBehaviorAutoUpgrade
+		}
+		r.RegisterWorkflowWithOptions(fn, workflow.RegisterOptions{Name: name, VersioningBehavior: behavior})
 	}
 }

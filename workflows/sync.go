@@ -64,15 +64,31 @@ func (w *syncWorkflow) setStatus(ctx workflow.Context, status string) error {
 		api.IntegrationAttribute.ValueSet(w.req.IntegrationID), api.SyncStatusAttribute.ValueSet(status))
 }
 
+// skip ends a sync that found another one of the integration running: it
+// read nothing and opened no run.
+func (w *syncWorkflow) skip(ctx workflow.Context, holder string) (api.SyncResult, error) {
+	w.log.Info("sync skipped: another sync of the integration is running", "running", holder)
+	w.progress.Phase = api.PhaseDone
+	res := api.SyncResult{IntegrationID: w.req.IntegrationID, Mode: w.req.Mode, Status: api.SyncStatusSkipped,
+		SkippedFor: holder, Kinds: w.progress.Kinds}
+	return res, w.setStatus(ctx, api.SyncStatusSkipped)
+}
+
 func (w *syncWorkflow) run(ctx workflow.Context) (api.SyncResult, error) {
 	var begin activities.BeginSyncResult
+	exec := workflow.GetInfo(ctx).WorkflowExecution
 	err := workflow.ExecuteActivity(shortActivity(ctx, "open a sync run"), a.BeginSync, activities.BeginSyncInput{
-		IntegrationID: w.req.IntegrationID, Mode: w.req.Mode, Key: workflow.GetInfo(ctx).WorkflowExecution.RunID,
+		IntegrationID: w.req.IntegrationID, Mode: w.req.Mode, Key: exec.ID + "/" + exec.RunID,
 	}).Get(ctx, &begin)
 	if err != nil {
 		w.progress.Phase = api.PhaseFailed
 		_ = w.setStatus(ctx, api.SyncStatusFailed)
 		return api.SyncResult{}, err
+	}
+	// Only BeginSync results from v0.2.0 on can be Busy, so older
+	// histories never reach the gate.
+	if begin.Busy != "" && workflow.GetVersion(ctx, changeOneSyncAtATime, workflow.DefaultVersion, 1) == 1 {
+		return w.skip(ctx, begin.Busy)
 	}
 	w.progress.RunID, w.progress.Mode, w.progress.Upgraded = begin.RunID, begin.Mode, begin.Upgraded
 	w.progress.Phase = api.PhaseReading

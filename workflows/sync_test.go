@@ -184,3 +184,19 @@ func TestSyncResumesFromHeartbeat(t *testing.T) {
 	require.NoError(t, env.GetWorkflowResult(&res))
 	assert.Equal(t, 180, res.Users().Items)
 }
+
+// TestSyncGivesWayToARunningSync: BeginSync found another sync of the
+// integration running, so this one reads nothing and ends as skipped.
+func TestSyncGivesWayToARunningSync(t *testing.T) {
+	env := newEnv(t)
+	env.OnActivity(a.BeginSync, mock.Anything, mock.Anything).
+		Return(activities.BeginSyncResult{Busy: "onelogin-sync/acme-tenant-2026-12-01T10:15:00Z"}, nil).Once()
+	env.ExecuteWorkflow(SyncDirectory, api.SyncRequest{IntegrationID: "acme-tenant", Mode: api.ModeFull})
+	require.NoError(t, env.GetWorkflowError())
+	var res api.SyncResult
+	require.NoError(t, env.GetWorkflowResult(&res))
+	assert.Equal(t, api.SyncStatusSkipped, res.Status)
+	assert.Equal(t, "onelogin-sync/acme-tenant-2026-12-01T10:15:00Z", res.SkippedFor)
+	env.AssertNotCalled(t, "SyncUsers", mock.Anything, mock.Anything)
+	env.AssertNotCalled(t, "FinishSyncRun", mock.Anything, mock.Anything)
+}

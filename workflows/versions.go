@@ -11,4 +11,10 @@ const (
 	// changeAuditOnCancel: a cancelled action records what it already did
 	// in the audit log (version 1). DefaultVersion closes without it.
 	changeAuditOnCancel = "audit-on-cancel"
+	// changeOneSyncAtATime: a sync that finds another sync of the
+	// integration running ends as skipped without reading (version 1).
+	changeOneSyncAtATime = "one-sync-at-a-time"
+	// changeDisconnectCancelsRuns: a disconnect cancels the integration's
+	// runs in flight after deleting its schedule (version 1).
+	changeDisconnectCancelsRuns = "disconnect-cancels-runs"
 )

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -224,4 +225,36 @@ func TestDemoOnlyWithATenant(t *testing.T) {
 	code, _, errOut := run(t, nil, "demo")
 	assert.Equal(t, 2, code)
 	assert.Contains(t, errOut, "unknown command")
+}
+
+func TestMigrateAtStart(t *testing.T) {
+	for _, tc := range []struct {
+		setting, dsn string
+		want         bool
+	}{
+		{"auto", "sqlite://x.db", true},
+		{"", "sqlite://x.db", true},
+		{"auto", "postgres://db/olflow", false},
+		{"true", "postgres://db/olflow", true},
+		{"false", "sqlite://x.db", false},
+	} {
+		got, err := migrateAtStart(tc.setting, tc.dsn)
+		require.NoError(t, err)
+		assert.Equal(t, tc.want, got, "%+v", tc)
+	}
+	_, err := migrateAtStart("sometimes", "sqlite://x.db")
+	assert.Error(t, err)
+}
+
+// olflow migrate applies what is pending, once; status opens without DDL.
+func TestMigrateCommand(t *testing.T) {
+	dsn := "sqlite://" + filepath.Join(t.TempDir(), "olflow.db")
+	code, out, errOut := run(t, nil, "--json", "migrate", "--store", dsn)
+	require.Equal(t, 0, code, errOut)
+	var first struct{ Applied []string }
+	require.NoError(t, json.Unmarshal([]byte(out), &first))
+	assert.NotEmpty(t, first.Applied)
+	code, out, _ = run(t, nil, "migrate", "--store", dsn)
+	require.Equal(t, 0, code)
+	assert.Contains(t, out, "up to date")
 }

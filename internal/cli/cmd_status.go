@@ -155,7 +155,8 @@ func openStoreIfPresent(ctx context.Context, dsn string) (directory.Store, bool)
 			return nil, false
 		}
 	}
-	s, err := directory.Open(ctx, dsn)
+	// Read only: status never runs DDL on a production database.
+	s, err := directory.OpenWith(ctx, dsn, directory.OpenOptions{MaxConns: 2})
 	if err != nil {
 		return nil, false
 	}

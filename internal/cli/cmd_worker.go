@@ -1,7 +1,12 @@
 package cli
 
 import (
+	"fmt"
+	"io"
 	"log/slog"
+	"strings"
+
+	"github.com/olflow/olflow/directory"
 
 	"github.com/spf13/cobra"
 	tlog "go.temporal.io/sdk/log"
@@ -20,6 +25,8 @@ func (a *app) workerFlags(cmd *cobra.Command, cfg *worker.Config) {
 	fs := cmd.Flags()
 	a.l.secret(fs, &a.sealKeys, setSealKeys)
 	a.l.str(fs, &cfg.StoreDSN, setStore)
+	a.l.integer(fs, &cfg.StoreMaxConns, setStoreConns)
+	a.l.str(fs, &a.migrate, setMigrate)
 	a.l.str(fs, &cfg.OneLoginBaseURL, setBaseURL)
 	a.l.str(fs, &cfg.MetricsAddr, setMetricsAddr)
 	a.l.str(fs, &cfg.Log.Level, setLogLevel)
@@ -28,6 +35,8 @@ func (a *app) workerFlags(cmd *cobra.Command, cfg *worker.Config) {
 	a.l.integer(fs, &cfg.MaxConcurrentWorkflowTasks, setMaxWFTasks)
 	a.l.integer(fs, &cfg.SyncParallelism, setParallelism)
 	a.l.duration(fs, &cfg.ShutdownTimeout, setShutdown)
+	a.l.str(fs, &cfg.Deployment.Name, setDeployment)
+	a.l.str(fs, &cfg.Deployment.BuildID, setBuildID)
 }
 
 // workerConfig completes cfg from the connection settings.
@@ -37,6 +46,9 @@ func (a *app) workerConfig(cfg worker.Config) (worker.Config, error) {
 		return cfg, err
 	}
 	cfg.TaskQueue = a.taskQueue
+	if cfg.MigrateStore, err = migrateAtStart(a.migrate, cfg.StoreDSN); err != nil {
+		return cfg, err
+	}
 	if cfg.SealKeys, err = keyring(setSealKeys, a.sealKeys); err != nil {
 		return cfg, err
 	}
@@ -122,5 +134,51 @@ from --origins only. Client secrets stay sealed in what it decodes.`,
 	a.l.list(fs, &origins, setCodecOrigins)
 	a.l.str(fs, &level, setLogLevel)
 	a.l.str(fs, &format, setLogFormat)
+	return cmd
+}
+
+// migrateAtStart reads --migrate: auto applies migrations to SQLite (the
+// embedded default, one process) and never to PostgreSQL, whose schema
+// changes belong to a deploy step (olflow migrate) run once, not to every
+// worker that starts.
+func migrateAtStart(setting, dsn string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(setting)) {
+	case "", "auto":
+		return !directory.IsPostgres(dsn), nil
+	case "true", "yes", "1":
+		return true, nil
+	case "false", "no", "0":
+		return false, nil
+	}
+	return false, usagef("--migrate %q: use auto, true or false", setting)
+}
+
+func (a *app) migrateCmd() *cobra.Command {
+	var dsn string
+	cmd := &cobra.Command{
+		Use:   "migrate",
+		Short: "Apply the directory store's pending schema migrations",
+		Long: `Apply the store's pending schema migrations, then exit. Run it once per
+deploy, before the new workers start, against PostgreSQL (workers apply
+them to SQLite themselves; see --migrate on olflow worker). Other commands
+never run DDL: a store that needs migrating makes them fail with a message
+that says to run this.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			applied, err := directory.Migrate(cmd.Context(), dsn)
+			if err != nil {
+				return err
+			}
+			out := map[string]any{"Applied": applied}
+			return a.emit(out, func(w io.Writer) {
+				if len(applied) == 0 {
+					fmt.Fprintln(w, "The store's schema is up to date.")
+					return
+				}
+				fmt.Fprintf(w, "Applied %d migrations: %s.\n", len(applied), strings.Join(applied, ", "))
+			})
+		},
+	}
+	a.l.str(cmd.Flags(), &dsn, setStore)
 	return cmd
 }

@@ -48,6 +48,8 @@ var (
 	setCodecKeys    = Setting{"OLFLOW_CODEC_KEYS", "codec-keys", "", "payload encryption keys, id:base64key[,older...] newest first (olflow keygen)", true, "all, codec-server"}
 	setSealKeys     = Setting{"OLFLOW_SEAL_KEYS", "seal-keys", "", "sealing keys for client secrets, passwords and reset links, id:base64key[,older...] newest first", true, "worker, connect, actions"}
 	setStore        = Setting{"OLFLOW_STORE_DSN", "store", "sqlite://olflow.db", "directory store: sqlite://path or postgres://user@host/db (keep passwords in the variable)", false, "worker, status"}
+	setStoreConns   = Setting{"OLFLOW_STORE_MAX_CONNS", "store-max-conns", "0", "store connections at most (0: the DSN's pool_max_conns, else 8)", false, "worker"}
+	setMigrate      = Setting{"OLFLOW_MIGRATE", "migrate", "auto", "apply store migrations at start: auto (SQLite yes, PostgreSQL no: run olflow migrate), true or false", false, "worker"}
 	setBaseURL      = Setting{"OLFLOW_ONELOGIN_BASE_URL", "onelogin-base-url", "", "OneLogin base URL override, may hold {subdomain}; simulator and tests only", false, "worker"}
 	setMetricsAddr  = Setting{"OLFLOW_METRICS_ADDR", "metrics-addr", "127.0.0.1:9090", "serves /metrics, /healthz and /readyz; empty turns it off", false, "worker"}
 	setLogLevel     = Setting{"OLFLOW_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", false, "worker, codec-server"}
@@ -56,6 +58,8 @@ var (
 	setMaxWFTasks   = Setting{"OLFLOW_MAX_WORKFLOW_TASKS", "max-workflow-tasks", "100", "workflow tasks one worker runs at once", false, "worker"}
 	setParallelism  = Setting{"OLFLOW_SYNC_PARALLELISM", "sync-parallelism", "4", "user pages a full sync fetches at once", false, "worker"}
 	setShutdown     = Setting{"OLFLOW_SHUTDOWN_TIMEOUT", "shutdown-timeout", "30s", "how long running activities may finish after SIGTERM", false, "worker"}
+	setDeployment   = Setting{"OLFLOW_DEPLOYMENT_NAME", "deployment-name", "", "Temporal Worker Deployment of this worker; set, it turns Worker Versioning on", false, "worker"}
+	setBuildID      = Setting{"OLFLOW_BUILD_ID", "build-id", "", "build ID within the deployment (default: this binary's, olflow version)", false, "worker"}
 	setCodecAddr    = Setting{"OLFLOW_CODEC_ADDR", "addr", "127.0.0.1:8081", "codec server listen address", false, "codec-server"}
 	setCodecTokens  = Setting{"OLFLOW_CODEC_TOKENS", "tokens", "", "bearer tokens the codec server accepts, comma-separated", true, "codec-server"}
 	setCodecOrigins = Setting{"OLFLOW_CODEC_ORIGINS", "origins", "http://localhost:8233,http://127.0.0.1:8233", "browser origins (Temporal UI) allowed by CORS, comma-separated", false, "codec-server"}
@@ -63,8 +67,8 @@ var (
 
 // Settings lists every setting (for the README and its test).
 var Settings = []Setting{setAddress, setNamespace, setTaskQueue, setTLS, setTLSCert, setTLSKey, setTLSCA, setTLSServer,
-	setAPIKey, setCodecKeys, setSealKeys, setStore, setBaseURL, setMetricsAddr, setLogLevel, setLogFormat, setMaxActs,
-	setMaxWFTasks, setParallelism, setShutdown, setCodecAddr, setCodecTokens, setCodecOrigins}
+	setAPIKey, setCodecKeys, setSealKeys, setStore, setStoreConns, setMigrate, setBaseURL, setMetricsAddr, setLogLevel, setLogFormat, setMaxActs,
+	setMaxWFTasks, setParallelism, setShutdown, setDeployment, setBuildID, setCodecAddr, setCodecTokens, setCodecOrigins}
 
 // loader binds settings to flags and reads secrets once flags are parsed.
 // It is the one place configuration is read.
