@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"runtime"
@@ -291,6 +292,12 @@ func (h *harness) setup(ctx context.Context, dir string) error {
 			"OLFLOW_CODEC_KEYS=chaos-codec:" + codecKey, "OLFLOW_SEAL_KEYS=chaos-seal:" + sealKey, "OLFLOW_STORE_DSN=" + l.dsn,
 			"OLFLOW_ONELOGIN_BASE_URL=" + simURL + "/t/{subdomain}", "OLFLOW_LOG_LEVEL=warn",
 			"OLFLOW_SHUTDOWN_TIMEOUT=20s"}
+		// Schema changes are a deploy step, run once before the workers.
+		migrate := exec.CommandContext(ctx, filepath.Join(cfg.bin, "olflow"), "migrate")
+		migrate.Env = append(os.Environ(), env...)
+		if out, err := migrate.CombinedOutput(); err != nil {
+			return fmt.Errorf("olflow migrate (%s): %w: %s", kind, err, out)
+		}
 		if l.worker, err = newProc(dir, "worker-"+kind, env, filepath.Join(cfg.bin, "olflow"), "worker"); err != nil {
 			return err
 		}
