@@ -301,6 +301,7 @@ func (h *harness) setup(ctx context.Context, dir string) error {
 		if l.worker, err = newProc(dir, "worker-"+kind, env, filepath.Join(cfg.bin, "olflow"), "worker"); err != nil {
 			return err
 		}
+		l.worker.supervise = true
 		if err := l.worker.start(); err != nil {
 			return err
 		}
@@ -358,6 +359,7 @@ type roundResult struct {
 	mode                                       string
 	took                                       time.Duration
 	kills, restarts, deleted, changed          int
+	selfExits                                  int      // workers that exited by themselves so far (restarted)
 	chaos, settled                             []string // per lane: comparison after the chaotic sync, and after the settling sync
 	allEqual                                   bool
 	falseDeletions, doubleWrites, missedWrites int
@@ -374,8 +376,8 @@ func (r roundResult) String() string {
 	if !r.ok() {
 		state = "NOT EQUAL"
 	}
-	s := fmt.Sprintf("round %d (%s sync): %s in %s; %d kill -9, %d dev-server restart, %d users deleted and %d changed during the read; after the sync: %s; settled: %s; %s",
-		r.n, r.mode, state, r.took.Round(time.Second), r.kills, r.restarts, r.deleted, r.changed,
+	s := fmt.Sprintf("round %d (%s sync): %s in %s; %d kill -9, %d dev-server restart (workers exited by themselves so far: %d), %d users deleted and %d changed during the read; after the sync: %s; settled: %s; %s",
+		r.n, r.mode, state, r.took.Round(time.Second), r.kills, r.restarts, r.selfExits, r.deleted, r.changed,
 		strings.Join(r.chaos, ", "), strings.Join(r.settled, ", "), r.bulk)
 	if r.failure != "" {
 		s += "; FAILED: " + r.failure
@@ -443,21 +445,16 @@ func (h *harness) round(ctx context.Context, n int) (roundResult, error) {
 		res.falseDeletions += len(c.missing)
 		res.allEqual = res.allEqual && c.equal()
 	}
-	for _, p := range h.procs() {
+	for _, p := range []*proc{h.dev, h.sim} {
 		if n := p.exits(); n > 0 {
 			return res, fmt.Errorf("%s exited by itself %d times (see its log in %s)", p.name, n, h.cfg.dir)
 		}
 	}
+	for _, l := range h.lanes {
+		res.selfExits += l.worker.exits()
+	}
 	res.took = time.Since(started)
 	return res, nil
-}
-
-func (h *harness) procs() []*proc {
-	ps := []*proc{h.dev, h.sim}
-	for _, l := range h.lanes {
-		ps = append(ps, l.worker)
-	}
-	return ps
 }
 
 // syncAll runs a sync of every lane at once and waits for them.

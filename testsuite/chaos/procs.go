@@ -26,6 +26,10 @@ type proc struct {
 	stopping bool // the harness is stopping it
 	// unexpected counts exits the harness did not cause.
 	unexpected int
+	// supervise starts the process again a second after it exits by
+	// itself, as systemd or Kubernetes would (a worker started while the
+	// dev server restarts exits: it cannot reach Temporal).
+	supervise bool
 }
 
 func newProc(dir, name string, env []string, args ...string) (*proc, error) {
@@ -52,12 +56,22 @@ func (p *proc) start() error {
 	go func() {
 		err := cmd.Wait()
 		p.mu.Lock()
+		again := !p.stopping && p.supervise
 		if !p.stopping {
 			p.unexpected++
 			fmt.Fprintf(p.log, "=== harness: %s exited by itself: %v\n", p.name, err)
 		}
 		p.mu.Unlock()
 		close(done)
+		if again {
+			time.Sleep(time.Second)
+			p.mu.Lock()
+			restart := p.cmd == cmd && !p.stopping // nobody restarted it meanwhile
+			p.mu.Unlock()
+			if restart {
+				_ = p.start()
+			}
+		}
 	}()
 	p.cmd, p.done, p.stopping = cmd, done, false
 	fmt.Fprintf(p.log, "=== harness: started pid %d at %s\n", cmd.Process.Pid, time.Now().UTC().Format(time.RFC3339Nano))
