@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/olflow/olflow/directory"
 )
@@ -69,9 +70,11 @@ type Activities struct {
 	Store     directory.Store
 	Clients   *Clients
 	Schedules client.ScheduleClient
-	// Workflows tells whether a sync run's workflow still runs, and cancels
-	// an integration's runs on disconnect (nil: neither is checked).
-	Workflows WorkflowClient
+	// Workflows tells whether a sync run's workflow still runs, cancels an
+	// integration's runs on disconnect, and lets LiveSyncProgress read a
+	// running sync's heartbeats (nil: none of these is done).
+	Workflows     WorkflowClient
+	DataConverter converter.DataConverter
 	// Now is the clock (default time.Now).
 	Now    func() time.Time
 	Config Config
@@ -88,6 +91,7 @@ func (a *Activities) config() Config { return a.Config.withDefaults() }
 
 // WorkflowClient is the part of the Temporal client activities use.
 type WorkflowClient interface {
+	WorkflowReader
 	DescribeWorkflowExecution(ctx context.Context, workflowID, runID string) (*workflowservice.DescribeWorkflowExecutionResponse, error)
 	ListWorkflow(ctx context.Context, req *workflowservice.ListWorkflowExecutionsRequest) (*workflowservice.ListWorkflowExecutionsResponse, error)
 	CancelWorkflow(ctx context.Context, workflowID, runID string) error

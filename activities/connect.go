@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 
+	"go.temporal.io/sdk/temporal"
+
 	"github.com/olflow/olflow/directory"
 	"github.com/olflow/olflow/errcode"
 	"github.com/olflow/olflow/onelogin"
@@ -46,7 +48,11 @@ func (a *Activities) ValidateCredential(ctx context.Context, in ValidateInput) (
 		return ValidateResult{}, appError(err)
 	}
 	if !rep.Scope.CanSync() {
-		return ValidateResult{}, failure(errcode.InsufficientScope, StatusMessage(errcode.InsufficientScope, string(rep.Scope), c.Subdomain()))
+		// The details carry the detected scope, so the workflow can record
+		// it and tell Authentication Only from Read or Manage Users.
+		return ValidateResult{}, temporal.NewNonRetryableApplicationError(
+			StatusMessage(errcode.InsufficientScope, string(rep.Scope), c.Subdomain()), string(errcode.InsufficientScope), nil,
+			ScopeDetails{Scope: string(rep.Scope)})
 	}
 	cred := normalized(in.Credential)
 	return ValidateResult{Scope: string(rep.Scope), AccountID: rep.AccountID, Subdomain: cred.Subdomain, Region: cred.Region,
@@ -88,11 +94,19 @@ func normalized(c Credential) Credential {
 	return c
 }
 
+// ScopeDetails are the details of ValidateCredential's insufficient_scope
+// failure: the scope the credential has.
+type ScopeDetails struct {
+	Scope string
+}
+
 // ConnectFailure is a connect attempt that ended with a classified error.
 type ConnectFailure struct {
 	IntegrationID string
 	Credential    Credential
 	Code          errcode.Code
+	// Scope is the credential's detected scope (insufficient_scope only).
+	Scope string `json:",omitempty"`
 }
 
 // RecordConnectFailure tells the admin why the credential was refused. A
@@ -102,7 +116,7 @@ type ConnectFailure struct {
 // It returns the message it chose.
 func (a *Activities) RecordConnectFailure(ctx context.Context, in ConnectFailure) (string, error) {
 	// The subdomain as the client read it: what the admin typed may be a URL.
-	msg := StatusMessage(in.Code, "", normalized(in.Credential).Subdomain)
+	msg := StatusMessage(in.Code, in.Scope, normalized(in.Credential).Subdomain)
 	existing, err := a.Store.GetIntegration(ctx, in.IntegrationID)
 	switch {
 	case err == nil && existing.Status == directory.StatusConnected:
@@ -114,7 +128,11 @@ func (a *Activities) RecordConnectFailure(ctx context.Context, in ConnectFailure
 	if !ok {
 		return msg, nil
 	}
-	return msg, appError(a.Store.PutIntegration(ctx, integrationRecord(in.IntegrationID, in.Credential, existing.ScopeLevel, status, msg)))
+	scope := existing.ScopeLevel
+	if in.Scope != "" {
+		scope = toScopeLevel(onelogin.Scope(in.Scope))
+	}
+	return msg, appError(a.Store.PutIntegration(ctx, integrationRecord(in.IntegrationID, in.Credential, scope, status, msg)))
 }
 
 // StatusInput sets an integration's status.
@@ -143,7 +161,7 @@ func StatusMessage(code errcode.Code, scope, subdomain string) string {
 	case errcode.InsufficientScope:
 		have := ""
 		if scope != "" {
-			have = fmt.Sprintf(" (it has %s)", scope)
+			have = fmt.Sprintf(" (it has %s)", ScopeWords(scope))
 		}
 		return "The API credential's scope is too narrow" + have + ". olflow needs Read All to sync the directory " +
 			"and Manage All to run actions: create a credential with Manage All under Developers > API Credentials."
@@ -177,4 +195,22 @@ func (a *Activities) RevokeToken(ctx context.Context, integration string) error 
 	}
 	a.Clients.Forget(integration)
 	return nil
+}
+
+// ScopeWords names a credential scope as OneLogin's admin screens do:
+// read_users is "Read Users".
+func ScopeWords(scope string) string {
+	switch scope {
+	case string(onelogin.ScopeAuthOnly), string(directory.ScopeAuthOnly):
+		return "Authentication Only"
+	case string(onelogin.ScopeReadUsers):
+		return "Read Users"
+	case string(onelogin.ScopeManageUsers):
+		return "Manage Users"
+	case string(onelogin.ScopeReadAll):
+		return "Read All"
+	case string(onelogin.ScopeManageAll):
+		return "Manage All"
+	}
+	return scope
 }

@@ -50,9 +50,9 @@ func TestValidateCredentialFailures(t *testing.T) {
 		{name: "wrong secret", clientID: adminClientID, secret: "not-the-secret-0000", code: errcode.InvalidCredentials},
 		{name: "unknown client id", clientID: "cid-nobody", secret: testSecret, code: errcode.InvalidCredentials},
 		{name: "read users cannot read apps", clientID: scopeClientIDs[olsim.ScopeReadUsers], secret: testSecret,
-			code: errcode.InsufficientScope, message: "it has read_users"},
+			code: errcode.InsufficientScope, message: "it has Read Users"},
 		{name: "manage users cannot read apps", clientID: scopeClientIDs[olsim.ScopeManageUsers], secret: testSecret,
-			code: errcode.InsufficientScope, message: "it has manage_users"},
+			code: errcode.InsufficientScope, message: "it has Manage Users"},
 		{name: "authentication only", clientID: scopeClientIDs[olsim.ScopeAuthOnly], secret: testSecret,
 			code: errcode.InsufficientScope},
 		{name: "another subdomain", clientID: adminClientID, secret: testSecret, subdomain: "globex",
@@ -62,13 +62,13 @@ func TestValidateCredentialFailures(t *testing.T) {
 			code: errcode.InvalidInput, message: "subdomain"},
 		{name: "secret with a line break", clientID: adminClientID, secret: "abc\nsecret-part-2", code: errcode.InvalidInput},
 		{name: "token endpoint 503", clientID: adminClientID, secret: testSecret,
-			faults: olsim.Faults{FailAfter: []olsim.FailAfter{{Endpoint: "POST /auth/oauth2/v2/token", Status: 503}}},
+			faults: olsim.Faults{FailAfter: []olsim.FailAfter{{Endpoint: "POST /auth/oauth2/v2/token", Status: 503, Times: 5}}},
 			code:   errcode.ServerError, retryable: true},
 		{name: "token endpoint connection reset", clientID: adminClientID, secret: testSecret,
-			faults: olsim.Faults{FailAfter: []olsim.FailAfter{{Endpoint: "POST /auth/oauth2/v2/token", Reset: true}}},
+			faults: olsim.Faults{FailAfter: []olsim.FailAfter{{Endpoint: "POST /auth/oauth2/v2/token", Reset: true, Times: 5}}},
 			code:   errcode.Network, retryable: true},
 		{name: "probe 502", clientID: adminClientID, secret: testSecret,
-			faults: olsim.Faults{FailAfter: []olsim.FailAfter{{Endpoint: "GET /api/2/apps", Status: 502}}},
+			faults: olsim.Faults{FailAfter: []olsim.FailAfter{{Endpoint: "GET /api/2/apps", Status: 502, Times: 5}}},
 			code:   errcode.ServerError, retryable: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -81,8 +81,15 @@ func TestValidateCredentialFailures(t *testing.T) {
 			_, r := call[activities.ValidateResult](h, nil, h.acts.ValidateCredential, activities.ValidateInput{IntegrationID: "int-1", Credential: cred})
 			ae := requireCode(t, r.err, tc.code, tc.retryable)
 			require.Contains(t, ae.Message(), tc.message)
+			if tc.code == errcode.InsufficientScope {
+				// The workflow records the detected scope from the details.
+				var d activities.ScopeDetails
+				require.NoError(t, ae.Details(&d))
+				require.Contains(t, ae.Message(), activities.ScopeWords(d.Scope))
+			}
 			if tc.retryable {
-				// The fault was one request: the retry succeeds.
+				// The fault outlasted the client's five tries of one call: the
+				// activity's retry succeeds.
 				res := must[activities.ValidateResult](h, h.acts.ValidateCredential, activities.ValidateInput{IntegrationID: "int-1", Credential: cred})
 				require.Equal(t, "manage_all", res.Scope)
 			}
@@ -190,5 +197,21 @@ func TestRecordConnectFailure(t *testing.T) {
 		in, err = h.store.GetIntegration(h.ctx, id)
 		require.NoError(t, err)
 		require.Equal(t, directory.IntegrationStatus(other), in.Status)
+	}
+}
+
+// insufficient_scope records the scope the credential has, and says it.
+func TestRecordConnectFailureKeepsTheScope(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, olsim.Options{Users: 5}, activities.Config{})
+	for scope, level := range map[string]directory.ScopeLevel{"auth_only": directory.ScopeAuthOnly, "read_users": directory.ScopeReadUsers, "manage_users": directory.ScopeManageUsers} {
+		id := "narrow-" + scope
+		msg, r := call[string](h, nil, h.acts.RecordConnectFailure, activities.ConnectFailure{
+			IntegrationID: id, Credential: h.credential(id, "cid", "secret-"+scope), Code: errcode.InsufficientScope, Scope: scope})
+		require.NoError(t, r.err)
+		require.Contains(t, msg, "(it has "+activities.ScopeWords(scope)+")")
+		in, err := h.store.GetIntegration(h.ctx, id)
+		require.NoError(t, err)
+		require.Equal(t, level, in.ScopeLevel, "olflow status names the scope instead of 'scope unknown'")
 	}
 }

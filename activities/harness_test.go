@@ -66,7 +66,7 @@ const (
 )
 
 type harness struct {
-	t     *testing.T
+	t     testing.TB
 	ctx   context.Context
 	clock *olsim.ManualClock
 	sim   *olsim.Server
@@ -87,7 +87,7 @@ type harness struct {
 // newHarness starts a simulator (120 users unless opts says otherwise), its
 // HTTP server, a store and the activities. The simulator's options get the
 // harness clock and one credential per scope plus one whose owner is deleted.
-func newHarness(t *testing.T, opts olsim.Options, cfg activities.Config) *harness {
+func newHarness(t testing.TB, opts olsim.Options, cfg activities.Config) *harness {
 	t.Helper()
 	h := &harness{t: t, ctx: context.Background(), clock: olsim.NewManualClock(epoch)}
 	opts.Clock = h.clock
@@ -124,8 +124,10 @@ func newHarness(t *testing.T, opts olsim.Options, cfg activities.Config) *harnes
 	h.acts = &activities.Activities{
 		Store: store,
 		Clients: &activities.Clients{
-			Template: onelogin.Config{BaseURL: h.srv.URL + "/t/" + onelogin.SubdomainPlaceholder, Now: h.clock.Now},
-			Keys:     h.keys,
+			// Retries wait a millisecond, not 50ms, to keep tests quick.
+			Template: onelogin.Config{BaseURL: h.srv.URL + "/t/" + onelogin.SubdomainPlaceholder, Now: h.clock.Now,
+				RetryBackoff: time.Millisecond},
+			Keys: h.keys,
 		},
 		Now:    h.clock.Now,
 		Config: cfg,
@@ -287,7 +289,7 @@ func must[T any](h *harness, fn any, args ...any) T {
 }
 
 // appErr asserts err is an activity failure carrying an ApplicationError.
-func appErr(t *testing.T, err error) *temporal.ApplicationError {
+func appErr(t testing.TB, err error) *temporal.ApplicationError {
 	t.Helper()
 	require.Error(t, err)
 	var ae *temporal.ApplicationError
@@ -296,7 +298,7 @@ func appErr(t *testing.T, err error) *temporal.ApplicationError {
 }
 
 // requireCode asserts the error's code and whether Temporal may retry it.
-func requireCode(t *testing.T, err error, code errcode.Code, retryable bool) *temporal.ApplicationError {
+func requireCode(t testing.TB, err error, code errcode.Code, retryable bool) *temporal.ApplicationError {
 	t.Helper()
 	ae := appErr(t, err)
 	require.Equal(t, string(code), ae.Type(), "error: %v", err)

@@ -1,10 +1,14 @@
 package activities_test
 
 import (
+	"bufio"
+	"net"
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -52,8 +56,8 @@ func decodeProgress(t *testing.T, d converter.EncodedValues) activities.KindProg
 	return p
 }
 
-// A full user read heartbeats the set of pages it wrote after every page;
-// a retry resumes from it and fetches only the other pages.
+// A full user read heartbeats the pages it wrote, as ranges, after every
+// page; a retry resumes from it and fetches only the other pages.
 func TestFullUserReadResumesFromHeartbeat(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, olsim.Options{}, activities.Config{FullReadParallelism: 1})
@@ -63,11 +67,13 @@ func TestFullUserReadResumesFromHeartbeat(t *testing.T) {
 	h.wrap(log.middleware)
 	b := h.begin("acme-1", api.ModeFull)
 
-	// Attempt 1 writes pages 1 and 2, then page 3 fails.
-	h.sim.SetFaults(olsim.Faults{FailAfter: []olsim.FailAfter{{Endpoint: usersList, Count: 2, Status: 500}}})
+	// Attempt 1 writes pages 1 and 2, then page 3 keeps failing: the client
+	// tries it five times, the read once more after the others.
+	h.sim.SetFaults(olsim.Faults{FailAfter: []olsim.FailAfter{{Endpoint: usersList, Count: 2, Status: 500, Times: -1}}})
 	_, r := call[activities.KindResult](h, nil, h.acts.SyncUsers, kindInput("acme-1", b))
-	requireCode(t, r.err, errcode.ServerError, true)
-	require.Equal(t, []int{1, 2, 3}, log.take())
+	ae := requireCode(t, r.err, errcode.ServerError, true)
+	require.Equal(t, time.Second, ae.NextRetryDelay(), "an attempt that made progress asks for a short retry delay")
+	require.Equal(t, append([]int{1, 2}, slices.Repeat([]int{3}, 2*clientTries)...), log.take())
 	hb := r.progress()
 	require.Len(t, hb, 2, "one heartbeat per written page")
 	for i, p := range hb {
@@ -75,26 +81,26 @@ func TestFullUserReadResumesFromHeartbeat(t *testing.T) {
 		require.Equal(t, i+1, p.Pages)
 		require.Equal(t, 50*(i+1), p.Items)
 		require.Equal(t, 3, p.TotalPages)
-		require.Equal(t, []int{1, 2}[:i+1], p.DonePages)
+		require.Equal(t, []string{"1", "1-2"}[i], p.PagesDone)
+		require.Empty(t, p.DonePages, "the list form is never written")
 		require.Positive(t, p.Calls)
 	}
 	// The env's listener saw the first heartbeat (the SDK throttles the rest
 	// within an attempt).
 	require.NotEmpty(t, r.listened)
-	require.Equal(t, hb[0].DonePages, decodeProgress(t, r.listened[0]).DonePages)
+	require.Equal(t, hb[0].PagesDone, decodeProgress(t, r.listened[0]).PagesDone)
 
 	// Attempt 2 resumes from what Temporal would hand it.
 	h.sim.SetFaults(olsim.Faults{})
 	h.sim.ResetCounters()
-	resume := activities.KindProgress{Kind: "users", DonePages: []int{1, 2}, TotalPages: 3, Pages: 2, Items: 100, Calls: hb[1].Calls}
-	res, r := call[activities.KindResult](h, resume, h.acts.SyncUsers, kindInput("acme-1", b))
+	res, r := call[activities.KindResult](h, hb[1], h.acts.SyncUsers, kindInput("acme-1", b))
 	require.NoError(t, r.err)
-	require.Equal(t, []int{3, 4}, log.take(), "page 3 and the short-page check after it")
-	require.Equal(t, 2, h.sim.RequestCount(usersList))
+	require.Equal(t, []int{3}, log.take(), "page 3 only: nothing past the announced last page")
+	require.Equal(t, 1, h.sim.RequestCount(usersList))
 	require.Equal(t, 120, res.Items)
 	require.Equal(t, 3, res.Pages)
-	require.Equal(t, []int{1, 2, 3}, res.DonePages)
-	require.Equal(t, hb[1].Calls+2, res.Calls, "calls add up across attempts")
+	require.Equal(t, "1-3", res.PagesDone)
+	require.Equal(t, hb[1].Calls+1, res.Calls, "calls add up across attempts")
 
 	// The read was complete: finishing deletes no one and confirms no one.
 	for kind, fn := range h.kindFns() {
@@ -102,48 +108,97 @@ func TestFullUserReadResumesFromHeartbeat(t *testing.T) {
 			must[activities.KindResult](h, fn, kindInput("acme-1", b))
 		}
 	}
+	h.sim.ResetCounters()
 	fin := must[activities.FinishResult](h, h.acts.FinishSyncRun, h.finishInput("acme-1", b, directory.RunCompleted, res.MaxUpdatedAt))
 	require.Zero(t, fin.Run.Users.Deleted)
 	require.Zero(t, fin.Confirmed)
-	require.Zero(t, h.sim.RequestCount("GET /api/2/users/:id"))
+	require.Zero(t, h.sim.RequestCount(usersList))
 	require.EqualValues(t, 120, fin.Run.Users.Seen)
 	h.requireMirrors("acme-1")
 }
 
+// An attempt that wrote nothing leaves the retry delay to the policy.
+func TestFailureWithoutProgressKeepsPolicyBackoff(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, olsim.Options{}, activities.Config{})
+	h.saveIntegration("acme-1", adminClientID)
+	b := h.begin("acme-1", api.ModeFull)
+	h.sim.SetFaults(olsim.Faults{ErrorRate: 1})
+	for kind, fn := range h.kindFns() {
+		_, r := call[activities.KindResult](h, nil, fn, kindInput("acme-1", b))
+		ae := requireCode(t, r.err, errcode.ServerError, true)
+		require.Zero(t, ae.NextRetryDelay(), kind)
+	}
+}
+
 // Whatever pages a previous (parallel) attempt finished, a resumed read
-// fetches exactly the others.
+// fetches exactly the others, from heartbeats of this worker (ranges) and
+// of the workers before it (a list of pages).
 func TestFullUserReadFetchesOnlyMissingPages(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		done []int
 		want []int
 	}{
-		{nil, []int{1, 2, 3, 4}},
-		{[]int{1}, []int{2, 3, 4}},
-		{[]int{1, 3}, []int{2, 4}},
-		{[]int{2, 3}, []int{1, 4}},
-		{[]int{1, 2, 3}, []int{4}},
+		{nil, []int{1, 2, 3}},
+		{[]int{1}, []int{2, 3}},
+		{[]int{1, 3}, []int{2}},
+		{[]int{2, 3}, []int{1}},
+		{[]int{1, 2, 3}, nil},
 	} {
-		h := newHarness(t, olsim.Options{}, activities.Config{})
-		h.saveIntegration("acme-1", adminClientID)
-		log := &pageLog{}
-		h.wrap(log.middleware)
-		b := h.begin("acme-1", api.ModeFull)
-		var resume any
-		if tc.done != nil {
-			items := 0
-			for _, n := range tc.done {
-				items += map[int]int{1: 50, 2: 50, 3: 20}[n]
+		for _, legacy := range []bool{false, true} {
+			h := newHarness(t, olsim.Options{}, activities.Config{})
+			h.saveIntegration("acme-1", adminClientID)
+			log := &pageLog{}
+			h.wrap(log.middleware)
+			b := h.begin("acme-1", api.ModeFull)
+			var resume any
+			if tc.done != nil {
+				items := 0
+				for _, n := range tc.done {
+					items += map[int]int{1: 50, 2: 50, 3: 20}[n]
+				}
+				p := activities.KindProgress{Kind: "users", TotalPages: 3, Pages: len(tc.done), Items: items}
+				if legacy {
+					p.DonePages = tc.done
+				} else {
+					p.PagesDone = pagesString(tc.done)
+				}
+				resume = p
 			}
-			resume = activities.KindProgress{Kind: "users", DonePages: tc.done, TotalPages: 3, Pages: len(tc.done), Items: items}
+			res, r := call[activities.KindResult](h, resume, h.acts.SyncUsers, kindInput("acme-1", b))
+			require.NoError(t, r.err)
+			require.Equal(t, tc.want, log.take(), "resumed with done pages %v (list form %v)", tc.done, legacy)
+			require.Equal(t, "1-3", res.PagesDone)
+			require.Empty(t, res.DonePages)
+			require.Equal(t, 3, res.Pages)
+			require.Equal(t, 120, res.Items, "counts carry over from the heartbeat")
 		}
-		res, r := call[activities.KindResult](h, resume, h.acts.SyncUsers, kindInput("acme-1", b))
-		require.NoError(t, r.err)
-		require.Equal(t, tc.want, log.take(), "resumed with done pages %v", tc.done)
-		require.Equal(t, []int{1, 2, 3}, res.DonePages)
-		require.Equal(t, 3, res.Pages)
-		require.Equal(t, 120, res.Items, "counts carry over from the heartbeat")
 	}
+}
+
+// pagesString renders pages one by one ("1,3"): the decoder merges ranges.
+func pagesString(pages []int) string {
+	var parts []string
+	for _, n := range pages {
+		parts = append(parts, strconv.Itoa(n))
+	}
+	return strings.Join(parts, ",")
+}
+
+// Heartbeat details that do not decode as progress start the read over.
+func TestUnreadableProgressStartsOver(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, olsim.Options{}, activities.Config{})
+	h.saveIntegration("acme-1", adminClientID)
+	log := &pageLog{}
+	h.wrap(log.middleware)
+	b := h.begin("acme-1", api.ModeFull)
+	bad := activities.KindProgress{Kind: "users", PagesDone: "1-x", TotalPages: 3, Pages: 1, Items: 50}
+	res, r := call[activities.KindResult](h, bad, h.acts.SyncUsers, kindInput("acme-1", b))
+	require.NoError(t, r.err)
+	require.Equal(t, []int{1, 2, 3}, log.take())
+	require.Equal(t, 120, res.Items)
 }
 
 // Each attempt gets one page further; the env's heartbeat listener sees the
@@ -154,17 +209,17 @@ func TestHeartbeatAfterEveryPage(t *testing.T) {
 	h.saveIntegration("acme-1", adminClientID)
 	b := h.begin("acme-1", api.ModeFull)
 	var resume any
-	var seen [][]int
+	var seen []string
 	for attempt := 1; ; attempt++ {
 		require.LessOrEqual(t, attempt, 5)
-		// Every attempt may read one page, then the next request fails.
-		h.sim.SetFaults(olsim.Faults{FailAfter: []olsim.FailAfter{{Endpoint: usersList, Count: 1, Status: 502}}})
+		// Every attempt may read one page, then the next page keeps failing.
+		h.sim.SetFaults(olsim.Faults{FailAfter: []olsim.FailAfter{{Endpoint: usersList, Count: 1, Status: 502, Times: -1}}})
 		res, r := call[activities.KindResult](h, resume, h.acts.SyncUsers, kindInput("acme-1", b))
 		for _, d := range r.listened {
-			seen = append(seen, decodeProgress(t, d).DonePages)
+			seen = append(seen, decodeProgress(t, d).PagesDone)
 		}
 		if r.err == nil {
-			require.Equal(t, 4, attempt, "three pages, then the short-page check")
+			require.Equal(t, 3, attempt, "three pages")
 			require.Equal(t, 120, res.Items)
 			break
 		}
@@ -172,7 +227,7 @@ func TestHeartbeatAfterEveryPage(t *testing.T) {
 		resume = r.lastProgress()
 		require.NotNil(t, resume, "attempt %d heartbeated nothing", attempt)
 	}
-	require.Equal(t, [][]int{{1}, {1, 2}, {1, 2, 3}}, seen)
+	require.Equal(t, []string{"1", "1-2", "1-3"}, seen)
 }
 
 // Cursor-paged kinds heartbeat the cursor of the next page; a retry resumes
@@ -183,7 +238,7 @@ func TestCursorReadResumesFromHeartbeat(t *testing.T) {
 	h.saveIntegration("acme-1", adminClientID)
 	b := h.begin("acme-1", api.ModeFull)
 
-	h.sim.SetFaults(olsim.Faults{FailAfter: []olsim.FailAfter{{Endpoint: groupsList, Count: 1, Status: 500}}})
+	h.sim.SetFaults(olsim.Faults{FailAfter: []olsim.FailAfter{{Endpoint: groupsList, Count: 1, Status: 500, Times: -1}}})
 	_, r := call[activities.KindResult](h, nil, h.acts.SyncGroups, kindInput("acme-1", b))
 	requireCode(t, r.err, errcode.ServerError, true)
 	hb := r.progress()
@@ -242,14 +297,24 @@ func TestCursorReadResumesFromHeartbeat(t *testing.T) {
 	require.Equal(t, 120, res.Items)
 }
 
-// With 10% of OneLogin calls failing with a 5xx, retrying every failed
-// activity (from its last heartbeat, as Temporal does) ends with the same
-// store as a clean sync.
+// With 10% of OneLogin calls failing with a 5xx, the client's retries
+// absorb them, and retrying any activity that still fails (from its last
+// heartbeat, as Temporal does) ends with the same store as a clean sync.
 func TestSyncConvergesUnderErrors(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, olsim.Options{Seed: 1, Users: 300, Groups: 120, Faults: olsim.Faults{ErrorRate: 0.1}}, activities.Config{})
 	h.saveIntegration("flaky", adminClientID)
 	h.saveIntegration("clean", adminClientID)
+	var served5xx atomic.Int64
+	h.wrap(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			sw := &statusWriter{ResponseWriter: w}
+			next.ServeHTTP(sw, r)
+			if sw.status >= 500 {
+				served5xx.Add(1)
+			}
+		})
+	})
 
 	failures := 0
 	flakySync := func(mode string) {
@@ -281,8 +346,8 @@ func TestSyncConvergesUnderErrors(t *testing.T) {
 	h.clock.Advance(time.Minute)
 	flakySync(api.ModeIncremental)
 	flakySync(api.ModeFull)
-	require.Positive(t, failures, "the injected errors must have failed some attempts")
-	t.Logf("%d failed attempts retried", failures)
+	require.Positive(t, served5xx.Load(), "errors were injected")
+	t.Logf("%d 5xx answers, %d failed activity attempts retried", served5xx.Load(), failures)
 
 	h.sim.SetFaults(olsim.Faults{})
 	h.sync("clean", api.ModeFull)
@@ -298,4 +363,20 @@ func TestSyncConvergesUnderErrors(t *testing.T) {
 		require.Equal(t, clean, flaky)
 	}
 	require.Equal(t, h.liveUsers("clean"), h.liveUsers("flaky"))
+}
+
+// statusWriter remembers the status a handler answered with.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Hijack lets the simulator cut connections through the wrapper.
+func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return http.NewResponseController(w.ResponseWriter).Hijack()
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/olflow/olflow/api"
@@ -53,6 +54,8 @@ func (a *Activities) EnsureSchedule(ctx context.Context, in ScheduleInput) (Sche
 		ID: in.WorkflowID, Workflow: in.WorkflowType, TaskQueue: in.TaskQueue, Args: []any{in.Arg},
 		TypedSearchAttributes: keywords(in.Keywords),
 		StaticSummary:         "Periodic OneLogin sync of " + in.IntegrationID,
+		StaticDetails: "Periodic **incremental** sync of `" + in.IntegrationID + "` every " + every(in.Interval) +
+			": users updated since the last sync, every group, role and app; a full read at least daily.",
 	}
 	_, err := a.Schedules.Create(ctx, client.ScheduleOptions{
 		ID: in.ScheduleID, Spec: spec, Action: action,
@@ -171,4 +174,16 @@ func temporalError(err error) error {
 		return failure(errcode.InvalidInput, err.Error())
 	}
 	return temporal.NewApplicationError(err.Error(), string(errcode.ServerError))
+}
+
+// every writes an interval as people do: 15m, 1h30m, 2h (no 0s tails).
+func every(d time.Duration) string {
+	s := d.String()
+	if t, ok := strings.CutSuffix(s, "m0s"); ok {
+		s = t + "m"
+	}
+	if t, ok := strings.CutSuffix(s, "h0m"); ok {
+		s = t + "h"
+	}
+	return s
 }

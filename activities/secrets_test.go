@@ -66,10 +66,10 @@ func TestSecretsNeverInErrorsOrHeartbeats(t *testing.T) {
 	// connections and 5xx on the way.
 	h.saveIntegration("acme-1", adminClientID)
 	b := h.begin("acme-1", api.ModeFull)
-	h.sim.SetFaults(olsim.Faults{ConnResets: 1})
+	h.sim.SetFaults(olsim.Faults{ConnResets: 5}) // every try the client makes
 	_, r = call[activities.KindResult](h, nil, h.acts.SyncUsers, kindInput("acme-1", b))
 	require.Error(t, r.err)
-	h.sim.SetFaults(olsim.Faults{FailAfter: []olsim.FailAfter{{Endpoint: usersList, Count: 1, Status: 500}}})
+	h.sim.SetFaults(olsim.Faults{FailAfter: []olsim.FailAfter{{Endpoint: usersList, Count: 1, Status: 500, Times: -1}}})
 	_, r = call[activities.KindResult](h, nil, h.acts.SyncUsers, kindInput("acme-1", b))
 	require.Error(t, r.err)
 	require.NotEmpty(t, r.heartbeats)

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"iter"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,6 +13,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/olflow/olflow/api"
 	"github.com/olflow/olflow/directory"
@@ -156,24 +157,33 @@ type SyncKindInput struct {
 }
 
 // KindProgress is a kind's progress. Sync activities heartbeat it after
-// every page and resume from it on retry; operators read it live from the
-// pending activity's heartbeat details.
+// every store write (a page, or the pages that arrived together) and resume
+// from it on retry; operators read it live from the
+// pending activity's heartbeat details, counts first, then where the read
+// stands: {"Kind":"users","Items":12050,"Pages":241,...,"PagesDone":"1-241",
+// "TotalPages":401}.
 type KindProgress struct {
-	Kind string
-	// Cursor resumes a cursor-paged read.
-	Cursor string
-	// DonePages are the page numbers a parallel full user read has written.
-	DonePages  []int
-	TotalPages int
-	Pages      int
-	Items      int
-	Created    int
-	Updated    int
-	Calls      int64
+	Kind    string
+	Items   int
+	Pages   int
+	Created int
+	Updated int
+	Calls   int64
+	// PagesDone are the page numbers a user read has written, as ranges
+	// ("1-241,250"). User reads go by page number, full and incremental.
+	PagesDone string `json:",omitempty"`
+	// TotalPages is the user read's page count as OneLogin last announced it.
+	TotalPages int `json:",omitempty"`
+	// Cursor resumes a cursor-paged read (groups, roles, apps).
+	Cursor string `json:",omitempty"`
 	// MaxUpdatedAt is the newest updated_at read (users only): the next
 	// watermark once the whole run succeeds. It is heartbeated so a resumed
 	// read keeps it.
-	MaxUpdatedAt time.Time
+	MaxUpdatedAt time.Time `json:",omitzero"`
+	// DonePages is how workers before PagesDone heartbeated a full user
+	// read's pages, one entry per page. It is read when resuming an attempt
+	// such a worker started, and never written.
+	DonePages []int `json:",omitempty"`
 }
 
 // KindResult is a finished read of one kind.
@@ -189,8 +199,12 @@ type progress struct {
 	ctx   context.Context
 	mu    sync.Mutex
 	p     KindProgress
+	done  pageSet
 	calls atomic.Int64
 	base  int64
+	// advanced says this attempt wrote a page: its failure is then not the
+	// retry policy's to back off from (failedRead).
+	advanced bool
 }
 
 func newProgress(ctx context.Context, kind directory.Kind) (*progress, context.Context) {
@@ -198,41 +212,104 @@ func newProgress(ctx context.Context, kind directory.Kind) (*progress, context.C
 	if activity.HasHeartbeatDetails(ctx) {
 		var prev KindProgress
 		if activity.GetHeartbeatDetails(ctx, &prev) == nil && prev.Kind == string(kind) {
-			pr.p = prev
-			pr.base = prev.Calls
+			if done, err := resumedPages(prev); err != nil {
+				activity.GetLogger(ctx).Warn("starting the read over", "kind", kind, "error", err)
+			} else {
+				pr.p, pr.done = prev, done
+				pr.p.DonePages, pr.p.PagesDone = nil, done.String()
+				pr.base = prev.Calls
+			}
 		}
 	}
 	pr.ctx = onelogin.WithCallCounter(ctx, &pr.calls)
 	return pr, pr.ctx
 }
 
-// page records a written page and heartbeats.
+// resumedPages reads the written pages from either heartbeat form.
+func resumedPages(p KindProgress) (pageSet, error) {
+	done, err := parsePageSet(p.PagesDone)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range p.DonePages {
+		done = done.add(n)
+	}
+	return done, nil
+}
+
+// adoptCursorRead turns the progress of a user read an older worker made by
+// cursor (incremental reads did) into pages: a cursor read goes in order,
+// so its Pages pages are 1..Pages, and no cursor left means it was done.
+func (pr *progress) adoptCursorRead() {
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	if pr.p.Pages == 0 || len(pr.done) > 0 {
+		return
+	}
+	for n := 1; n <= pr.p.Pages; n++ {
+		pr.done = pr.done.add(n)
+	}
+	if pr.p.Cursor == "" {
+		pr.p.TotalPages = pr.p.Pages
+	}
+	pr.p.Cursor, pr.p.PagesDone = "", pr.done.String()
+}
+
+// page records a written page of a cursor read and heartbeats.
 func (pr *progress) page(n int, res directory.PageResult, update func(*KindProgress)) {
 	pr.mu.Lock()
-	pr.p.Pages++
-	pr.p.Items += n
-	pr.p.Created += res.Created
-	pr.p.Updated += res.Updated
-	pr.p.Calls = pr.base + pr.calls.Load()
+	pr.countLocked(n, res)
 	if update != nil {
 		update(&pr.p)
 	}
-	snap := pr.snapshotLocked()
+	snap := pr.p
 	pr.mu.Unlock()
 	activity.RecordHeartbeat(pr.ctx, snap)
+}
+
+// pagesDone records written pages of a by-number read and heartbeats once.
+func (pr *progress) pagesDone(pages []fetchedPage, res directory.PageResult) {
+	pr.mu.Lock()
+	for i, f := range pages {
+		if i > 0 {
+			res = directory.PageResult{} // counted with the first
+		}
+		pr.countLocked(len(f.page.Items), res)
+		pr.done = pr.done.add(f.n)
+		pr.p.TotalPages = max(pr.p.TotalPages, f.page.TotalPages)
+	}
+	pr.p.PagesDone = pr.done.String()
+	snap := pr.p
+	pr.mu.Unlock()
+	activity.RecordHeartbeat(pr.ctx, snap)
+}
+
+func (pr *progress) countLocked(items int, res directory.PageResult) {
+	pr.p.Pages++
+	pr.p.Items += items
+	pr.p.Created += res.Created
+	pr.p.Updated += res.Updated
+	pr.p.Calls = pr.base + pr.calls.Load()
+	pr.advanced = true
+}
+
+func (pr *progress) donePages() (pageSet, int) {
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	return slices.Clone(pr.done), pr.p.TotalPages
+}
+
+func (pr *progress) setTotal(t int) {
+	pr.mu.Lock()
+	pr.p.TotalPages = max(pr.p.TotalPages, t)
+	pr.mu.Unlock()
 }
 
 func (pr *progress) heartbeat() {
 	pr.mu.Lock()
-	snap := pr.snapshotLocked()
+	snap := pr.p
 	pr.mu.Unlock()
 	activity.RecordHeartbeat(pr.ctx, snap)
-}
-
-func (pr *progress) snapshotLocked() KindProgress {
-	s := pr.p
-	s.DonePages = append([]int(nil), pr.p.DonePages...)
-	return s
 }
 
 func (pr *progress) seenUpdatedAt(users []onelogin.User) {
@@ -249,11 +326,37 @@ func (pr *progress) result(c *onelogin.Client) KindResult {
 	pr.mu.Lock()
 	defer pr.mu.Unlock()
 	pr.p.Calls = pr.base + pr.calls.Load()
-	r := KindResult{KindProgress: pr.snapshotLocked()}
+	r := KindResult{KindProgress: pr.p}
 	if rl, ok := c.RateLimit(); ok {
 		r.BudgetRemaining, r.BudgetLimit = rl.Remaining, rl.Limit
 	}
 	return r
+}
+
+// failedRead is the activity error for a read that stopped. Temporal's
+// retry backoff grows with every attempt and never resets, so a long read
+// that keeps getting further would wait minutes between attempts for
+// failures that were each one bad moment. An attempt that wrote pages
+// (heartbeated, so the next attempt starts after them) asks for a short
+// delay instead; one that made no progress gets the policy's backoff.
+func (pr *progress) failedRead(err error) error {
+	pr.mu.Lock()
+	advanced := pr.advanced
+	pr.mu.Unlock()
+	return retryAfterProgress(err, advanced)
+}
+
+// progressRetryDelay is the wait before the attempt after one that made
+// progress (the retry policy's initial interval).
+const progressRetryDelay = time.Second
+
+func retryAfterProgress(err error, advanced bool) error {
+	var oe *onelogin.Error
+	if !advanced || !errors.As(err, &oe) || (oe.Code != onelogin.CodeServerError && oe.Code != onelogin.CodeNetwork) {
+		return appError(err)
+	}
+	return temporal.NewApplicationErrorWithOptions(oe.Error(), string(oe.Code),
+		temporal.ApplicationErrorOptions{NextRetryDelay: max(progressRetryDelay, oe.RetryAfter)})
 }
 
 // client loads the integration and its cached client.
@@ -265,28 +368,30 @@ func (a *Activities) client(ctx context.Context, integration string) (*onelogin.
 	return a.Clients.ForIntegration(in)
 }
 
-// SyncUsers reads users into the store: by updated_since for an incremental
-// run, and page by page in parallel for a full one.
+// SyncUsers reads users into the store by page number, sorted by id: every
+// user for a full run, those updated since UsersSince for an incremental
+// one. A full read fetches FullReadParallelism pages at once; an
+// incremental read goes in order, one page ahead of the store, because a
+// user updated during the read then joins a page not read yet (at worst
+// read twice) instead of pushing another user off the end of a page
+// already read.
 func (a *Activities) SyncUsers(ctx context.Context, in SyncKindInput) (KindResult, error) {
 	c, err := a.client(ctx, in.IntegrationID)
 	if err != nil {
 		return KindResult{}, err
 	}
 	pr, ctx := newProgress(ctx, directory.KindUsers)
-	write := func(users []onelogin.User) (directory.PageResult, error) {
-		pr.seenUpdatedAt(users)
-		return a.Store.UpsertUsers(ctx, in.IntegrationID, in.RunID, toDirectoryUsers(users))
-	}
+	r := &userPages{a: a, c: c, pr: pr, q: onelogin.UserQuery{Sort: "id"}, parallel: a.config().FullReadParallelism,
+		write: func(users []onelogin.User) (directory.PageResult, error) {
+			pr.seenUpdatedAt(users)
+			return a.Store.UpsertUsers(ctx, in.IntegrationID, in.RunID, toDirectoryUsers(users))
+		}}
 	if in.Mode == api.ModeIncremental {
-		q := onelogin.UserQuery{UpdatedSince: in.UsersSince, Sort: "id"}
-		err = byCursor(ctx, a, c, pr, func(cur string) iter.Seq2[onelogin.Page[onelogin.User], error] {
-			return c.UserPages(ctx, q, cur)
-		}, write)
-	} else {
-		err = a.usersByPage(ctx, c, pr, write)
+		r.q.UpdatedSince, r.parallel = in.UsersSince, 1
+		pr.adoptCursorRead()
 	}
-	if err != nil {
-		return KindResult{}, appError(err)
+	if err := r.run(ctx); err != nil {
+		return KindResult{}, pr.failedRead(err)
 	}
 	return a.completeRead(ctx, c, pr, in, directory.KindUsers)
 }
@@ -331,7 +436,7 @@ func syncKind[T any](ctx context.Context, a *Activities, in SyncKindInput, kind 
 	err = byCursor(ctx, a, c, pr, func(cur string) iter.Seq2[onelogin.Page[T], error] { return pages(c, ctx, cur) },
 		func(items []T) (directory.PageResult, error) { return write(ctx, items) })
 	if err != nil {
-		return KindResult{}, appError(err)
+		return KindResult{}, pr.failedRead(err)
 	}
 	return a.completeRead(ctx, c, pr, in, kind)
 }
@@ -343,7 +448,7 @@ func byCursor[T any](ctx context.Context, a *Activities, c *onelogin.Client, pr 
 	if pr.p.Cursor == "" && pr.p.Pages > 0 {
 		return nil // the previous attempt read the last page
 	}
-	if err := a.waitForBudget(ctx, c, pr); err != nil {
+	if err := a.waitForBudget(ctx, c, pr.heartbeat); err != nil {
 		return err
 	}
 	for page, err := range pages(pr.p.Cursor) {
@@ -357,123 +462,12 @@ func byCursor[T any](ctx context.Context, a *Activities, c *onelogin.Client, pr 
 		next := page.NextCursor
 		pr.page(len(page.Items), res, func(p *KindProgress) { p.Cursor = next })
 		if next != "" {
-			if err := a.waitForBudget(ctx, c, pr); err != nil {
+			if err := a.waitForBudget(ctx, c, pr.heartbeat); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
-}
-
-// usersByPage is the full user read. OneLogin's cursor is an encoded page
-// number, so pages are fetched by number, several at once, sorted by id;
-// the set of written pages is heartbeated so a retry fetches only the rest.
-// A user deleted during the read shifts later pages and can hide another
-// user: the sweep in FinishSyncRun confirms every unseen user with OneLogin
-// before deleting, so that user is found again there, not deleted.
-func (a *Activities) usersByPage(ctx context.Context, c *onelogin.Client, pr *progress,
-	write func([]onelogin.User) (directory.PageResult, error)) error {
-	q := onelogin.UserQuery{Sort: "id"}
-	limit := onelogin.MaxUsersPage
-	done := map[int]bool{}
-	for _, n := range pr.p.DonePages {
-		done[n] = true
-	}
-	fetch := func(ctx context.Context, n int) (int, error) {
-		if err := a.waitForBudget(ctx, c, pr); err != nil {
-			return 0, err
-		}
-		page, err := c.UsersPage(ctx, q, n)
-		if err != nil {
-			return 0, err
-		}
-		res, err := write(page.Items)
-		if err != nil {
-			return 0, err
-		}
-		pr.page(len(page.Items), res, func(p *KindProgress) {
-			if page.TotalPages > 0 && p.TotalPages == 0 {
-				p.TotalPages = page.TotalPages
-			}
-			p.DonePages = insertSorted(p.DonePages, n)
-		})
-		return page.TotalPages, nil
-	}
-	total := pr.p.TotalPages
-	if !done[1] {
-		t, err := fetch(ctx, 1)
-		if err != nil {
-			return err
-		}
-		total = t
-	}
-	var todo []int
-	for n := 2; n <= total; n++ {
-		if !done[n] {
-			todo = append(todo, n)
-		}
-	}
-	if err := a.parallelPages(ctx, todo, fetch); err != nil {
-		return err
-	}
-	// Users created during the read land after the announced last page; read
-	// on until a short page so they are not missed.
-	for n := max(total, 1) + 1; ; n++ {
-		if err := a.waitForBudget(ctx, c, pr); err != nil {
-			return err
-		}
-		page, err := c.UsersPage(ctx, q, n)
-		if err != nil {
-			return err
-		}
-		if len(page.Items) > 0 {
-			res, err := write(page.Items)
-			if err != nil {
-				return err
-			}
-			pr.page(len(page.Items), res, nil)
-		}
-		if len(page.Items) < limit {
-			return nil
-		}
-	}
-}
-
-// parallelPages runs fetch over pages with bounded parallelism; the first
-// error stops the rest.
-func (a *Activities) parallelPages(ctx context.Context, pages []int, fetch func(context.Context, int) (int, error)) error {
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	work := make(chan int)
-	var wg sync.WaitGroup
-	var once sync.Once
-	var firstErr error
-	for range min(a.config().FullReadParallelism, max(len(pages), 1)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for n := range work {
-				if _, err := fetch(ctx, n); err != nil {
-					once.Do(func() { firstErr = err; cancel(err) })
-					return
-				}
-			}
-		}()
-	}
-feed:
-	for _, n := range pages {
-		select {
-		case work <- n:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(work)
-	wg.Wait()
-	if firstErr != nil {
-		return firstErr
-	}
-	return context.Cause(ctx)
 }
 
 // completeRead marks the kind's read complete and returns its result.
@@ -488,7 +482,7 @@ func (a *Activities) completeRead(ctx context.Context, c *onelogin.Client, pr *p
 // the budget is below the reserve it waits for the window to reset, inline
 // for a short wait, else by failing with a rate_limited error whose retry
 // delay is the wait (the heartbeated progress survives the retry).
-func (a *Activities) waitForBudget(ctx context.Context, c *onelogin.Client, pr *progress) error {
+func (a *Activities) waitForBudget(ctx context.Context, c *onelogin.Client, heartbeat func()) error {
 	cfg := a.config()
 	rl, ok := c.RateLimit()
 	if !ok || !rl.Below(cfg.BudgetReserve) {
@@ -511,19 +505,11 @@ func (a *Activities) waitForBudget(ctx context.Context, c *onelogin.Client, pr *
 		case <-t.C:
 			return nil
 		case <-tick.C:
-			pr.heartbeat()
+			heartbeat()
 		case <-ctx.Done():
 			return context.Cause(ctx)
 		}
 	}
-}
-
-func insertSorted(s []int, n int) []int {
-	i := sort.SearchInts(s, n)
-	if i < len(s) && s[i] == n {
-		return s
-	}
-	return append(s[:i], append([]int{n}, s[i:]...)...)
 }
 
 // FinishInput closes a run.
@@ -549,7 +535,8 @@ type FinishResult struct {
 
 // FinishSyncRun reconciles deletions and closes the run. Only a completed
 // full run sweeps, and only kinds whose read completed; a user missing from
-// the read is deleted only after GET /api/2/users/:id answers 404.
+// the read is deleted only after OneLogin, asked for it by id, does not
+// return it.
 func (a *Activities) FinishSyncRun(ctx context.Context, in FinishInput) (FinishResult, error) {
 	var res FinishResult
 	if in.Mode == api.ModeFull && in.Status == string(directory.RunCompleted) {
@@ -561,9 +548,9 @@ func (a *Activities) FinishSyncRun(ctx context.Context, in FinishInput) (FinishR
 		cctx := onelogin.WithCallCounter(ctx, &calls)
 		for _, kind := range directory.Kinds {
 			if kind == directory.KindUsers {
-				kept, err := a.confirmUnseenUsers(cctx, c, in)
+				kept, progressed, err := a.confirmUnseenUsers(cctx, c, in)
 				if err != nil {
-					return res, appError(err)
+					return res, retryAfterProgress(err, progressed)
 				}
 				res.Confirmed = kept
 			}
@@ -583,33 +570,45 @@ func (a *Activities) FinishSyncRun(ctx context.Context, in FinishInput) (FinishR
 	return res, nil
 }
 
+// ConfirmProgress is FinishSyncRun's heartbeat while it asks OneLogin about
+// the users the full read did not see.
+type ConfirmProgress struct {
+	Unseen int
+	Asked  int
+	Kept   int
+}
+
 // confirmUnseenUsers asks OneLogin about every user the full read did not
-// see. Those it still has are written with the run, so the sweep keeps them.
-func (a *Activities) confirmUnseenUsers(ctx context.Context, c *onelogin.Client, in FinishInput) (int, error) {
+// see, 50 per call by id. Those it still has are written with the run, so
+// the sweep keeps them (and a retried finish does not ask again); a failed
+// call fails the finish before any sweep. It heartbeats after every call,
+// which the client bounds by its per-call timeout, well inside the finish's
+// heartbeat timeout. progressed says some users were kept before a failure.
+func (a *Activities) confirmUnseenUsers(ctx context.Context, c *onelogin.Client, in FinishInput) (kept int, progressed bool, err error) {
 	ids, err := a.Store.Unseen(ctx, in.IntegrationID, in.RunID, directory.KindUsers)
 	if errors.Is(err, directory.ErrSweepRefused) {
-		return 0, nil
+		return 0, false, nil
 	}
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
-	kept := 0
-	for i, id := range ids {
-		u, err := c.GetUser(ctx, id)
-		switch onelogin.CodeOf(err) {
-		case "":
-			if _, err := a.Store.UpsertUsers(ctx, in.IntegrationID, in.RunID, []directory.User{toDirectoryUser(u)}); err != nil {
-				return kept, err
+	hb := ConfirmProgress{Unseen: len(ids)}
+	for batch := range slices.Chunk(ids, onelogin.MaxUsersPage) {
+		if err := a.waitForBudget(ctx, c, func() { activity.RecordHeartbeat(ctx, hb) }); err != nil {
+			return kept, kept > 0, err
+		}
+		found, err := c.UsersByID(ctx, batch)
+		if err != nil {
+			return kept, kept > 0, err
+		}
+		if len(found) > 0 {
+			if _, err := a.Store.UpsertUsers(ctx, in.IntegrationID, in.RunID, toDirectoryUsers(found)); err != nil {
+				return kept, kept > 0, err
 			}
-			kept++
-		case errcode.NotFound:
-			// Gone at OneLogin: the sweep deletes it.
-		default:
-			return kept, err
 		}
-		if i%20 == 19 {
-			activity.RecordHeartbeat(ctx, i+1)
-		}
+		kept += len(found)
+		hb.Asked, hb.Kept = hb.Asked+len(batch), kept
+		activity.RecordHeartbeat(ctx, hb)
 	}
-	return kept, nil
+	return kept, kept > 0, nil
 }

@@ -20,7 +20,8 @@ type ConnectRequest struct {
 	ClientID      string
 	ClientSecret  seal.Sealed
 	RequestedBy   string
-	// SyncInterval is the PeriodicSync interval (default 15m).
+	// SyncInterval is the PeriodicSync interval (default 15m), in
+	// nanoseconds in JSON.
 	SyncInterval time.Duration
 }
 
@@ -38,7 +39,10 @@ type ConnectResult struct {
 	// when an existing one was updated.
 	ScheduleID      string
 	ScheduleCreated bool
+	// Duration is in nanoseconds in JSON (kept for existing readers);
+	// DurationSeconds is the same for people and other languages.
 	Duration        time.Duration
+	DurationSeconds float64 `json:",omitempty"`
 }
 
 // DisconnectRequest starts DisconnectIntegration.

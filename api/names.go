@@ -108,8 +108,8 @@ func ScheduleID(integration string) string { return "onelogin-sync-schedule/" + 
 // WorkflowRef is what a workflow ID names: its kind, integration and, for
 // actions, the request ID.
 type WorkflowRef struct {
-	// Kind is connect, sync, initial_sync, scheduled_sync, disconnect or
-	// action.
+	// Kind is connect, sync, initial_sync, scheduled_sync, disconnect,
+	// events or action.
 	Kind          string
 	IntegrationID string
 	RequestID     string `json:",omitempty"`
@@ -153,6 +153,8 @@ func ParseWorkflowID(id string) (WorkflowRef, bool) {
 		} else if loc := scheduledSuffix.FindStringIndex(rest); loc != nil {
 			ref.Kind, ref.IntegrationID = RefScheduledSync, rest[:loc[0]]
 		}
+	case "onelogin-events":
+		ref.Kind = RefEvents
 	case "onelogin-action":
 		integration, request, ok := strings.Cut(rest, "/")
 		if !ok {

@@ -18,6 +18,7 @@ func TestParseWorkflowIDInvertsTheHelpers(t *testing.T) {
 		{api.InitialSyncWorkflowID("acme"), api.WorkflowRef{Kind: api.RefInitialSync, IntegrationID: "acme"}},
 		{api.SyncWorkflowID("acme-2") + "-2026-12-01T10:15:00Z", api.WorkflowRef{Kind: api.RefScheduledSync, IntegrationID: "acme-2"}},
 		{api.DisconnectWorkflowID("acme"), api.WorkflowRef{Kind: api.RefDisconnect, IntegrationID: "acme"}},
+		{api.EventsWorkflowID("acme"), api.WorkflowRef{Kind: api.RefEvents, IntegrationID: "acme"}},
 		{api.ActionWorkflowID("acme", "req-7"), api.WorkflowRef{Kind: api.RefAction, IntegrationID: "acme", RequestID: "req-7"}},
 		{api.ScheduleID("acme"), api.WorkflowRef{Kind: api.RefSchedule, IntegrationID: "acme"}},
 		{"onelogin-sync/t-1:eu@x-2026-11-28T21:12:35Z", api.WorkflowRef{Kind: api.RefScheduledSync, IntegrationID: "t-1:eu@x"}},

@@ -26,7 +26,10 @@ type KindStatus struct {
 	Updated int
 	Deleted int64
 	Calls   int64
-	Error   string `json:",omitempty"`
+	// Error says why a failed kind was not read, without Temporal's
+	// wrapping; Code is its error code.
+	Error string `json:",omitempty"`
+	Code  string `json:",omitempty"`
 }
 
 // The kinds a sync reads: the keys of SyncResult.Kinds and
@@ -51,7 +54,7 @@ const (
 // workflow-visible update would be a history event.
 type SyncProgress struct {
 	IntegrationID string
-	// Phase is starting, reading, reconciling, done or failed.
+	// Phase is starting, reading, reconciling, done, partial or failed.
 	Phase     string
 	RunID     int64
 	Mode      string
@@ -72,6 +75,9 @@ const (
 	PhaseReconciling = "reconciling"
 	PhaseDone        = "done"
 	PhaseFailed      = "failed"
+	// PhasePartial: some kinds were read, others failed (the run's
+	// OneLoginSyncStatus is partial too).
+	PhasePartial = "partial"
 )
 
 // SyncResult is what SyncDirectory returns.
@@ -86,7 +92,10 @@ type SyncResult struct {
 	// KeptAfterConfirm counts users missing from the full read that OneLogin
 	// still had, so they were kept.
 	KeptAfterConfirm int
-	Duration         time.Duration
+	// Duration is in nanoseconds in JSON (kept for existing readers);
+	// DurationSeconds is the same for people and other languages.
+	Duration        time.Duration
+	DurationSeconds float64 `json:",omitempty"`
 	// SkippedFor names the running sync this one gave way to (Status
 	// skipped).
 	SkippedFor string `json:",omitempty"`

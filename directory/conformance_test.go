@@ -32,6 +32,8 @@ func TestConformance(t *testing.T) {
 		{"WatermarkOnlyOnSuccess", testWatermarkOnlyOnSuccess},
 		{"StartSyncRunKey", testStartSyncRunKey},
 		{"PutUserSurvivesConcurrentSweep", testPutUserSurvivesSweep},
+		{"PutGroupAndRole", testPutGroupAndRole},
+		{"DeleteUserByID", testDeleteUserByID},
 		{"EmailAndUsername", testEmailAndUsername},
 		{"UserGroups", testUserGroups},
 		{"ManagerAndReports", testManagerAndReports},

@@ -41,6 +41,32 @@ func (s *sqlStore) PutUser(ctx context.Context, integration string, u User) (boo
 	return res.Created+res.Updated > 0, err
 }
 
+func (s *sqlStore) PutGroup(ctx context.Context, integration string, g Group) (bool, error) {
+	res, err := upsert[Group](ctx, s, groupsTable, integration, 0, []Group{g}, nil)
+	return res.Created+res.Updated > 0, err
+}
+
+func (s *sqlStore) PutRole(ctx context.Context, integration string, r Role) (bool, error) {
+	res, err := upsert[Role](ctx, s, rolesTable, integration, 0, []Role{r}, nil)
+	return res.Created+res.Updated > 0, err
+}
+
+// DeleteUser stamps the row like a sweep does, with run 0 ("outside a
+// run"), and advances touched_seq so the write is ordered with the others.
+func (s *sqlStore) DeleteUser(ctx context.Context, integration string, id int64) (bool, error) {
+	var n int64
+	err := s.db.inTx(ctx, func(c conn) error {
+		seq, err := s.bumpSeq(ctx, c, integration)
+		if err != nil {
+			return err
+		}
+		n, err = c.exec(ctx, `UPDATE `+usersTable.name+` SET deleted_at = $3, deleted_run = 0, touched_seq = $4
+			WHERE integration_id = $1 AND onelogin_id = $2 AND deleted_at IS NULL`, integration, id, s.timeArg(s.clock()), seq)
+		return err
+	})
+	return n > 0, err
+}
+
 func needRun(run int64) error {
 	if run <= 0 {
 		return invalid("sync run id %d must be positive (PutUser writes outside a run)", run)

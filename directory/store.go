@@ -95,6 +95,16 @@ type DirectoryWriter interface {
 	// after changing OneLogin. A full sweep whose run started before the write
 	// never deletes the user. It reports whether the stored content changed.
 	PutUser(ctx context.Context, integration string, u User) (changed bool, err error)
+	// PutGroup and PutRole write one group or role outside any sync run, as
+	// the events workflow does after re-reading it; same rules as PutUser.
+	PutGroup(ctx context.Context, integration string, g Group) (changed bool, err error)
+	PutRole(ctx context.Context, integration string, r Role) (changed bool, err error)
+	// DeleteUser soft-deletes one user outside any sync run, once OneLogin
+	// has answered 404 for its id (the same confirm-by-id rule as a full
+	// sync's sweep). It reports whether a live user was deleted: deleting a
+	// missing or already deleted user is not an error. A later write of the
+	// user (a sync that still saw it, or PutUser) revives it.
+	DeleteUser(ctx context.Context, integration string, id int64) (deleted bool, err error)
 	// Unseen lists the OneLogin ids of live rows of kind that Sweep would
 	// delete now; the same preconditions as Sweep apply.
 	Unseen(ctx context.Context, integration string, run int64, kind Kind) ([]int64, error)

@@ -26,6 +26,8 @@ type Client struct {
 	tokens tokenSource
 	rate   rateState
 	calls  atomic.Int64
+	// sleep waits between retries; tests replace it.
+	sleep func(context.Context, time.Duration) error
 }
 
 // CallInfo describes one HTTP exchange, for metrics.
@@ -49,7 +51,7 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{cfg: cfg, base: cfg.baseURL()}
+	c := &Client{cfg: cfg, base: cfg.baseURL(), sleep: sleepCtx}
 	if _, err := url.Parse(c.base); err != nil {
 		return nil, invalidInput("base_url", "base URL is not a URL")
 	}
@@ -72,6 +74,19 @@ type request struct {
 	endpoint string
 	query    url.Values
 	body     []byte
+	// once marks a write that must not be sent again once it may have
+	// reached OneLogin, although its method says it could be.
+	once bool
+}
+
+// repeatable says whether sending the request twice has the effect of
+// sending it once (retry.go).
+func (r request) repeatable() bool {
+	switch r.method {
+	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodDelete:
+		return !r.once
+	}
+	return false
 }
 
 func (r request) op() string { return r.method + " " + r.endpoint }
@@ -86,7 +101,17 @@ func jsonBody(v any) ([]byte, error) {
 
 // do sends a resource call with the cached token, refreshes the token once on
 // a 401 and sends the rebuilt request again, and decodes a 2xx body into out.
+// Transient failures are tried again (retry.go).
 func (c *Client) do(ctx context.Context, req request, out any) (http.Header, error) {
+	var h http.Header
+	err := c.withRetries(ctx, req.op(), req.repeatable(), func(ctx context.Context) (err error) {
+		h, err = c.doOnce(ctx, req, out)
+		return err
+	})
+	return h, err
+}
+
+func (c *Client) doOnce(ctx context.Context, req request, out any) (http.Header, error) {
 	tok, fresh, err := c.tokens.get(ctx, nil)
 	if err != nil {
 		return nil, err
@@ -132,10 +157,9 @@ func (c *Client) send(ctx context.Context, req request, tok *token) (*http.Respo
 }
 
 // exchange performs one HTTP round trip and reads the whole body. Every
-// response feeds the rate-limit state, whatever its status.
+// response feeds the rate-limit state, whatever its status. ctx bounds it
+// (withRetries sets the timeout).
 func (c *Client) exchange(ctx context.Context, kind endpointKind, method, u, endpoint string, h http.Header, body []byte) (*http.Response, []byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
-	defer cancel()
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -180,7 +204,7 @@ func (c *Client) failed(ctx context.Context, op string, kind endpointKind, start
 	}
 	e := networkError(op, kind, err)
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(parent, context.DeadlineExceeded) {
-		e.Message = "no answer within " + c.cfg.Timeout.String()
+		e.Message = noAnswer
 	}
 	c.report(CallInfo{Endpoint: op, Code: e.Code, Duration: c.cfg.Now().Sub(start)}, 0)
 	return e

@@ -164,16 +164,26 @@ func TestServerAndNetworkErrors(t *testing.T) {
 	_, err := c.Authenticate(ctx)
 	require.NoError(t, err)
 
+	// Every try fails: the client gives up after MaxAttempts (default 5).
 	f.sim.SetFaults(olsim.Faults{ErrorRate: 1, ErrorStatuses: []int{502}})
+	f.sim.ResetCounters()
 	_, err = c.GetUser(ctx, id)
 	e := codeOf(t, err)
 	assert.Equal(t, onelogin.CodeServerError, e.Code)
 	assert.Equal(t, 502, e.Status)
 	assert.True(t, e.Code.Retryable())
+	assert.Equal(t, 5, f.sim.RequestCount("GET /api/2/users/:id"))
 
-	f.sim.SetFaults(olsim.Faults{ConnResets: 1})
+	f.sim.SetFaults(olsim.Faults{ConnResets: 5})
 	_, err = c.GetUser(ctx, id)
 	assert.Equal(t, onelogin.CodeNetwork, codeOf(t, err).Code)
+
+	// One cut connection is absorbed by a retry.
+	f.sim.SetFaults(olsim.Faults{ConnResets: 1})
+	f.sim.ResetCounters()
+	_, err = c.GetUser(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, 2, f.sim.RequestCount("GET /api/2/users/:id"))
 
 	f.sim.SetFaults(olsim.Faults{Burst429: 1})
 	_, err = first(c.Groups(ctx))

@@ -23,10 +23,18 @@ const (
 )
 
 const (
-	defaultTimeout   = 30 * time.Second
-	defaultUserAgent = "olflow-onelogin/1"
-	maxLabelLength   = 63
-	oneLoginDomain   = ".onelogin.com"
+	defaultTimeout = 30 * time.Second
+	// defaultAttemptTimeout leaves a call that hangs two more tries within
+	// defaultTimeout.
+	defaultAttemptTimeout = 10 * time.Second
+	defaultMaxAttempts    = 5
+	defaultRetryBackoff   = 50 * time.Millisecond
+	// DefaultMaxConnsPerHost covers a full read's default four pages in
+	// flight, the three other kinds' reads and an action.
+	DefaultMaxConnsPerHost = 8
+	defaultUserAgent       = "olflow-onelogin/1"
+	maxLabelLength         = 63
+	oneLoginDomain         = ".onelogin.com"
 	// SubdomainPlaceholder in Config.BaseURL is replaced by the normalised
 	// subdomain, so a simulator can route tenants by path.
 	SubdomainPlaceholder = "{subdomain}"
@@ -43,9 +51,25 @@ type Config struct {
 	// and tests only. It may contain SubdomainPlaceholder.
 	BaseURL    string
 	HTTPClient *http.Client
-	// Timeout bounds each HTTP exchange (default 30s).
-	Timeout   time.Duration
-	UserAgent string
+	// Timeout bounds one call, its retries included (default 30s). Callers
+	// that report liveness (activity heartbeats) can count on a call
+	// returning within it.
+	Timeout time.Duration
+	// AttemptTimeout bounds one try of a call that may be repeated (default
+	// 10s, at most Timeout), so a hung request leaves time for another.
+	AttemptTimeout time.Duration
+	// MaxAttempts is how many times a call that failed transiently is sent
+	// (default 5; 1 turns retries off). See retry.go for what is repeated.
+	MaxAttempts int
+	// RetryBackoff is the first retry's delay before jitter; each later
+	// retry doubles it (default 50ms).
+	RetryBackoff time.Duration
+	// MaxConnsPerHost sizes the connection pool of the HTTP client New
+	// builds when HTTPClient is nil: that many idle connections are kept
+	// per host, twice as many may be open (default 8). Set it to at least
+	// the number of requests callers make at once.
+	MaxConnsPerHost int
+	UserAgent       string
 	// Now is the clock used for token expiry (default time.Now).
 	Now func() time.Time
 	// OnCall, when set, is told about every HTTP exchange (for metrics).
@@ -88,17 +112,30 @@ func (c Config) Normalize() (Config, error) {
 	if strings.ContainsAny(c.ClientID, "\r\n") || strings.ContainsAny(c.ClientSecret, "\r\n") {
 		return c, invalidInput("client_id", "credential contains a line break")
 	}
-	if c.Timeout < 0 {
-		return c, invalidInput("timeout", "timeout is negative")
+	if c.Timeout < 0 || c.AttemptTimeout < 0 || c.RetryBackoff < 0 || c.MaxAttempts < 0 || c.MaxConnsPerHost < 0 {
+		return c, invalidInput("timeout", "timeouts, retries and connection counts must not be negative")
 	}
 	if c.Timeout == 0 {
 		c.Timeout = defaultTimeout
+	}
+	if c.AttemptTimeout == 0 {
+		c.AttemptTimeout = defaultAttemptTimeout
+	}
+	c.AttemptTimeout = min(c.AttemptTimeout, c.Timeout)
+	if c.MaxAttempts == 0 {
+		c.MaxAttempts = defaultMaxAttempts
+	}
+	if c.RetryBackoff == 0 {
+		c.RetryBackoff = defaultRetryBackoff
+	}
+	if c.MaxConnsPerHost == 0 {
+		c.MaxConnsPerHost = DefaultMaxConnsPerHost
 	}
 	if c.UserAgent == "" {
 		c.UserAgent = defaultUserAgent
 	}
 	if c.HTTPClient == nil {
-		c.HTTPClient = &http.Client{}
+		c.HTTPClient = &http.Client{Transport: NewTransport(c.MaxConnsPerHost)}
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -134,4 +171,17 @@ func (c Config) baseURL() string {
 		return "https://" + c.Subdomain + oneLoginDomain
 	}
 	return strings.TrimSuffix(strings.ReplaceAll(c.BaseURL, SubdomainPlaceholder, c.Subdomain), "/")
+}
+
+// NewTransport is an HTTP transport for one tenant's calls: Go's default
+// keeps only 2 idle connections per host, so a read with more requests in
+// flight would open and close connections on every page.
+func NewTransport(connsPerHost int) *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = connsPerHost
+	t.MaxIdleConns = max(t.MaxIdleConns, connsPerHost)
+	// A cap well above the expected parallelism: a burst of actions waits
+	// for a connection instead of opening dozens at OneLogin.
+	t.MaxConnsPerHost = 2 * connsPerHost
+	return t
 }

@@ -41,7 +41,8 @@ type Error struct {
 	Message string
 	// RequestID is OneLogin's x-request-id, for support tickets.
 	RequestID string
-	// RetryAfter is how long to wait before retrying a rate_limited call.
+	// RetryAfter is how long to wait before retrying a rate_limited call,
+	// or a server_error whose answer carried Retry-After.
 	RetryAfter time.Duration
 	// Field names the bad input for invalid_input raised by the client.
 	Field string
@@ -159,15 +160,25 @@ func rateLimitWait(h http.Header, now time.Time) time.Duration {
 	if s, err := strconv.Atoi(strings.TrimSpace(h.Get("X-RateLimit-Reset"))); err == nil && s >= 0 {
 		return max(time.Duration(s)*time.Second, time.Second)
 	}
-	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
-		if s, err := strconv.Atoi(v); err == nil && s >= 0 {
-			return max(time.Duration(s)*time.Second, time.Second)
-		}
-		if t, err := http.ParseTime(v); err == nil {
-			return max(t.Sub(now), time.Second)
-		}
+	if d, ok := retryAfter(h, now); ok {
+		return max(d, time.Second)
 	}
 	return DefaultRateLimitWait
+}
+
+// retryAfter reads Retry-After, in seconds or as an HTTP date.
+func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0, false
+	}
+	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0), true
+	}
+	return 0, false
 }
 
 // responseError builds the Error for a non-2xx response.
@@ -188,8 +199,12 @@ func responseError(op string, kind endpointKind, resp *http.Response, raw []byte
 	if e.Message == "" {
 		e.Message = http.StatusText(status)
 	}
-	if e.Code == CodeRateLimited {
+	switch e.Code {
+	case CodeRateLimited:
 		e.RetryAfter = rateLimitWait(resp.Header, now)
+	case CodeServerError:
+		// A 503 may say when to come back; retries honour it.
+		e.RetryAfter, _ = retryAfter(resp.Header, now)
 	}
 	return e
 }

@@ -42,9 +42,20 @@ func (s *rateState) observe(h http.Header, now time.Time) (RateLimit, bool) {
 		return rl, false
 	}
 	s.mu.Lock()
-	s.last, s.seen = rl, true
+	if !s.seen || !staleAnswer(s.last, rl) {
+		s.last, s.seen = rl, true
+	}
 	s.mu.Unlock()
 	return rl, true
+}
+
+// staleAnswer says rl is an older view of the window last describes: with
+// requests in parallel, answers arrive out of order, and the budget only
+// shrinks within a window. Reset is in whole seconds, so windows are the
+// same when their ends are within two seconds.
+func staleAnswer(last, rl RateLimit) bool {
+	d := rl.ResetAt().Sub(last.ResetAt())
+	return rl.Limit == last.Limit && rl.Remaining > last.Remaining && d < 2*time.Second && d > -2*time.Second
 }
 
 func parseRateHeaders(h http.Header, now time.Time) (RateLimit, bool) {

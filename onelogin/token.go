@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/sync/singleflight"
 )
 
 const (
@@ -44,19 +46,13 @@ type TokenInfo struct {
 	ExpiresAt time.Time
 }
 
-// tokenSource caches one token per client and lets concurrent callers share
-// one token request.
+// tokenSource caches one token per client; concurrent callers that need a
+// new one share one token request.
 type tokenSource struct {
 	client *Client
 	mu     sync.Mutex
 	cur    *token
-	flight *tokenFlight
-}
-
-type tokenFlight struct {
-	done chan struct{}
-	tok  *token
-	err  error
+	flight singleflight.Group
 }
 
 // get returns a usable token. When stale is the cached token (a resource
@@ -72,37 +68,42 @@ func (s *tokenSource) get(ctx context.Context, stale *token) (tok *token, fresh 
 		s.mu.Unlock()
 		return tok, false, nil
 	}
-	f := s.flight
-	if f == nil {
-		f = &tokenFlight{done: make(chan struct{})}
-		s.flight = f
-		// The fetch outlives a caller that gives up, so the others still get
-		// its result; it is bounded by the client's timeout.
-		go s.fetch(context.WithoutCancel(ctx), f)
-	}
 	s.mu.Unlock()
+	// The fetch outlives a caller that gives up, so the others still get its
+	// result; it is bounded by the client's timeout.
+	ch := s.flight.DoChan("token", func() (any, error) { return s.fetch(context.WithoutCancel(ctx)) })
 	select {
-	case <-f.done:
-		return f.tok, true, f.err
+	case r := <-ch:
+		if r.Err != nil {
+			return nil, true, r.Err
+		}
+		return r.Val.(*token), true, nil
 	case <-ctx.Done():
 		return nil, false, context.Cause(ctx)
 	}
 }
 
-func (s *tokenSource) fetch(ctx context.Context, f *tokenFlight) {
-	f.tok, f.err = s.client.requestToken(ctx)
+func (s *tokenSource) fetch(ctx context.Context) (*token, error) {
 	s.mu.Lock()
-	if f.err == nil {
-		if prev := s.cur; prev != nil && prev.access == f.tok.access {
-			// OneLogin returns the same token until it expires; renewing
-			// early again would only ask for it on every call.
-			f.tok.renewAt = f.tok.expiresAt
-		}
-		s.cur = f.tok
+	if cur := s.cur; cur != nil && cur.usable(s.client.cfg.Now()) {
+		// A flight that ended while this caller queued already renewed it.
+		s.mu.Unlock()
+		return cur, nil
 	}
-	s.flight = nil
 	s.mu.Unlock()
-	close(f.done)
+	tok, err := s.client.requestToken(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if prev := s.cur; prev != nil && prev.access == tok.access {
+		// OneLogin returns the same token until it expires; renewing early
+		// again would only ask for it on every call.
+		tok.renewAt = tok.expiresAt
+	}
+	s.cur = tok
+	return tok, nil
 }
 
 func (s *tokenSource) current() *token {
@@ -126,7 +127,19 @@ func (c *Client) requestToken(ctx context.Context) (*token, error) {
 	h.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(c.cfg.ClientID+":"+c.cfg.ClientSecret)))
 	body := []byte(`{"grant_type":"client_credentials"}`)
 	op := http.MethodPost + " " + tokenEndpoint
-	resp, raw, err := c.exchange(ctx, kindToken, http.MethodPost, c.base+tokenEndpoint, tokenEndpoint, h, body)
+	// The token request is repeatable: OneLogin hands back the same token.
+	var resp *http.Response
+	var raw []byte
+	err := c.withRetries(ctx, op, true, func(ctx context.Context) error {
+		var err error
+		if resp, raw, err = c.exchange(ctx, kindToken, http.MethodPost, c.base+tokenEndpoint, tokenEndpoint, h, body); err != nil {
+			return err
+		}
+		if resp.StatusCode >= 500 {
+			return responseError(op, kindToken, resp, raw, false, c.cfg.Now())
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -182,7 +195,12 @@ func (c *Client) Revoke(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	resp, raw, err := c.exchange(ctx, kindToken, http.MethodPost, c.base+revokeEndpoint, revokeEndpoint, h, body)
+	var resp *http.Response
+	var raw []byte
+	err = c.withRetries(ctx, http.MethodPost+" "+revokeEndpoint, false, func(ctx context.Context) (err error) {
+		resp, raw, err = c.exchange(ctx, kindToken, http.MethodPost, c.base+revokeEndpoint, revokeEndpoint, h, body)
+		return err
+	})
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package onelogin
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"iter"
 	"net/http"
 	"net/url"
@@ -205,22 +206,27 @@ func (c *Client) UpdateUser(ctx context.Context, id int64, u UserUpdate) (User, 
 		return User{}, err
 	}
 	var out User
+	// A password change is not repeated: if the first one went through, a
+	// password history would refuse the second.
 	_, err = c.do(ctx, request{method: http.MethodPut, path: joinPath("api", "2", "users", pathID(id)),
-		endpoint: "/api/2/users/:id", body: body}, &out)
+		endpoint: "/api/2/users/:id", body: body, once: u.Password != nil}, &out)
 	return out, err
 }
 
 // v1Write sends a v1 write whose success body is only a status envelope.
 func (c *Client) v1Write(ctx context.Context, method, path, endpoint string, payload any) error {
-	var body []byte
+	return c.v1Send(ctx, request{method: method, path: path, endpoint: endpoint}, payload)
+}
+
+func (c *Client) v1Send(ctx context.Context, req request, payload any) error {
 	if payload != nil {
 		b, err := jsonBody(payload)
 		if err != nil {
 			return err
 		}
-		body = b
+		req.body = b
 	}
-	_, err := c.do(ctx, request{method: method, path: path, endpoint: endpoint, body: body}, nil)
+	_, err := c.do(ctx, req, nil)
 	return err
 }
 
@@ -234,10 +240,11 @@ func (c *Client) SetUserState(ctx context.Context, id int64, state UserState) er
 // validatePolicy asks OneLogin to apply the password policy, which this
 // endpoint skips by default.
 func (c *Client) SetPasswordClearText(ctx context.Context, id int64, password string, validatePolicy bool) error {
-	return c.v1Write(ctx, http.MethodPut, joinPath("api", "1", "users", "set_password_clear_text", pathID(id)),
-		"/api/1/users/set_password_clear_text/:id", map[string]any{
-			"password": password, "password_confirmation": password, "validate_policy": validatePolicy,
-		})
+	// Sent once, like every password change (see UpdateUser).
+	return c.v1Send(ctx, request{method: http.MethodPut, path: joinPath("api", "1", "users", "set_password_clear_text", pathID(id)),
+		endpoint: "/api/1/users/set_password_clear_text/:id", once: true}, map[string]any{
+		"password": password, "password_confirmation": password, "validate_policy": validatePolicy,
+	})
 }
 
 // LogoutUser ends all of a user's sessions (PUT /api/1/users/:id/logout).
@@ -261,4 +268,55 @@ func (c *Client) AddUserRoles(ctx context.Context, id int64, roleIDs []int64) er
 func (c *Client) RemoveUserRoles(ctx context.Context, id int64, roleIDs []int64) error {
 	return c.v1Write(ctx, http.MethodPut, joinPath("api", "1", "users", pathID(id), "remove_roles"),
 		"/api/1/users/:id/remove_roles", map[string][]int64{"role_id_array": roleIDs})
+}
+
+// UsersByID returns those of ids (at most MaxUsersPage) that OneLogin has,
+// in one call with the user_ids filter: an id missing from a complete
+// answer is a user OneLogin does not have. An answer holding a user that was
+// not asked for shows the filter was not applied; the ids are then asked
+// for one GET at a time, since a missing user must never be inferred from
+// an unfiltered list.
+func (c *Client) UsersByID(ctx context.Context, ids []int64) ([]User, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	if len(ids) > MaxUsersPage {
+		return nil, invalidInput("user_ids", fmt.Sprintf("at most %d ids per call", MaxUsersPage))
+	}
+	asked := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		asked[id] = true
+	}
+	q := UserQuery{UserIDs: ids, Sort: "id", Limit: MaxUsersPage}
+	var found []User
+	for n := 1; ; n++ {
+		p, err := c.UsersPage(ctx, q, n)
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range p.Items {
+			if !asked[u.ID] {
+				return c.usersOneByOne(ctx, ids)
+			}
+		}
+		found = append(found, p.Items...)
+		if n >= p.TotalPages || len(p.Items) == 0 {
+			return found, nil
+		}
+	}
+}
+
+func (c *Client) usersOneByOne(ctx context.Context, ids []int64) ([]User, error) {
+	var found []User
+	for _, id := range ids {
+		u, err := c.GetUser(ctx, id)
+		switch CodeOf(err) {
+		case "":
+			found = append(found, u)
+		case CodeNotFound:
+		default:
+			return nil, err
+		}
+	}
+	return found, nil
 }

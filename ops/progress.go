@@ -2,9 +2,6 @@ package ops
 
 import (
 	"context"
-	"strings"
-
-	"go.temporal.io/sdk/converter"
 
 	"github.com/olflow/olflow/activities"
 	"github.com/olflow/olflow/api"
@@ -42,18 +39,9 @@ func (o *Ops) LiveProgress(ctx context.Context, workflowID, runID string) (LiveP
 	if err != nil {
 		return p, err
 	}
-	dc := o.DataConverter
-	if dc == nil {
-		dc = converter.GetDefaultDataConverter()
-	}
-	for _, pa := range desc.RawResponse.GetPendingActivities() {
-		kind := kindOfActivity(pa.GetActivityType().GetName())
-		st, ok := p.Kinds[kind]
-		if !ok || st.State != api.KindRunning || pa.GetHeartbeatDetails() == nil {
-			continue
-		}
-		var kp activities.KindProgress
-		if dc.FromPayloads(pa.GetHeartbeatDetails(), &kp) != nil || kp.Kind != kind {
+	for _, kp := range activities.RunningKinds(desc.RawResponse, o.DataConverter) {
+		st, ok := p.Kinds[kp.Kind]
+		if !ok || st.State != api.KindRunning {
 			continue
 		}
 		st.Pages, st.Items, st.Created, st.Updated, st.Calls = kp.Pages, kp.Items, kp.Created, kp.Updated, kp.Calls
@@ -61,17 +49,8 @@ func (o *Ops) LiveProgress(ctx context.Context, workflowID, runID string) (LiveP
 			if p.TotalPages == nil {
 				p.TotalPages = map[string]int{}
 			}
-			p.TotalPages[kind] = kp.TotalPages
+			p.TotalPages[kp.Kind] = kp.TotalPages
 		}
 	}
 	return p, nil
-}
-
-// kindOfActivity maps "SyncUsers" to "users".
-func kindOfActivity(name string) string {
-	k, ok := strings.CutPrefix(name, "Sync")
-	if !ok {
-		return ""
-	}
-	return strings.ToLower(k)
 }

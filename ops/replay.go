@@ -13,12 +13,14 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/log"
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/olflow/olflow/errcode"
 	"github.com/olflow/olflow/starter"
 	"github.com/olflow/olflow/temporalclient"
 	"github.com/olflow/olflow/workflows"
@@ -36,6 +38,10 @@ type ReplayResult struct {
 	OK           bool
 	// Error is the replayer's message when the run does not replay.
 	Error string `json:",omitempty"`
+	// Unreadable says why the run's history could not be fetched (no such
+	// workflow, say): nothing was replayed, so it neither replays nor
+	// diverges.
+	Unreadable string `json:",omitempty"`
 	// Divergence points at the history event the code no longer matches,
 	// when the replayer named one.
 	Divergence *Divergence `json:",omitempty"`
@@ -149,7 +155,7 @@ func (o *Ops) ReplayExecution(ctx context.Context, workflowID, runID string) Rep
 	if runID == "" {
 		desc, err := o.Client.DescribeWorkflow(ctx, workflowID, "")
 		if err != nil {
-			res.Error = err.Error()
+			res.Unreadable = unreadable(err, "no workflow "+workflowID)
 			return res
 		}
 		runID = desc.RawResponse.GetWorkflowExecutionInfo().GetExecution().GetRunId()
@@ -159,7 +165,7 @@ func (o *Ops) ReplayExecution(ctx context.Context, workflowID, runID string) Rep
 	for it.HasNext() {
 		ev, err := it.Next()
 		if err != nil {
-			res.RunID, res.Error = runID, err.Error()
+			res.RunID, res.Unreadable = runID, unreadable(err, "no run "+runID+" of "+workflowID)
 			return res
 		}
 		hist.Events = append(hist.Events, ev)
@@ -326,4 +332,13 @@ func eventDetail(ev *historypb.HistoryEvent) string {
 		return "marker " + ev.GetMarkerRecordedEventAttributes().GetMarkerName()
 	}
 	return ""
+}
+
+// unreadable says why a history could not be fetched, with its code.
+func unreadable(err error, missing string) string {
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return string(errcode.NotFound) + ": " + missing
+	}
+	return err.Error()
 }

@@ -13,10 +13,13 @@ import (
 
 // ScheduleInfo describes an integration's periodic sync.
 type ScheduleInfo struct {
-	ID       string
-	Paused   bool
-	Note     string `json:",omitempty"`
+	ID     string
+	Paused bool
+	Note   string `json:",omitempty"`
+	// Interval is in nanoseconds in JSON (kept for existing readers);
+	// Every is the same as people write it ("15m0s").
 	Interval time.Duration
+	Every    string `json:",omitempty"`
 	// Next are the next few scheduled times.
 	Next []time.Time
 	// Recent are the latest runs it started, oldest first.
@@ -58,6 +61,7 @@ func (o *Ops) Schedule(ctx context.Context, integration string) (ScheduleInfo, e
 	}
 	if sp := d.Schedule.Spec; sp != nil && len(sp.Intervals) > 0 {
 		info.Interval = sp.Intervals[0].Every
+		info.Every = HumanDuration(info.Interval)
 	}
 	for _, a := range d.Info.RecentActions {
 		r := ScheduledRun{ScheduledAt: a.ScheduleTime, StartedAt: a.ActualTime}
@@ -133,4 +137,21 @@ func noteOr(note, def string) string {
 		return note
 	}
 	return def
+}
+
+// HumanDuration writes d as people do: 15m, 1h30m, 2.57s (no "0s" tails).
+func HumanDuration(d time.Duration) string {
+	if d >= time.Minute {
+		d = d.Round(time.Second)
+	} else if d >= time.Second {
+		d = d.Round(10 * time.Millisecond)
+	}
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }

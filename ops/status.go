@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/converter"
 
+	"github.com/olflow/olflow/activities"
 	"github.com/olflow/olflow/api"
 	"github.com/olflow/olflow/directory"
 	"github.com/olflow/olflow/errcode"
@@ -45,6 +46,12 @@ type Status struct {
 	Runs []Run
 	// Sync is the progress of a sync running now (nil when none is).
 	Sync *LiveProgress `json:",omitempty"`
+	// Events is the events workflow's status (nil when none runs).
+	Events *api.EventsStatus `json:",omitempty"`
+	// Summary answers the admin's "I see no or few users": a sync still
+	// running (with its progress), a scope that leaves things unsynced
+	// (naming them), a sync that ended partial, or why it is not connected.
+	Summary string `json:",omitempty"`
 }
 
 // ListRuns lists runs matching a visibility query, newest first, up to
@@ -122,10 +129,60 @@ func (o *Ops) Status(ctx context.Context, integration string, runs int) (Status,
 			break
 		}
 	}
+	if ev, err := o.EventsStatus(ctx, integration); err == nil {
+		st.Events = &ev
+	}
 	if st.Integration == nil && st.Schedule == nil && len(st.Runs) == 0 {
 		return st, &starter.Error{Code: errcode.NotFound, Field: "integration_id", Message: "no integration " + integration + " (no record, schedule or runs)"}
 	}
+	st.Summary = summarize(st)
 	return st, nil
+}
+
+// summarize is Status.Summary.
+func summarize(st Status) string {
+	var parts []string
+	if p := st.Sync; p != nil {
+		s := "Syncing (" + p.Mode + "): " + p.Phase
+		if u := p.Kinds[api.KindUsers]; u != nil {
+			s += fmt.Sprintf(", %d users read", u.Items)
+			if t := p.TotalPages[api.KindUsers]; t > 0 && u.State == api.KindRunning {
+				s += fmt.Sprintf(" (page %d of %d)", u.Pages, t)
+			}
+		}
+		parts = append(parts, s+"; the directory fills in as it reads.")
+	}
+	in := st.Integration
+	if in == nil {
+		return strings.Join(parts, " ")
+	}
+	scope := string(in.Integration.ScopeLevel)
+	switch in.Integration.Status {
+	case directory.StatusConnected, directory.StatusConnecting:
+		if scope == "" {
+			break
+		}
+		s := "Connected with " + activities.ScopeWords(scope) + " scope"
+		switch directory.ScopeLevel(scope) {
+		case directory.ScopeManageAll:
+			s += ": users, groups, roles and apps sync, and actions run."
+		case directory.ScopeReadAll:
+			s += ": users, groups, roles and apps sync; actions (activate, suspend, groups, roles, passwords) are not possible: they need Manage All."
+		default:
+			s += ": nothing syncs (syncs need Read All) and no action runs (Manage All)."
+		}
+		parts = append(parts, s)
+	default:
+		if scope != "" {
+			parts = append(parts, "Not connected ("+string(in.Integration.Status)+"); the credential has "+activities.ScopeWords(scope)+" scope.")
+		} else {
+			parts = append(parts, "Not connected ("+string(in.Integration.Status)+").")
+		}
+	}
+	if r := in.LastRun; r != nil && r.Status == directory.RunPartial {
+		parts = append(parts, fmt.Sprintf("The last sync (run %d) was partial (%s): some kinds were not read; see the run's failure for which and what to do.", r.ID, r.ErrorCode))
+	}
+	return strings.Join(parts, " ")
 }
 
 func statusName(s enumspb.WorkflowExecutionStatus) string {

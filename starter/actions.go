@@ -73,7 +73,8 @@ func (s *Starter) StartAction(ctx context.Context, workflowType string, req Requ
 		return nil, err
 	}
 	id := api.ActionWorkflowID(integration, requestID)
-	opts := s.options(id, integration, workflowType+" on "+integration+", request "+requestID)
+	opts := s.options(id, integration, workflowType+" on "+integration+", request "+requestID,
+		fmt.Sprintf("**%s** on `%s`, request `%s`: each user read before it is changed; outcomes per user in the result.", workflowType, integration, requestID))
 	opts.TaskQueue = api.ActionTaskQueue(s.taskQueue())
 	// Fail on any existing run, open or closed, so that join can compare
 	// the requests before handing the run back.

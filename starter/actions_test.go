@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -84,4 +85,12 @@ func TestOpenLinksWithTheWorkersKeys(t *testing.T) {
 	res.RequestID = "r-2"
 	res.Links = nil
 	assert.Error(t, (&Starter{Keys: keys}).openLinks(&res))
+}
+
+func TestStaticDetailsSayWhatWasAsked(t *testing.T) {
+	d := connectDetails(api.ConnectRequest{IntegrationID: "acme", Subdomain: "acme", ClientID: "cid", RequestedBy: "admin@acme.com", SyncInterval: 10 * time.Minute})
+	assert.Equal(t, "Connect OneLogin **acme** (region us, client id `cid`) as `acme` by admin@acme.com; then a full sync and a periodic sync every 10m.", d)
+	assert.Contains(t, syncDetails(api.SyncRequest{IntegrationID: "acme", Mode: api.ModeFull}), "On-demand **full** sync of `acme`")
+	assert.Equal(t, "2h", every(2*time.Hour))
+	assert.Equal(t, "1m30s", every(90*time.Second))
 }

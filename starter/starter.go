@@ -89,8 +89,9 @@ func (s *Starter) taskQueue() string {
 // options are the start options every olflow workflow uses: a duplicate
 // start while a run is open returns that run; after it closes, a new one may
 // start.
-func (s *Starter) options(id, integration, summary string) client.StartWorkflowOptions {
+func (s *Starter) options(id, integration, summary, details string) client.StartWorkflowOptions {
 	return client.StartWorkflowOptions{
+		StaticDetails:            details,
 		ID:                       id,
 		TaskQueue:                s.taskQueue(),
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
@@ -149,8 +150,8 @@ func (s *Starter) StartConnect(ctx context.Context, in ConnectInput) (*Run[api.C
 	}
 	req := api.ConnectRequest{IntegrationID: id, Subdomain: sub, Region: string(region), ClientID: clientID,
 		ClientSecret: sealed, RequestedBy: strings.TrimSpace(in.RequestedBy), SyncInterval: in.SyncInterval}
-	return start[api.ConnectResult](ctx, s, s.options(api.ConnectWorkflowID(id), id, "Connect OneLogin "+sub+" for "+id),
-		api.ConnectWorkflow, req)
+	return start[api.ConnectResult](ctx, s, s.options(api.ConnectWorkflowID(id), id, "Connect OneLogin "+sub+" for "+id,
+		connectDetails(req)), api.ConnectWorkflow, req)
 }
 
 // Connect starts (or joins) a connect and waits for its result.
@@ -198,7 +199,9 @@ func (s *Starter) StartSync(ctx context.Context, req api.SyncRequest) (*Run[api.
 		return run, nil
 	}
 	return start[api.SyncResult](ctx, s, s.options(api.SyncWorkflowID(req.IntegrationID), req.IntegrationID,
-		"On-demand "+req.Mode+" sync of "+req.IntegrationID), api.SyncWorkflow, req)
+		"On-demand "+req.Mode+" sync of "+req.IntegrationID,
+		syncDetails(req)),
+		api.SyncWorkflow, req)
 }
 
 // runningSync finds a sync of the integration already running (scheduled,
@@ -233,10 +236,53 @@ func (s *Starter) Disconnect(ctx context.Context, req api.DisconnectRequest) err
 		return refusal(err)
 	}
 	run, err := start[struct{}](ctx, s, s.options(api.DisconnectWorkflowID(req.IntegrationID), req.IntegrationID,
-		"Disconnect "+req.IntegrationID), api.DisconnectWorkflow, req)
+		"Disconnect "+req.IntegrationID,
+		"Disconnect `"+req.IntegrationID+"`"+by(req.RequestedBy)+": delete the periodic sync, revoke the token; synced data stays."),
+		api.DisconnectWorkflow, req)
 	if err != nil {
 		return err
 	}
 	_, err = run.Get(ctx)
 	return err
+}
+
+// connectDetails is a connect's static details in the UI: what was asked,
+// never the secret.
+func connectDetails(req api.ConnectRequest) string {
+	interval := req.SyncInterval
+	if interval == 0 {
+		interval = api.DefaultSyncInterval
+	}
+	region := req.Region
+	if region == "" {
+		region = "us"
+	}
+	return fmt.Sprintf("Connect OneLogin **%s** (region %s, client id `%s`) as `%s`%s; then a full sync and a periodic sync every %s.",
+		req.Subdomain, region, req.ClientID, req.IntegrationID, by(req.RequestedBy), every(interval))
+}
+
+func syncDetails(req api.SyncRequest) string {
+	what := "users updated since the last sync, and every group, role and app"
+	if req.Mode == api.ModeFull {
+		what = "every user, group, role and app; deletions only after a complete read"
+	}
+	return fmt.Sprintf("On-demand **%s** sync of `%s`: reads %s.", req.Mode, req.IntegrationID, what)
+}
+
+// every writes an interval as people do: 15m, 2h.
+func every(d time.Duration) string {
+	switch {
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	case d%time.Minute == 0:
+		return fmt.Sprintf("%dm", d/time.Minute)
+	}
+	return d.String()
+}
+
+func by(who string) string {
+	if who = strings.TrimSpace(who); who != "" {
+		return " by " + who
+	}
+	return ""
 }

@@ -200,6 +200,13 @@ func TestReplayThroughTheCLIShowsWhereARunDiverges(t *testing.T) {
 	assert.Contains(t, r.stdout, "1 of 2 runs replay")
 
 	// --json prints one document a script can parse, and still exits 1.
+	// A run that does not exist is not a divergence: nothing replayed.
+	r = h.olflow("", nil, "replay", "-w", "onelogin-sync/nobody-here")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stdout, "UNREADABLE")
+	assert.Contains(t, r.stdout, "not_found: no workflow onelogin-sync/nobody-here")
+	assert.NotContains(t, r.stdout, "DIVERGES")
+
 	r = h.olflow("", nil, "--json", "replay", src, file)
 	assert.Equal(t, 1, r.code)
 	var results []ops.ReplayResult

@@ -153,7 +153,9 @@ func TestConnectFailuresReachTheCallerAsCodes(t *testing.T) {
 }
 
 func TestDuplicateStartsJoinTheRunningOne(t *testing.T) {
-	h := newHarness(t, olsim.Options{Users: 200, Faults: olsim.Faults{Latency: 30 * time.Millisecond}})
+	// Enough pages that the parallel user read (4 at a time) is still
+	// running when the progress is polled.
+	h := newHarness(t, olsim.Options{Users: 2000, Faults: olsim.Faults{Latency: 30 * time.Millisecond}})
 	ctx := ctxT(t, 2*time.Minute)
 	const id = "e2e-dup"
 	first, err := h.starter.StartConnect(ctx, h.connectInput(id))
@@ -180,7 +182,7 @@ func TestDuplicateStartsJoinTheRunningOne(t *testing.T) {
 	p, err := h.ops.Progress(ctx, s1.GetID(), s1.GetRunID())
 	require.NoError(t, err)
 	assert.Equal(t, api.PhaseDone, p.Phase)
-	assert.Equal(t, 200, p.Kinds["users"].Items)
+	assert.Equal(t, 2000, p.Kinds["users"].Items)
 }
 
 func TestTenThousandUsersKeepHistorySmall(t *testing.T) {

@@ -46,6 +46,12 @@ func TestDemoRunsAndExits(t *testing.T) {
 	env, err := os.ReadFile(filepath.Join(dir, "olflow.env"))
 	require.NoError(t, err)
 	assert.Contains(t, string(env), "OLFLOW_CODEC_KEYS=")
+	// The temporal CLI reads its own variables: without them RUNBOOK's
+	// temporal commands go to 127.0.0.1:7233 and show encrypted payloads.
+	for _, k := range []string{"TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TEMPORAL_CODEC_ENDPOINT", "TEMPORAL_CODEC_AUTH"} {
+		assert.Contains(t, string(env), "export "+k+"=", "the env file sets %s", k)
+	}
+	assert.Contains(t, s, "temporal schedule describe -s onelogin-sync-schedule/demo-acme")
 	info, err := os.Stat(filepath.Join(dir, "olflow.env"))
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o600), info.Mode().Perm(), "the env file holds keys")

@@ -153,7 +153,7 @@ func newHarness(t *testing.T, opts olsim.Options) *harness {
 	h.queue = fmt.Sprintf("olflow-e2e-%d-%d", os.Getpid(), queueSeq.Add(1))
 	h.deps = worker.Deps{Store: store, Keys: h.keys,
 		OneLogin: onelogin.Config{BaseURL: h.srv.URL + "/t/{subdomain}", Timeout: 10 * time.Second},
-		Sync:     activities.Config{FullReadParallelism: 4}}
+		Sync:     activities.Config{FullReadParallelism: 4}, DataConverter: dataConverter()}
 	h.startWorker()
 	h.starter = &starter.Starter{Client: h.client, Keys: h.keys, TaskQueue: h.queue}
 	h.ops = &ops.Ops{Client: h.client, DataConverter: dataConverter(), Store: store, TaskQueue: h.queue}

@@ -151,8 +151,12 @@ func Run(ctx context.Context, cfg Config) error {
 	fatal := make(chan error, 1)
 	w, err := New(c, cfg.TaskQueue, Deps{
 		Store: store, Keys: cfg.SealKeys,
-		OneLogin: onelogin.Config{BaseURL: cfg.OneLoginBaseURL, OnCall: metrics.OnCall},
-		Sync:     activities.Config{FullReadParallelism: cfg.SyncParallelism},
+		// A full read's pages in flight, plus the other kinds and an action,
+		// each on a kept-alive connection (one TLS handshake, not one per call).
+		OneLogin: onelogin.Config{BaseURL: cfg.OneLoginBaseURL, OnCall: metrics.OnCall,
+			MaxConnsPerHost: max(cfg.SyncParallelism, activities.DefaultFullReadParallelism) + 4},
+		Sync:          activities.Config{FullReadParallelism: cfg.SyncParallelism},
+		DataConverter: topts.DataConverter(),
 	}, cfg.workerOptions(metrics.Interceptor(), func(err error) {
 		select {
 		case fatal <- err:

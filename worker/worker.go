@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/olflow/olflow/activities"
@@ -26,6 +27,8 @@ type Deps struct {
 	// for the simulator, HTTP client, timeout, user agent, OnCall).
 	OneLogin onelogin.Config
 	Sync     activities.Config
+	// DataConverter is the client's; live progress decodes heartbeats with it.
+	DataConverter converter.DataConverter
 }
 
 // Activities builds the activities struct for a Temporal client.
@@ -37,8 +40,8 @@ func (d Deps) Activities(c client.Client) (*activities.Activities, error) {
 		Store:     d.Store,
 		Clients:   &activities.Clients{Template: d.OneLogin, Keys: d.Keys},
 		Schedules: c.ScheduleClient(),
-		Workflows: c,
-		Config:    d.Sync,
+		Workflows: c, DataConverter: d.DataConverter,
+		Config: d.Sync,
 	}, nil
 }
 

@@ -3,6 +3,7 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -235,12 +236,28 @@ func (w *actionWorkflow) details(ctx workflow.Context) {
 		if outcome == "" {
 			outcome = "pending"
 		}
-		fmt.Fprintf(&b, "| %s | %d | %s | %s |\n", u.User, u.UserID, outcome, u.Code)
+		id := "…" // not resolved yet
+		if u.UserID != 0 {
+			id = strconv.FormatInt(u.UserID, 10)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", u.User, id, outcome, u.Code)
 	}
 	if n := len(r.Users) - detailRows; n > 0 {
 		fmt.Fprintf(&b, "\n… and %d more (query `%s` for all)", n, api.ProgressQuery)
 	}
 	workflow.SetCurrentDetails(ctx, b.String())
+}
+
+// resolved shows a user's OneLogin id in the details as soon as it is
+// known, while the user's steps still run.
+func (w *actionWorkflow) resolved(ctx workflow.Context, ref api.UserRef, id int64) {
+	for i := range w.result.Users {
+		if u := &w.result.Users[i]; u.User == ref && u.Outcome == "" && u.UserID == 0 {
+			u.UserID = id
+			w.details(ctx)
+			return
+		}
+	}
 }
 
 func byWhomSuffix(who string) string {

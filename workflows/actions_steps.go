@@ -117,6 +117,7 @@ func (w *actionWorkflow) runSteps(ctx workflow.Context, name string, check activ
 // sequence runs the planned steps for a resolved user, by id from here on.
 func (w *actionWorkflow) sequence(ctx workflow.Context, ref api.UserRef, found activities.UserStepResult, plan []plannedStep) api.UserResult {
 	res := api.UserResult{User: ref, UserID: found.UserID, Outcome: api.OutcomeAlreadyDone}
+	w.resolved(ctx, ref, found.UserID)
 	byID := api.UserRef{ID: found.UserID}
 	for _, s := range plan {
 		step := api.StepResult{Step: s.name, Outcome: api.OutcomeAlreadyDone}

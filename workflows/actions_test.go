@@ -552,3 +552,24 @@ func TestCancelledActionIsStillAudited(t *testing.T) {
 	assert.NotContains(t, audited, int64(3), "the user never reached is not")
 	env.AssertNotCalled(t, "SuspendUser", mock.Anything, mock.MatchedBy(func(in activities.UserStepInput) bool { return in.User.ID == 3 }))
 }
+
+// A resolved user's OneLogin id shows while its steps still run, not 0.
+func TestOnboardShowsTheResolvedIDWhileRunning(t *testing.T) {
+	env := newActionEnv(t)
+	env.OnActivity(a.ResolveUser, mock.Anything, mock.Anything).Return(ok(42, api.OutcomeAlreadyDone))
+	env.OnActivity(a.ActivateUser, mock.Anything, mock.Anything).After(time.Minute).Return(ok(42, api.OutcomeChanged))
+	env.OnActivity(a.SetUserGroup, mock.Anything, mock.Anything).Return(ok(42, api.OutcomeChanged))
+	env.OnActivity(a.AddUserToRole, mock.Anything, mock.Anything).Return(ok(42, api.OutcomeChanged))
+	env.OnActivity(a.GenerateResetLink, mock.Anything, mock.Anything).Return(activities.UserStepResult{UserID: 42, Outcome: api.OutcomeChanged, ResetLink: testSealed(t)}, nil)
+	var mid api.ActionResult
+	env.RegisterDelayedCallback(func() {
+		v, err := env.QueryWorkflow(api.ProgressQuery)
+		require.NoError(t, err)
+		require.NoError(t, v.Get(&mid))
+	}, 30*time.Second)
+	env.ExecuteWorkflow(OnboardUser, onboardRequest())
+	require.NoError(t, env.GetWorkflowError())
+	require.Len(t, mid.Users, 1)
+	assert.Equal(t, "", mid.Users[0].Outcome, "still running at 30s")
+	assert.EqualValues(t, 42, mid.Users[0].UserID)
+}

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -57,6 +58,7 @@ func (w *connectWorkflow) setup(ctx workflow.Context) error {
 }
 
 func (w *connectWorkflow) run(ctx workflow.Context) (api.ConnectResult, error) {
+	w.details(ctx, "**Validating** the OneLogin credential for "+w.req.Subdomain)
 	validateCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		// The admin is waiting: transient trouble is retried for a while, not forever.
 		StartToCloseTimeout: time.Minute, ScheduleToCloseTimeout: 10 * time.Minute,
@@ -69,6 +71,7 @@ func (w *connectWorkflow) run(ctx workflow.Context) (api.ConnectResult, error) {
 		return api.ConnectResult{}, w.refused(ctx, err)
 	}
 	w.log.Info("credential valid", "scope", v.Scope, "account", v.AccountID)
+	w.details(ctx, "**Credential valid**: "+activities.ScopeWords(v.Scope)+" scope  \nrecording the integration, then the first full sync")
 
 	if err := workflow.ExecuteActivity(shortActivity(ctx, "record the integration"), a.SaveIntegration, activities.SaveInput{
 		IntegrationID: w.req.IntegrationID, Credential: w.cred, Scope: v.Scope,
@@ -82,39 +85,59 @@ func (w *connectWorkflow) run(ctx workflow.Context) (api.ConnectResult, error) {
 		return api.ConnectResult{}, w.syncFailed(ctx, err)
 	}
 
+	w.details(ctx, "**First sync done**: "+thousands(int64(sync.Users().Items))+" users  \nsetting up the periodic sync")
 	sched, err := w.ensureSchedule(ctx)
 	if err != nil {
 		return api.ConnectResult{}, err
 	}
-
-	msg := fmt.Sprintf("Connected with %s scope. First sync read %d users, %d groups, %d roles and %d apps.",
-		v.Scope, sync.Users().Items, sync.Kind(api.KindGroups).Items,
-		sync.Kind(api.KindRoles).Items, sync.Kind(api.KindApps).Items)
-	if !v.CanAct {
-		msg += " Actions need Manage All."
+	if workflow.GetVersion(ctx, changeStartEvents, workflow.DefaultVersion, 1) >= 1 {
+		startEvents(ctx, w.req.IntegrationID)
 	}
+
+	msg := fmt.Sprintf("Connected with %s scope. First sync read %s users, %s groups, %s roles and %s apps.",
+		activities.ScopeWords(v.Scope), thousands(int64(sync.Users().Items)), thousands(int64(sync.Kind(api.KindGroups).Items)),
+		thousands(int64(sync.Kind(api.KindRoles).Items)), thousands(int64(sync.Kind(api.KindApps).Items)))
+	if nd := notDone(v.Scope); nd != "" {
+		msg += " Limited scope: " + nd + "."
+	}
+	w.details(ctx, "**Connected**  \n"+msg)
 	if err := w.setIntegrationStatus(ctx, directory.StatusConnected, msg); err != nil {
 		return api.ConnectResult{}, err
 	}
 	return api.ConnectResult{IntegrationID: w.req.IntegrationID, Scope: v.Scope, CanAct: v.CanAct, AccountID: v.AccountID,
 		Subdomain: v.Subdomain, Sync: sync, ScheduleID: api.ScheduleID(w.req.IntegrationID), ScheduleCreated: sched.Created,
-		Duration: workflow.Now(ctx).Sub(w.start)}, nil
+		Duration: workflow.Now(ctx).Sub(w.start), DurationSeconds: seconds(workflow.Now(ctx).Sub(w.start))}, nil
 }
 
 // refused records why a credential failed and fails with its code. Other
 // failures (retries exhausted on a transient error) fail as they are.
 func (w *connectWorkflow) refused(ctx workflow.Context, err error) error {
 	code := errcode.Of(err)
-	if !isConnectFailure(code) {
+	if temporal.IsCanceledError(err) {
 		return err
+	}
+	if !isConnectFailure(code) {
+		// Retries ran out on a transient failure: say so plainly (the
+		// activity error's wrapping names the worker's pid and host).
+		msg := "OneLogin could not be reached to check the credential (" + string(codeOr(code)) + "): " +
+			strings.TrimSuffix(failureMessage(err), ".") + ". Nothing was saved; connect again later."
+		w.details(ctx, "**Not connected: "+string(codeOr(code))+"**  \n"+msg)
+		return temporal.NewNonRetryableApplicationError(msg, string(codeOr(code)), err)
+	}
+	// insufficient_scope names the scope the credential has.
+	var scope activities.ScopeDetails
+	var ae *temporal.ApplicationError
+	if errors.As(err, &ae) && ae.HasDetails() {
+		_ = ae.Details(&scope)
 	}
 	var msg string
 	if rerr := workflow.ExecuteActivity(shortActivity(ctx, "record why the credential was refused"), a.RecordConnectFailure,
-		activities.ConnectFailure{IntegrationID: w.req.IntegrationID, Credential: w.cred, Code: code}).Get(ctx, &msg); rerr != nil {
+		activities.ConnectFailure{IntegrationID: w.req.IntegrationID, Credential: w.cred, Code: code, Scope: scope.Scope}).Get(ctx, &msg); rerr != nil {
 		w.log.Error("could not record the connect failure", "error", rerr)
-		msg = activities.StatusMessage(code, "", w.req.Subdomain)
+		msg = activities.StatusMessage(code, scope.Scope, w.req.Subdomain)
 	}
-	w.log.Warn("credential refused", "code", code)
+	w.log.Warn("credential refused", "code", code, "scope", scope.Scope)
+	w.details(ctx, "**Refused: "+string(code)+"**  \n"+msg)
 	return fail(code, msg)
 }
 
@@ -124,21 +147,68 @@ func (w *connectWorkflow) initialSync(ctx workflow.Context) (api.SyncResult, err
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 		TypedSearchAttributes: temporal.NewSearchAttributes(api.IntegrationAttribute.ValueSet(w.req.IntegrationID)),
 		StaticSummary:         "Initial full sync of " + w.req.IntegrationID,
+		// Metadata only: not part of the command's shape, so not gated.
+		StaticDetails: "The first **full** sync of `" + w.req.IntegrationID + "`, started by its connect: " +
+			"every user, group, role and app.",
 	})
+	live := workflow.GetVersion(ctx, changeLiveProgress, workflow.DefaultVersion, 1) == 1
+	child := workflow.ExecuteChildWorkflow(cctx, api.SyncWorkflow, api.SyncRequest{IntegrationID: w.req.IntegrationID, Mode: api.ModeFull})
+	if live {
+		w.follow(ctx, child)
+	}
 	var res api.SyncResult
-	err := workflow.ExecuteChildWorkflow(cctx, api.SyncWorkflow, api.SyncRequest{IntegrationID: w.req.IntegrationID, Mode: api.ModeFull}).Get(ctx, &res)
+	err := child.Get(ctx, &res)
 	return res, err
+}
+
+// follow shows the first sync's live progress in this workflow's Current
+// Details until it ends, waking as SyncDirectory does.
+func (w *connectWorkflow) follow(ctx workflow.Context, child workflow.ChildWorkflowFuture) {
+	w.details(ctx, "**First sync starting**  \nfull read of users, groups, roles and apps")
+	tctx, cancelTimer := workflow.WithCancel(ctx)
+	defer cancelTimer()
+	sel := workflow.NewSelector(ctx)
+	done, pending := false, false
+	sel.AddFuture(child, func(workflow.Future) { done = true })
+	for {
+		if !pending {
+			sel.AddFuture(workflow.NewTimer(tctx, liveInterval(workflow.Now(ctx).Sub(w.start))), func(workflow.Future) { pending = false })
+			pending = true
+		}
+		sel.Select(ctx)
+		if done {
+			return
+		}
+		started := child.GetChildWorkflowExecution()
+		var exe workflow.Execution
+		if !started.IsReady() || started.Get(ctx, &exe) != nil {
+			continue // not started yet, or never: child.Get says why
+		}
+		r, ok := readLive(ctx, activities.LiveInput{IntegrationID: w.req.IntegrationID, WorkflowID: exe.ID, RunID: exe.RunID, Query: true})
+		if ok && r.Progress != nil {
+			p := *r.Progress
+			totals := map[string]int{}
+			applyLive(&p, totals, r)
+			w.details(ctx, "**First sync**: "+renderProgress(p, totals))
+		}
+	}
+}
+
+// details sets this workflow's Current Details (no history event).
+func (w *connectWorkflow) details(ctx workflow.Context, md string) {
+	workflow.SetCurrentDetails(ctx, md)
 }
 
 // syncFailed keeps the admin informed when the credential validated but the
 // first sync did not finish, then fails with the sync's code.
 func (w *connectWorkflow) syncFailed(ctx workflow.Context, err error) error {
 	code := errcode.Of(err)
-	status, msg := directory.StatusConnecting, "The first sync failed ("+string(codeOr(code))+"); fix the cause and connect again."
+	status, msg := directory.StatusConnecting, "The first sync did not finish ("+string(codeOr(code))+"): "+strings.TrimSuffix(failureMessage(err), ".")+". Then connect again."
 	if isConnectFailure(code) && code != errcode.InvalidInput {
 		status, _ = activities.StatusOfCode(code)
 		msg = activities.StatusMessage(code, "", w.req.Subdomain)
 	}
+	w.details(ctx, "**First sync failed: "+string(codeOr(code))+"**  \n"+msg)
 	if serr := w.setIntegrationStatus(ctx, status, msg); serr != nil {
 		w.log.Error("could not record the sync failure", "error", serr)
 	}
@@ -191,6 +261,11 @@ func DisconnectIntegration(ctx workflow.Context, req api.DisconnectRequest) erro
 	}
 	if err := workflow.UpsertTypedSearchAttributes(ctx, api.IntegrationAttribute.ValueSet(req.IntegrationID)); err != nil {
 		return err
+	}
+	if workflow.GetVersion(ctx, changeStopEvents, workflow.DefaultVersion, 1) >= 1 {
+		if err := stopEvents(ctx, req.IntegrationID); err != nil {
+			return err
+		}
 	}
 	if err := workflow.ExecuteActivity(shortActivity(ctx, "delete the periodic sync"), a.DeleteSchedule,
 		api.ScheduleID(req.IntegrationID)).Get(ctx, nil); err != nil {

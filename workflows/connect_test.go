@@ -30,6 +30,9 @@ func newEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	env := s.NewTestWorkflowEnvironment()
 	Register(env)
 	env.RegisterActivity(&activities.Activities{})
+	// A connect starts the endless events workflow as a child: mocked here,
+	// tested on its own in events_test.go.
+	env.OnWorkflow(api.EventsWorkflow, mock.Anything, mock.Anything).Return(api.EventsStatus{}, nil).Maybe()
 	return env
 }
 
@@ -77,6 +80,7 @@ func TestConnectSuccess(t *testing.T) {
 	env.ExecuteWorkflow(ConnectIntegration, req)
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
+	env.AssertWorkflowCalled(t, api.EventsWorkflow, mock.Anything, api.EventsRequest{IntegrationID: "acme-tenant"})
 	var res api.ConnectResult
 	require.NoError(t, env.GetWorkflowResult(&res))
 	assert.Equal(t, "manage_all", res.Scope)
@@ -126,7 +130,7 @@ func TestConnectRetriesTransientValidation(t *testing.T) {
 	env.OnWorkflow(api.SyncWorkflow, mock.Anything, mock.Anything).Return(okSync(), nil)
 	env.OnActivity(a.EnsureSchedule, mock.Anything, mock.Anything).Return(activities.ScheduleResult{}, nil)
 	env.OnActivity(a.SetIntegrationStatus, mock.Anything, mock.MatchedBy(func(in activities.StatusInput) bool {
-		return in.Status == directory.StatusConnected && assert.Contains(t, in.Message, "Actions need Manage All")
+		return in.Status == directory.StatusConnected && assert.Contains(t, in.Message, "Connected with Read All scope") && assert.Contains(t, in.Message, "Limited scope: actions (activate, suspend, groups, roles, passwords) need Manage All")
 	})).Return(nil)
 
 	env.ExecuteWorkflow(ConnectIntegration, connectRequest(t))
@@ -186,6 +190,7 @@ func TestConnectBadInput(t *testing.T) {
 
 func TestDisconnect(t *testing.T) {
 	env := newEnv(t)
+	env.OnRequestCancelExternalWorkflow(mock.Anything, api.EventsWorkflowID("acme-tenant"), "").Return(nil).Once()
 	env.OnActivity(a.DeleteSchedule, mock.Anything, api.ScheduleID("acme-tenant")).Return(nil).Once()
 	// Runs in flight stop: every run of the integration but this one.
 	env.OnActivity(a.CancelRuns, mock.Anything, activities.CancelRunsInput{IntegrationID: "acme-tenant",
@@ -198,6 +203,20 @@ func TestDisconnect(t *testing.T) {
 	env.AssertExpectations(t)
 }
 
+// No events workflow running (connected before events existed, or it
+// ended): disconnect goes on.
+func TestDisconnectWithoutEventsWorkflow(t *testing.T) {
+	env := newEnv(t)
+	env.OnRequestCancelExternalWorkflow(mock.Anything, api.EventsWorkflowID("acme-tenant"), "").
+		Return(&temporal.UnknownExternalWorkflowExecutionError{}).Once()
+	env.OnActivity(a.DeleteSchedule, mock.Anything, api.ScheduleID("acme-tenant")).Return(nil).Once()
+	env.OnActivity(a.RevokeToken, mock.Anything, "acme-tenant").Return(nil).Once()
+	env.OnActivity(a.SetIntegrationStatus, mock.Anything, mock.Anything).Return(nil).Once()
+	env.ExecuteWorkflow(DisconnectIntegration, api.DisconnectRequest{IntegrationID: "acme-tenant"})
+	require.NoError(t, env.GetWorkflowError())
+	env.AssertExpectations(t)
+}
+
 func TestIDs(t *testing.T) {
 	assert.Equal(t, "onelogin-connect/t1", api.ConnectWorkflowID("t1"))
 	assert.Equal(t, "onelogin-sync/t1", api.SyncWorkflowID("t1"))
@@ -205,4 +224,41 @@ func TestIDs(t *testing.T) {
 	assert.Equal(t, "onelogin-sync-schedule/t1", api.ScheduleID("t1"))
 	assert.Equal(t, "onelogin-disconnect/t1", api.DisconnectWorkflowID("t1"))
 	require.NoError(t, api.ValidateIntegrationID("tenant-42.eu:prod@x_y"))
+}
+
+// insufficient_scope keeps the scope the credential has, so the admin
+// learns Read Users from Authentication Only.
+func TestConnectInsufficientScopeKeepsTheDetectedScope(t *testing.T) {
+	env := newEnv(t)
+	env.OnActivity(a.ValidateCredential, mock.Anything, mock.Anything).Return(activities.ValidateResult{},
+		temporal.NewNonRetryableApplicationError("too narrow", string(errcode.InsufficientScope), nil, activities.ScopeDetails{Scope: "read_users"})).Once()
+	env.OnActivity(a.RecordConnectFailure, mock.Anything, mock.MatchedBy(func(in activities.ConnectFailure) bool {
+		return in.Code == errcode.InsufficientScope && in.Scope == "read_users"
+	})).Return(activities.StatusMessage(errcode.InsufficientScope, "read_users", "acme"), nil).Once()
+	env.ExecuteWorkflow(ConnectIntegration, api.ConnectRequest{IntegrationID: "acme-tenant", Subdomain: "acme", ClientID: "id", ClientSecret: testSealed(t)})
+	err := env.GetWorkflowError()
+	require.Error(t, err)
+	var ae *temporal.ApplicationError
+	require.ErrorAs(t, err, &ae)
+	assert.Contains(t, ae.Message(), "(it has Read Users)")
+	env.AssertExpectations(t)
+}
+
+// A first sync that ends partial tells the admin what the sync said, not
+// Temporal's wrapping of it.
+func TestConnectInitialSyncFailureSaysWhatToDo(t *testing.T) {
+	env := newEnv(t)
+	env.OnActivity(a.ValidateCredential, mock.Anything, mock.Anything).Return(activities.ValidateResult{Scope: "read_all"}, nil).Once()
+	env.OnActivity(a.SaveIntegration, mock.Anything, mock.Anything).Return(nil).Once()
+	env.OnWorkflow(api.SyncWorkflow, mock.Anything, mock.Anything).
+		Return(api.SyncResult{}, temporal.NewNonRetryableApplicationError("sync partial: apps not read (server_error): retry", string(errcode.ServerError), nil)).Once()
+	var msg string
+	env.OnActivity(a.SetIntegrationStatus, mock.Anything, mock.MatchedBy(func(in activities.StatusInput) bool {
+		msg = in.Message
+		return in.Status == directory.StatusConnecting
+	})).Return(nil).Once()
+	env.ExecuteWorkflow(ConnectIntegration, api.ConnectRequest{IntegrationID: "acme-tenant", Subdomain: "acme", ClientID: "id", ClientSecret: testSealed(t)})
+	require.Error(t, env.GetWorkflowError())
+	assert.Equal(t, "The first sync did not finish (server_error): sync partial: apps not read (server_error): retry. Then connect again.", msg)
+	assert.NotContains(t, msg, "identity")
 }

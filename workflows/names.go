@@ -23,6 +23,7 @@ func registered() map[string]any {
 		api.ConnectWorkflow:    ConnectIntegration,
 		api.SyncWorkflow:       SyncDirectory,
 		api.DisconnectWorkflow: DisconnectIntegration,
+		api.EventsWorkflow:     DirectoryEvents,
 	}
 	for name, fn := range actionWorkflows {
 		m[name] = fn

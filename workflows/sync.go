@@ -1,7 +1,6 @@
 package workflows
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
@@ -14,6 +13,13 @@ import (
 	"github.com/olflow/olflow/directory"
 	"github.com/olflow/olflow/errcode"
 )
+
+// syncRetryCap caps the backoff between attempts of a sync's activities.
+// The client already absorbs transient errors, an attempt that made
+// progress asks for a 1 s retry itself and a 429 for its announced reset, so
+// the policy's backoff only paces attempts that got nowhere: a minute, not
+// five, so a sync resumes soon after OneLogin does.
+const syncRetryCap = time.Minute
 
 // syncKinds are what a sync reads, in this order: one activity each. The
 // list belongs to the workflow: changing it changes the commands a sync
@@ -35,6 +41,8 @@ type syncWorkflow struct {
 	req      api.SyncRequest
 	log      log.Logger
 	progress api.SyncProgress
+	// totals are page totals known ahead (a full users read), for details.
+	totals map[string]int
 }
 
 func (w *syncWorkflow) setup(ctx workflow.Context) error {
@@ -48,6 +56,7 @@ func (w *syncWorkflow) setup(ctx workflow.Context) error {
 		return invalidInput("mode", "must be full or incremental")
 	}
 	w.log = log.With(workflow.GetLogger(ctx), "integration", w.req.IntegrationID)
+	w.totals = map[string]int{}
 	w.progress = api.SyncProgress{IntegrationID: w.req.IntegrationID, Phase: api.PhaseStarting, Mode: w.req.Mode,
 		StartedAt: workflow.Now(ctx), Kinds: map[string]*api.KindStatus{}}
 	for _, k := range syncKinds {
@@ -83,7 +92,7 @@ func (w *syncWorkflow) run(ctx workflow.Context) (api.SyncResult, error) {
 	if err != nil {
 		w.progress.Phase = api.PhaseFailed
 		_ = w.setStatus(ctx, api.SyncStatusFailed)
-		return api.SyncResult{}, err
+		return api.SyncResult{}, w.failed(ctx, "sync not started", err)
 	}
 	// Only BeginSync results from v0.2.0 on can be Busy, so older
 	// histories never reach the gate.
@@ -112,7 +121,7 @@ func (w *syncWorkflow) run(ctx workflow.Context) (api.SyncResult, error) {
 	var fin activities.FinishResult
 	finishCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Minute, HeartbeatTimeout: time.Minute, ScheduleToCloseTimeout: 2 * time.Hour,
-		RetryPolicy: retryPolicy(5 * time.Minute), Summary: "reconcile deletions and record the run",
+		RetryPolicy: retryPolicy(syncRetryCap), Summary: "reconcile deletions and record the run",
 	})
 	err = workflow.ExecuteActivity(finishCtx, a.FinishSyncRun, activities.FinishInput{
 		IntegrationID: w.req.IntegrationID, RunID: begin.RunID, Mode: begin.Mode, Status: status,
@@ -121,7 +130,7 @@ func (w *syncWorkflow) run(ctx workflow.Context) (api.SyncResult, error) {
 	if err != nil {
 		w.progress.Phase = api.PhaseFailed
 		_ = w.setStatus(ctx, api.SyncStatusFailed)
-		return api.SyncResult{}, err
+		return api.SyncResult{}, w.failed(ctx, "sync read the directory but could not record the run", err)
 	}
 	for _, k := range syncKinds {
 		w.progress.Kinds[k].Deleted = fin.Run.Counts(directory.Kind(k)).Deleted
@@ -130,19 +139,38 @@ func (w *syncWorkflow) run(ctx workflow.Context) (api.SyncResult, error) {
 	res := api.SyncResult{IntegrationID: w.req.IntegrationID, RunID: begin.RunID, Mode: begin.Mode, Upgraded: begin.Upgraded,
 		Status: status, Kinds: w.progress.Kinds, Calls: w.progress.Calls, KeptAfterConfirm: fin.Confirmed,
 		Duration: workflow.Now(ctx).Sub(w.progress.StartedAt)}
+	res.DurationSeconds = seconds(res.Duration)
 	if firstErr != nil {
+		// The phase and the search attribute agree: partial or failed.
 		w.progress.Phase = api.PhaseFailed
+		if status == api.SyncStatusPartial {
+			w.progress.Phase = api.PhasePartial
+		}
 		w.details(ctx)
 		_ = w.setStatus(ctx, status)
 		// The kinds that were read are stored; the run failed as a whole and
-		// deleted nothing.
+		// deleted nothing. The message names each kind not read, its code
+		// and what to do; the cause stays for callers that unwrap it.
 		return res, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("sync %s: %v", status, firstErr), string(codeOr(errcode.Of(firstErr))), firstErr, res)
+			partialMessage(status, w.progress.Kinds), string(codeOr(errcode.Of(firstErr))), firstErr, res)
 	}
 	w.progress.Phase = api.PhaseDone
 	w.details(ctx)
 	w.log.Info("sync finished", "run", begin.RunID, "users", res.Users().Items, "calls", res.Calls)
 	return res, w.setStatus(ctx, api.SyncStatusCompleted)
+}
+
+// failed ends the run with a message for people (what failed, its code,
+// what to do) instead of Temporal's wrapping of the activity error, which
+// names the worker's pid and host; the cause stays for callers.
+func (w *syncWorkflow) failed(ctx workflow.Context, what string, err error) error {
+	if temporal.IsCanceledError(err) {
+		return err // a cancelled run ends cancelled, not failed
+	}
+	code := codeOr(errcode.Of(err))
+	msg := what + " (" + string(code) + "): " + strings.TrimSuffix(failureMessage(err), ".") + ". " + runAdvice(code)
+	workflow.SetCurrentDetails(ctx, "**Failed: "+string(code)+"**  \n"+msg)
+	return temporal.NewNonRetryableApplicationError(msg, string(code), err)
 }
 
 // readAll runs the four kinds' reads in parallel. Each waits for rate budget
@@ -159,14 +187,14 @@ func (w *syncWorkflow) readAll(ctx workflow.Context, begin activities.BeginSyncR
 	for _, kind := range syncKinds {
 		kctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 			StartToCloseTimeout: time.Hour, HeartbeatTimeout: time.Minute, ScheduleToCloseTimeout: 6 * time.Hour,
-			RetryPolicy: retryPolicy(5 * time.Minute), Summary: "read " + string(kind),
+			RetryPolicy: retryPolicy(syncRetryCap), Summary: "read " + string(kind),
 		})
 		w.progress.Kinds[string(kind)].State = api.KindRunning
 		sel.AddFuture(workflow.ExecuteActivity(kctx, fns[kind], in), func(f workflow.Future) {
 			st := w.progress.Kinds[string(kind)]
 			var r activities.KindResult
 			if err := f.Get(ctx, &r); err != nil {
-				st.State, st.Error = api.KindFailed, err.Error()
+				st.State, st.Error, st.Code = api.KindFailed, failureMessage(err), string(codeOr(errcode.Of(err)))
 				if firstErr == nil {
 					firstErr = err
 				}
@@ -182,10 +210,28 @@ func (w *syncWorkflow) readAll(ctx workflow.Context, begin activities.BeginSyncR
 		})
 	}
 	w.details(ctx)
-	for range syncKinds {
+	live := workflow.GetVersion(ctx, changeLiveProgress, workflow.DefaultVersion, 1) == 1
+	tctx, cancelTimer := workflow.WithCancel(ctx)
+	var timer workflow.Future
+	woke := false
+	for left := len(syncKinds); left > 0; {
+		if live && timer == nil {
+			timer = workflow.NewTimer(tctx, liveInterval(workflow.Now(ctx).Sub(w.progress.StartedAt)))
+			sel.AddFuture(timer, func(workflow.Future) { woke = true })
+		}
 		sel.Select(ctx)
+		if woke {
+			woke, timer = false, nil
+			info := workflow.GetInfo(ctx).WorkflowExecution
+			if r, ok := readLive(ctx, activities.LiveInput{IntegrationID: w.req.IntegrationID, WorkflowID: info.ID, RunID: info.RunID}); ok {
+				applyLive(&w.progress, w.totals, r)
+			}
+		} else {
+			left--
+		}
 		w.details(ctx)
 	}
+	cancelTimer() // the last wake's timer, if it has not fired
 	return results, firstErr
 }
 
@@ -198,18 +244,7 @@ func allFailed(kinds map[string]*api.KindStatus) bool {
 	return true
 }
 
-// details shows the progress in the UI as markdown.
+// details shows the progress in the UI's Current Details.
 func (w *syncWorkflow) details(ctx workflow.Context) {
-	var b strings.Builder
-	fmt.Fprintf(&b, "**%s** sync of `%s` (run %d): %s\n\n", w.progress.Mode, w.req.IntegrationID, w.progress.RunID, w.progress.Phase)
-	b.WriteString("| kind | state | pages | items | created | updated | deleted |\n|---|---|---|---|---|---|---|\n")
-	for _, k := range syncKinds {
-		s := w.progress.Kinds[string(k)]
-		fmt.Fprintf(&b, "| %s | %s | %d | %d | %d | %d | %d |\n", k, s.State, s.Pages, s.Items, s.Created, s.Updated, s.Deleted)
-	}
-	fmt.Fprintf(&b, "\nOneLogin calls: %d", w.progress.Calls)
-	if w.progress.BudgetLimit > 0 {
-		fmt.Fprintf(&b, "; rate budget %d/%d", w.progress.BudgetRemaining, w.progress.BudgetLimit)
-	}
-	workflow.SetCurrentDetails(ctx, b.String())
+	workflow.SetCurrentDetails(ctx, renderProgress(w.progress, w.totals))
 }

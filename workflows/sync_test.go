@@ -107,8 +107,15 @@ func TestSyncPartialFailureDeletesNothing(t *testing.T) {
 	require.NoError(t, qerr)
 	var p api.SyncProgress
 	require.NoError(t, q.Get(&p))
-	assert.Equal(t, api.PhaseFailed, p.Phase)
+	assert.Equal(t, api.PhasePartial, p.Phase, "the details agree with OneLoginSyncStatus=partial")
 	assert.Equal(t, api.KindFailed, p.Kinds["apps"].State)
+	assert.Equal(t, "apps need Read All", p.Kinds["apps"].Error, "no Temporal wrapping in what people read")
+	assert.Equal(t, string(errcode.InsufficientScope), p.Kinds["apps"].Code)
+	var ae *temporal.ApplicationError
+	require.ErrorAs(t, err, &ae)
+	assert.Contains(t, ae.Message(), "sync partial: apps not read (insufficient_scope): the API credential cannot read apps: give it Read All")
+	assert.Contains(t, ae.Message(), "Read and stored: users, groups, roles; nothing was deleted")
+	assert.NotContains(t, ae.Message(), "activity error")
 	assert.Equal(t, api.KindDone, p.Kinds["users"].State)
 }
 

@@ -17,4 +17,15 @@ const (
 	// changeDisconnectCancelsRuns: a disconnect cancels the integration's
 	// runs in flight after deleting its schedule (version 1).
 	changeDisconnectCancelsRuns = "disconnect-cancels-runs"
+	// changeStartEvents: connect starts the integration's DirectoryEvents
+	// workflow after setting up the schedule (version 1).
+	changeStartEvents = "connect-starts-events"
+	// changeStopEvents: disconnect cancels the integration's
+	// DirectoryEvents workflow first (version 1).
+	changeStopEvents = "disconnect-stops-events"
+	// changeLiveProgress: SyncDirectory (while its kinds are read) and
+	// ConnectIntegration (while its first sync runs) wake on a timer and
+	// read the live progress with the LiveSyncProgress local activity, for
+	// their Current Details (version 1). DefaultVersion waits without.
+	changeLiveProgress = "live-progress"
 )

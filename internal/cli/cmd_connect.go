@@ -10,7 +10,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/olflow/olflow/activities"
 	"github.com/olflow/olflow/api"
+	"github.com/olflow/olflow/ops"
 	"github.com/olflow/olflow/seal"
 	"github.com/olflow/olflow/starter"
 )
@@ -129,11 +131,11 @@ stdin) or from the variable --client-secret-env names; never from a flag.`,
 }
 
 func printConnect(w io.Writer, r api.ConnectResult) {
-	fmt.Fprintf(w, "Connected %s to %s.onelogin.com (account %d) with %s scope.\n", r.IntegrationID, r.Subdomain, r.AccountID, r.Scope)
+	fmt.Fprintf(w, "Connected %s to %s.onelogin.com (account %d) with %s scope.\n", r.IntegrationID, r.Subdomain, r.AccountID, activities.ScopeWords(r.Scope))
 	if !r.CanAct {
-		fmt.Fprintln(w, "Actions need Manage All: this credential can sync only.")
+		fmt.Fprintln(w, "Limited scope: it syncs, but actions (activate, suspend, groups, roles, passwords) need Manage All.")
 	}
-	fmt.Fprintf(w, "First sync (%s): %s in %s, %d OneLogin calls.\n", r.Sync.Mode, counts(r.Sync), r.Sync.Duration.Round(time.Millisecond), r.Sync.Calls)
+	fmt.Fprintf(w, "First sync (%s): %s in %s, %d OneLogin calls.\n", r.Sync.Mode, counts(r.Sync), ops.HumanDuration(r.Sync.Duration), r.Sync.Calls)
 	verb := "updated"
 	if r.ScheduleCreated {
 		verb = "created"
@@ -218,7 +220,7 @@ what OneLogin no longer has. With --wait it draws a live progress bar.`,
 			}
 			return a.emit(res, func(w io.Writer) {
 				fmt.Fprintf(w, "Sync of %s (%s, run %d) %s: %s in %s, %d OneLogin calls.\n", res.IntegrationID, res.Mode,
-					res.RunID, res.Status, counts(res), res.Duration.Round(time.Millisecond), res.Calls)
+					res.RunID, res.Status, counts(res), ops.HumanDuration(res.Duration), res.Calls)
 			})
 		},
 	}

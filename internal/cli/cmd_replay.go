@@ -119,6 +119,10 @@ func printReplay(w io.Writer, results []ops.ReplayResult) {
 			continue
 		}
 		bad++
+		if r.Unreadable != "" {
+			fmt.Fprintf(w, "UNREADABLE %s: %s\n", name, r.Unreadable)
+			continue
+		}
 		fmt.Fprintf(w, "DIVERGES  %s: %s\n", name, r.WorkflowType)
 		if d := r.Divergence; d != nil {
 			fmt.Fprintf(w, "          %s\n", describeDivergence(d))

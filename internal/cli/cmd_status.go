@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/olflow/olflow/activities"
 	"github.com/olflow/olflow/directory"
 	"github.com/olflow/olflow/ops"
 )
@@ -93,7 +94,7 @@ func printSchedule(w io.Writer, s ops.ScheduleInfo) {
 	if s.Paused {
 		state = "PAUSED"
 	}
-	fmt.Fprintf(w, "Schedule %s: every %s, %s", s.ID, s.Interval, state)
+	fmt.Fprintf(w, "Schedule %s: every %s, %s", s.ID, ops.HumanDuration(s.Interval), state)
 	if s.Note != "" {
 		fmt.Fprintf(w, " (%s)", s.Note)
 	}
@@ -177,9 +178,9 @@ func sqlitePath(dsn string) (string, bool) {
 
 func printStatus(w io.Writer, s ops.Status) {
 	if in := s.Integration; in != nil {
-		scope := string(in.Integration.ScopeLevel)
-		if scope == "" {
-			scope = "scope unknown"
+		scope := activities.ScopeWords(string(in.Integration.ScopeLevel)) + " scope"
+		if in.Integration.ScopeLevel == "" {
+			scope = "scope not known yet"
 		}
 		fmt.Fprintf(w, "Integration %s: %s (%s, %s.onelogin.com)\n", s.IntegrationID, in.Integration.Status, scope, in.Integration.Subdomain)
 		if in.Integration.StatusMessage != "" {
@@ -197,6 +198,9 @@ func printStatus(w io.Writer, s ops.Status) {
 	} else {
 		fmt.Fprintf(w, "Integration %s (no store record here; pass --store to read it)\n", s.IntegrationID)
 	}
+	if s.Summary != "" {
+		fmt.Fprintf(w, "  => %s\n", s.Summary)
+	}
 	if s.Schedule != nil {
 		printSchedule(w, *s.Schedule)
 	} else {
@@ -204,6 +208,9 @@ func printStatus(w io.Writer, s ops.Status) {
 	}
 	if p := s.Sync; p != nil {
 		fmt.Fprintf(w, "Sync running: %s, %d%%  %s\n", p.Phase, percent(p), kindText(p))
+	}
+	if e := s.Events; e != nil {
+		printEvents(w, *e)
 	}
 	if len(s.Runs) == 0 {
 		return

@@ -63,12 +63,20 @@ var (
 	setCodecAddr    = Setting{"OLFLOW_CODEC_ADDR", "addr", "127.0.0.1:8081", "codec server listen address", false, "codec-server"}
 	setCodecTokens  = Setting{"OLFLOW_CODEC_TOKENS", "tokens", "", "bearer tokens the codec server accepts, comma-separated", true, "codec-server"}
 	setCodecOrigins = Setting{"OLFLOW_CODEC_ORIGINS", "origins", "http://localhost:8233,http://127.0.0.1:8233", "browser origins (Temporal UI) allowed by CORS, comma-separated", false, "codec-server"}
+
+	setWebhookAddr     = Setting{"OLFLOW_WEBHOOK_ADDR", "addr", "127.0.0.1:8082", "webhook server listen address", false, "webhook-server"}
+	setWebhookSecrets  = Setting{"OLFLOW_WEBHOOK_SECRETS", "webhook-secrets", "", "per-integration webhook secrets, integration=secret pairs (16+ characters), comma- or newline-separated", true, "webhook-server"}
+	setWebhookCert     = Setting{"OLFLOW_WEBHOOK_TLS_CERT", "webhook-tls-cert", "", "certificate (PEM) the webhook server serves HTTPS with", false, "webhook-server"}
+	setWebhookKey      = Setting{"OLFLOW_WEBHOOK_TLS_KEY", "webhook-tls-key", "", "key (PEM) of --webhook-tls-cert", false, "webhook-server"}
+	setWebhookInsecure = Setting{"OLFLOW_WEBHOOK_INSECURE_HTTP", "insecure-http", "false", "serve plain HTTP without a certificate (local and dev only)", false, "webhook-server"}
+	setWebhookMaxBody  = Setting{"OLFLOW_WEBHOOK_MAX_BODY", "max-body", "1048576", "largest delivery body in bytes", false, "webhook-server"}
 )
 
 // Settings lists every setting (for the README and its test).
 var Settings = []Setting{setAddress, setNamespace, setTaskQueue, setTLS, setTLSCert, setTLSKey, setTLSCA, setTLSServer,
 	setAPIKey, setCodecKeys, setSealKeys, setStore, setStoreConns, setMigrate, setBaseURL, setMetricsAddr, setLogLevel, setLogFormat, setMaxActs,
-	setMaxWFTasks, setParallelism, setShutdown, setDeployment, setBuildID, setCodecAddr, setCodecTokens, setCodecOrigins}
+	setMaxWFTasks, setParallelism, setShutdown, setDeployment, setBuildID, setCodecAddr, setCodecTokens, setCodecOrigins,
+	setWebhookAddr, setWebhookSecrets, setWebhookCert, setWebhookKey, setWebhookInsecure, setWebhookMaxBody}
 
 // loader binds settings to flags and reads secrets once flags are parsed.
 // It is the one place configuration is read.

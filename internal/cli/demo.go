@@ -21,6 +21,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
 
+	"github.com/olflow/olflow/activities"
 	"github.com/olflow/olflow/api"
 	"github.com/olflow/olflow/codec"
 	"github.com/olflow/olflow/internal/serve"
@@ -366,7 +367,7 @@ func (d *demo) startWorker(ctx context.Context, topts temporalclient.Options, se
 	ready := make(chan string, 1)
 	failed := make(chan error, 1)
 	topts.Logger = nil
-	cfg := worker.Config{Temporal: topts, StoreDSN: store, SealKeys: sealKeys,
+	cfg := worker.Config{Temporal: topts, StoreDSN: store, MigrateStore: true, SealKeys: sealKeys,
 		OneLoginBaseURL: d.simURL + "/t/{subdomain}", MetricsAddr: fmt.Sprintf("127.0.0.1:%d", d.o.metricsPort),
 		Log:   worker.LogConfig{Level: "info", Format: "text", Output: logFile},
 		Ready: func(addr string) { ready <- addr }}
@@ -393,13 +394,25 @@ func (d *demo) startWorker(ctx context.Context, topts temporalclient.Options, se
 // olflow commands against the demo from another shell.
 func (d *demo) writeEnv() error {
 	d.env[setAddress.Env] = d.address
+	d.env[setNamespace.Env] = temporalclient.DefaultNamespace
+	// The temporal CLI reads its own variables: without them it goes to
+	// 127.0.0.1:7233 and shows encrypted payloads.
+	d.env["TEMPORAL_ADDRESS"] = d.address
+	d.env["TEMPORAL_NAMESPACE"] = temporalclient.DefaultNamespace
+	d.env["TEMPORAL_CODEC_ENDPOINT"] = d.codec
+	d.env["TEMPORAL_CODEC_AUTH"] = "Bearer " + d.token
 	var b strings.Builder
-	b.WriteString("# olflow demo settings: source this file, then run bin/olflow commands.\n")
-	for _, k := range []string{setAddress.Env, setCodecKeys.Env, setSealKeys.Env, setStore.Env, setBaseURL.Env, setCodecTokens.Env, setCodecOrigins.Env} {
+	b.WriteString("# olflow demo settings: source this file, then run bin/olflow and temporal commands.\n")
+	for _, k := range demoEnvKeys {
 		fmt.Fprintf(&b, "export %s=%q\n", k, d.env[k])
 	}
 	return os.WriteFile(d.envFile(), []byte(b.String()), 0o600)
 }
+
+// demoEnvKeys are the variables the demo's env file sets, in its order.
+var demoEnvKeys = []string{setAddress.Env, setNamespace.Env, setCodecKeys.Env, setSealKeys.Env, setStore.Env, setBaseURL.Env,
+	setCodecTokens.Env, setCodecOrigins.Env,
+	"TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TEMPORAL_CODEC_ENDPOINT", "TEMPORAL_CODEC_AUTH"}
 
 func (d *demo) envFile() string { return filepath.Join(d.o.dir, "olflow.env") }
 
@@ -412,7 +425,7 @@ func (d *demo) summary(res api.ConnectResult, onboard string, took time.Duration
   Temporal UI   %s/namespaces/default/workflows?query=%s
                 (payloads are encrypted; the UI decodes them through the codec server)
   Temporal      %s (namespace default, task queue %s)
-  codec server  %s (try: temporal workflow show -w %s --codec-endpoint %s/default --codec-auth "Bearer $%s")
+  codec server  %s (after source: temporal workflow show -w %s)
   metrics       http://%s/metrics
   simulator     %s (admin API %s/__olsim/state)
   files         %s (store, worker.log, temporal.log)
@@ -423,10 +436,11 @@ From another shell:
   bin/olflow status -i %s
   bin/olflow sync -i %s --mode full --wait
   bin/olflow schedule show -i %s
-`, took.Round(100*time.Millisecond), d.o.integration, res.Scope, counts(res.Sync), onboard,
+  temporal schedule describe -s %s
+`, took.Round(100*time.Millisecond), d.o.integration, activities.ScopeWords(res.Scope), counts(res.Sync), onboard,
 		d.uiURL, q, d.address, api.TaskQueue,
-		d.codec, api.ConnectWorkflowID(d.o.integration), d.codec, setCodecTokens.Env,
-		d.metrics, d.simURL, d.simURL, d.o.dir, d.envFile(), d.o.integration, d.o.integration, d.o.integration)
+		d.codec, api.ConnectWorkflowID(d.o.integration),
+		d.metrics, d.simURL, d.simURL, d.o.dir, d.envFile(), d.o.integration, d.o.integration, d.o.integration, api.ScheduleID(d.o.integration))
 }
 
 // quietSDK keeps the SDK's dial retries out of the demo's output.

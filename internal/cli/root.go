@@ -120,7 +120,7 @@ variable; secrets come from variables or --*-file flags, never from flags.`,
 		c.GroupID = "integrations"
 		root.AddCommand(c)
 	}
-	for _, c := range []*cobra.Command{a.workerCmd(), a.codecServerCmd(), a.replayCmd(), a.keygenCmd(), a.versionCmd(), a.migrateCmd()} {
+	for _, c := range []*cobra.Command{a.workerCmd(), a.codecServerCmd(), a.webhookServerCmd(), a.replayCmd(), a.keygenCmd(), a.versionCmd(), a.migrateCmd()} {
 		c.GroupID = "ops"
 		root.AddCommand(c)
 	}
