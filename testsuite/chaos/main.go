@@ -507,7 +507,12 @@ func retry[T any](ctx context.Context, f func() (T, error)) (T, error) {
 func (h *harness) trouble(ctx context.Context, syncsDone <-chan struct{}, res *roundResult) (map[int64]bool, <-chan error) {
 	changed := map[int64]bool{}
 	errc := make(chan error, 1)
-	window := 4 * time.Second // the sync takes longer; trouble lands early
+	// Trouble lands early in the sync: a full sync of the CI size takes
+	// seconds, an incremental one about one.
+	window := 4 * time.Second
+	if res.mode == api.ModeIncremental {
+		window = time.Second
+	}
 	at := func() time.Duration { return time.Duration(h.rng.Int64N(int64(window))) }
 	// An event with chaos set (a kill, a restart, a burst) proves nothing
 	// once the syncs are done, and is skipped; deletions and changes still
