@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -13,114 +12,10 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/olflow/olflow/api"
-	"github.com/olflow/olflow/directory"
 	"github.com/olflow/olflow/errcode"
 	"github.com/olflow/olflow/onelogin"
 	"github.com/olflow/olflow/seal"
 )
-
-// refMatches reports whether u is the user r names; OneLogin compares
-// emails and usernames without regard to case.
-func refMatches(r api.UserRef, u onelogin.User) bool {
-	switch {
-	case r.ID != 0:
-		return u.ID == r.ID
-	case r.Email != "":
-		return strings.EqualFold(u.Email, r.Email)
-	}
-	return strings.EqualFold(u.Username, r.Username)
-}
-
-// BeginActionInput names what an action is about to touch.
-type BeginActionInput struct {
-	IntegrationID string
-	// GroupID and RoleIDs, when set, must exist in OneLogin: a typo fails
-	// the action once instead of once per user.
-	GroupID int64   `json:",omitempty"`
-	RoleIDs []int64 `json:",omitempty"`
-}
-
-// BeginActionResult is what the action may use.
-type BeginActionResult struct {
-	Scope     string
-	GroupName string   `json:",omitempty"`
-	RoleNames []string `json:",omitempty"` // in RoleIDs order
-}
-
-// BeginAction refuses an action the integration cannot carry out, before
-// any OneLogin call: a disconnected integration (not_found), one whose
-// credential failed (its code), and a scope below Manage All
-// (insufficient_scope). Then it checks that the named group and roles
-// exist.
-func (a *Activities) BeginAction(ctx context.Context, in BeginActionInput) (BeginActionResult, error) {
-	rec, err := a.Store.GetIntegration(ctx, in.IntegrationID)
-	if errors.Is(err, directory.ErrNotFound) {
-		return BeginActionResult{}, failure(errcode.NotFound, "integration "+in.IntegrationID+" is not connected")
-	}
-	if err != nil {
-		return BeginActionResult{}, appError(err)
-	}
-	switch code := CodeOfStatus(rec.Status); {
-	case rec.Status == directory.StatusDisconnected:
-		return BeginActionResult{}, failure(errcode.NotFound, "integration "+in.IntegrationID+" is disconnected")
-	case code.CredentialProblem():
-		return BeginActionResult{}, failure(code, StatusMessage(code, string(rec.ScopeLevel), rec.Subdomain))
-	case rec.ScopeLevel != directory.ScopeManageAll:
-		return BeginActionResult{}, failure(errcode.InsufficientScope,
-			StatusMessage(errcode.InsufficientScope, string(rec.ScopeLevel), rec.Subdomain))
-	}
-	res := BeginActionResult{Scope: string(rec.ScopeLevel)}
-	if in.GroupID == 0 && len(in.RoleIDs) == 0 {
-		return res, nil
-	}
-	c, err := a.Clients.ForIntegration(rec)
-	if err != nil {
-		return BeginActionResult{}, err
-	}
-	if in.GroupID != 0 {
-		if err := a.v1Budget(c); err != nil {
-			return BeginActionResult{}, err
-		}
-		g, err := c.GetGroup(ctx, in.GroupID)
-		if err != nil {
-			return BeginActionResult{}, missing(err, "group", in.GroupID)
-		}
-		res.GroupName = g.Name
-	}
-	for _, id := range in.RoleIDs {
-		r, err := c.GetRole(ctx, id)
-		if err != nil {
-			return BeginActionResult{}, missing(err, "role", id)
-		}
-		res.RoleNames = append(res.RoleNames, r.Name)
-	}
-	return res, nil
-}
-
-// missing names the group or role OneLogin does not have.
-func missing(err error, what string, id int64) error {
-	if onelogin.CodeOf(err) == errcode.NotFound {
-		return failure(errcode.NotFound, fmt.Sprintf("%s %d does not exist in OneLogin", what, id))
-	}
-	return appError(err)
-}
-
-// AuditInput is one action's entry in the audit log.
-type AuditInput struct {
-	IntegrationID string
-	RequestID     string
-	Actor         string
-	Action        string
-	Targets       []directory.AuditTarget
-}
-
-// RecordAction appends the action to the audit log. The store keeps one
-// entry per integration, request id and action, so a retry adds nothing.
-func (a *Activities) RecordAction(ctx context.Context, in AuditInput) (int64, error) {
-	id, err := a.Store.AppendAudit(ctx, directory.AuditEntry{IntegrationID: in.IntegrationID, Actor: in.Actor,
-		Action: in.Action, RequestID: in.RequestID, At: a.now(), Targets: in.Targets})
-	return id, appError(err)
-}
 
 // UserStepInput is one step of an action for one user.
 type UserStepInput struct {
@@ -239,14 +134,6 @@ func (a *Activities) CheckUserGroup(ctx context.Context, in UserStepInput) (User
 		return UserStepResult{Outcome: api.OutcomeAlreadyDone, GroupID: g, InGroup: g != 0 && g == in.GroupID}, nil
 	})
 }
-
-// Roles change through the v2 role-users endpoints rather than v1
-// add_roles/remove_roles: adding a member twice or removing a non-member is a
-// no-op there (v1 answers 400 "already included"), so a retry racing another
-// writer cannot fail; they are documented as Manage All; and v2 does not
-// spend the account's v1 hourly budget. The cost: only user updates run
-// OneLogin Mappings (TF #160), so mappings that react to role membership run
-// on the user's next update, not now.
 
 // AddUserToRole assigns RoleID to the user.
 func (a *Activities) AddUserToRole(ctx context.Context, in UserStepInput) (UserStepResult, error) {
@@ -387,24 +274,6 @@ func redact(err error, secret string) error {
 	return &c
 }
 
-// v1Budget lets a v1 call through while the account has budget left. When
-// OneLogin has announced the budget spent, it waits for the reset as a retry
-// delay instead of spending a 429. Only v1 calls count against the budget
-// (reference §10), so v2 steps never wait here. Unlike syncs, actions keep no
-// reserve: the reserve exists for them.
-func (a *Activities) v1Budget(c *onelogin.Client) error {
-	rl, ok := c.RateLimit()
-	if !ok || rl.Remaining > 0 {
-		return nil
-	}
-	wait := rl.ResetAt().Sub(a.now())
-	if wait <= 0 {
-		return nil
-	}
-	return appError(&onelogin.Error{Code: errcode.RateLimited, RetryAfter: wait,
-		Message: "the account's OneLogin rate budget is spent; waiting for the reset"})
-}
-
 // userStep is one user's step in progress: the client and the user as
 // OneLogin has them now.
 type userStep struct {
@@ -490,65 +359,4 @@ func withUser(err error, id int64) error {
 		return err
 	}
 	return temporal.NewNonRetryableApplicationError(ae.Message(), ae.Type(), nil, UserStepResult{UserID: id})
-}
-
-// resolve finds the user a reference names, as OneLogin has them now. An
-// id is read directly. An email or username is looked up in the directory
-// first (no list call), then read fresh; a stale mapping (the user renamed
-// or deleted since the last sync) falls back to asking OneLogin.
-func (a *Activities) resolve(ctx context.Context, c *onelogin.Client, integration string, ref api.UserRef) (onelogin.User, error) {
-	ref, err := ref.Normalize()
-	if err != nil {
-		return onelogin.User{}, failure(errcode.InvalidInput, "user: "+err.Error())
-	}
-	if ref.ID != 0 {
-		u, err := c.GetUser(ctx, ref.ID)
-		if onelogin.CodeOf(err) == errcode.NotFound {
-			return u, failure(errcode.NotFound, "no OneLogin user has id "+strconv.FormatInt(ref.ID, 10))
-		}
-		return u, err
-	}
-	find := a.Store.FindUserByEmail
-	if ref.Email == "" {
-		find = a.Store.FindUserByUsername
-	}
-	known, err := find(ctx, integration, ref.Email+ref.Username)
-	switch {
-	case err == nil:
-		u, err := c.GetUser(ctx, known.OneLoginID)
-		if err == nil && refMatches(ref, u) {
-			return u, nil
-		}
-		if err != nil && onelogin.CodeOf(err) != errcode.NotFound {
-			return u, err
-		}
-	case !errors.Is(err, directory.ErrNotFound):
-		return onelogin.User{}, appError(err)
-	}
-	return lookup(ctx, c, ref)
-}
-
-// lookup asks OneLogin for the user with an email or username. The filter
-// is exact but case-blind; matches are checked again here all the same.
-func lookup(ctx context.Context, c *onelogin.Client, ref api.UserRef) (onelogin.User, error) {
-	var found []onelogin.User
-	for u, err := range c.Users(ctx, onelogin.UserQuery{Email: ref.Email, Username: ref.Username}) {
-		if err != nil {
-			return onelogin.User{}, err
-		}
-		if refMatches(ref, u) {
-			found = append(found, u)
-		}
-	}
-	what := "email " + ref.Email
-	if ref.Email == "" {
-		what = "username " + ref.Username
-	}
-	switch len(found) {
-	case 0:
-		return onelogin.User{}, failure(errcode.NotFound, "no OneLogin user has "+what)
-	case 1:
-		return found[0], nil
-	}
-	return onelogin.User{}, failure(errcode.Conflict, fmt.Sprintf("%d OneLogin users have %s; name the user by id", len(found), what))
 }

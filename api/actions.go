@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/olflow/olflow/errcode"
 	"github.com/olflow/olflow/seal"
@@ -72,9 +73,30 @@ const (
 	// DefaultActionParallelism is how many users a bulk action works at once.
 	DefaultActionParallelism = 10
 	MaxActionParallelism     = 50
-	// MaxActionUsers keeps one request's history well below the point where
-	// Temporal suggests continuing as new.
+	// MaxActionUsers was the cap on users per request before the bulk
+	// engine. Deprecated: requests are bounded by MaxExplicitUsers now.
 	MaxActionUsers = 500
+	// MaxExplicitUsers bounds the users a request names one by one: they
+	// travel in the workflow input, which Temporal caps at 2 MiB. Groups
+	// and roles have no such bound.
+	MaxExplicitUsers = 20000
+	// MaxTargets bounds the groups, roles and exclusions of one request.
+	MaxTargets = 100
+	// DefaultActionChunk and MaxActionChunk size the bulk engine's chunk
+	// activities (users per activity).
+	DefaultActionChunk = 500
+	MaxActionChunk     = 2000
+	// MaxResultUsers is the most users an ActionResult lists one by one;
+	// a bigger request keeps counts only (UsersOmitted) and its per-user
+	// outcomes are paged from the store (olflow action show).
+	MaxResultUsers = 1000
+)
+
+// Values of OneLoginActionOutcome, set when an action run ends.
+const (
+	ActionOutcomeOK      = "ok"      // every user changed or already done
+	ActionOutcomePartial = "partial" // some users failed, some did not
+	ActionOutcomeFailed  = "failed"  // no user succeeded, or the action was refused
 )
 
 // Onboarding's reset modes.
@@ -106,6 +128,40 @@ type ActionRequest struct {
 	// Parallelism bounds how many users are worked at once (default 10, at
 	// most 50).
 	Parallelism int `json:",omitempty"`
+	// TargetGroupIDs and TargetRoleIDs add every member of these OneLogin
+	// groups and roles, resolved from OneLogin when the run starts and
+	// recorded, so a retry, a continue-as-new or a rerun of the request
+	// works the same users.
+	TargetGroupIDs []int64 `json:",omitempty"`
+	TargetRoleIDs  []int64 `json:",omitempty"`
+	// Exclude is left out even when a target includes them (the
+	// requesting admin, say). An exclusion that names no user fails the
+	// request before anyone is touched.
+	Exclude []UserRef `json:",omitempty"`
+	// DryRun resolves the targets and reads each user, and reports what
+	// would change, what is already done and what would fail; it writes
+	// nothing to OneLogin.
+	DryRun bool `json:",omitempty"`
+	// ChunkSize is how many users one chunk activity works (default 500).
+	ChunkSize int `json:",omitempty"`
+	// Resume is set by the workflow itself when it continues as new; a
+	// caller leaves it nil.
+	Resume *ActionResume `json:",omitempty"`
+}
+
+// ActionResume is a bulk run's progress, carried into the run it
+// continues as: the targets are already resolved and recorded in the store.
+type ActionResume struct {
+	// Since is when the request's first run started.
+	Since time.Time
+	Total int
+	// Unresolved counts explicit users that named nobody (failed, not in
+	// the recorded set).
+	Unresolved int   `json:",omitempty"`
+	Offset     int   // the next position in the resolved set
+	Chunk      int64 // the next chunk number
+	// Result is the result so far (counts, and Users for small requests).
+	Result ActionResult
 }
 
 // GroupRequest starts AddUsersToGroup, RemoveUsersFromGroup and
@@ -167,10 +223,55 @@ type ActionResult struct {
 	Action        string
 	IntegrationID string
 	RequestID     string
-	Users         []UserResult
-	Changed       int
-	AlreadyDone   int
-	Failed        int
+	// Users has one entry per user in request order. A bulk-engine run
+	// lists at most MaxResultUsers (explicit users first, then members of
+	// the target groups and roles); beyond that Users is empty and
+	// UsersOmitted is set: page the outcomes from the store.
+	Users       []UserResult
+	Changed     int
+	AlreadyDone int
+	Failed      int
+	// Bulk engine only. Total is how many users the targets resolved to
+	// (plus explicit users that named nobody); WouldChange counts a dry
+	// run's users that a real run would change; FailedByCode counts the
+	// failures per code.
+	Total        int                  `json:",omitempty"`
+	DryRun       bool                 `json:",omitempty"`
+	WouldChange  int                  `json:",omitempty"`
+	FailedByCode map[errcode.Code]int `json:",omitempty"`
+	UsersOmitted bool                 `json:",omitempty"`
+	// Done is how many users are finished so far (the progress query).
+	Done int `json:",omitempty"`
+	// Budget says, while the account's v1 rate budget is what bounds the
+	// run, how long the rest will take.
+	Budget *ActionBudget `json:",omitempty"`
+	// Outcome is ok, partial or failed, as in OneLoginActionOutcome.
+	Outcome string `json:",omitempty"`
+}
+
+// ActionBudget is the account's v1 rate budget as a bulk run last saw it.
+type ActionBudget struct {
+	Limit     int
+	Remaining int
+	ResetAt   time.Time
+	// CallsPerUser is what the run has spent per user so far.
+	CallsPerUser float64
+	// RestSeconds estimates how long the remaining users take at this
+	// budget (0 when the budget is not the bottleneck); RestTakes says it
+	// for people.
+	RestSeconds int64  `json:",omitempty"`
+	RestTakes   string `json:",omitempty"`
+}
+
+// OutcomeOf classifies counts as OneLoginActionOutcome does.
+func OutcomeOf(succeeded, failed int) string {
+	switch {
+	case failed == 0:
+		return ActionOutcomeOK
+	case succeeded > 0:
+		return ActionOutcomePartial
+	}
+	return ActionOutcomeFailed
 }
 
 // UserResult is an action's outcome for one user.
@@ -245,16 +346,32 @@ func (r *ActionRequest) Normalize() error {
 		return err
 	}
 	switch {
-	case len(r.Users) == 0:
-		return inputError("users", "name at least one user")
-	case len(r.Users) > MaxActionUsers:
-		return inputError("users", "at most %d users per request", MaxActionUsers)
+	case len(r.Users) == 0 && len(r.TargetGroupIDs) == 0 && len(r.TargetRoleIDs) == 0 && r.Resume == nil:
+		return inputError("users", "name at least one user, group or role")
+	case len(r.Users) > MaxExplicitUsers:
+		return inputError("users", "at most %d users named one by one per request; target a group or role for more", MaxExplicitUsers)
 	case r.Parallelism < 0 || r.Parallelism > MaxActionParallelism:
 		return inputError("parallelism", "must be between 1 and %d (0 for the default)", MaxActionParallelism)
+	case r.ChunkSize < 0 || r.ChunkSize > MaxActionChunk:
+		return inputError("chunk_size", "must be between 1 and %d (0 for the default)", MaxActionChunk)
+	case len(r.TargetGroupIDs)+len(r.TargetRoleIDs) > MaxTargets || len(r.Exclude) > MaxTargets:
+		return inputError("targets", "at most %d groups and roles, and %d exclusions", MaxTargets, MaxTargets)
 	}
 	for i := range r.Users {
 		if err := normalizeRef(fmt.Sprintf("users[%d]", i), &r.Users[i]); err != nil {
 			return err
+		}
+	}
+	for i := range r.Exclude {
+		if err := normalizeRef(fmt.Sprintf("exclude[%d]", i), &r.Exclude[i]); err != nil {
+			return err
+		}
+	}
+	for field, ids := range map[string][]int64{"target_group_ids": r.TargetGroupIDs, "target_role_ids": r.TargetRoleIDs} {
+		for i, id := range ids {
+			if id <= 0 || slices.Contains(ids[:i], id) {
+				return inputError(fmt.Sprintf("%s[%d]", field, i), "must be a OneLogin id, listed once")
+			}
 		}
 	}
 	return nil

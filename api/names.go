@@ -54,12 +54,18 @@ const ProgressQuery = "progress"
 var (
 	IntegrationAttribute = temporal.NewSearchAttributeKeyKeyword("OneLoginIntegration")
 	SyncStatusAttribute  = temporal.NewSearchAttributeKeyKeyword("OneLoginSyncStatus")
+	// ActionOutcomeAttribute is set when an action run ends: ok, partial
+	// or failed (ActionOutcomeOK and siblings), so
+	// OneLoginActionOutcome IN ("partial", "failed") finds every run in
+	// which a user failed.
+	ActionOutcomeAttribute = temporal.NewSearchAttributeKeyKeyword("OneLoginActionOutcome")
 )
 
 // SearchAttributes lists every custom attribute with its type, for
 // registering them.
 func SearchAttributes() temporal.SearchAttributes {
-	return temporal.NewSearchAttributes(IntegrationAttribute.ValueSet(""), SyncStatusAttribute.ValueSet(""))
+	return temporal.NewSearchAttributes(IntegrationAttribute.ValueSet(""), SyncStatusAttribute.ValueSet(""),
+		ActionOutcomeAttribute.ValueSet(""))
 }
 
 // Values of OneLoginSyncStatus.

@@ -48,6 +48,7 @@ func TestConformance(t *testing.T) {
 		{"OutcomesPaging", testOutcomesPaging},
 		{"OutcomesIsolatedAndValidated", testOutcomesIsolatedAndValidated},
 		{"OutcomesLinkToAudit", testOutcomesLinkToAudit},
+		{"ActionTargetsFirstSetStands", testActionTargetsFirstSetStands},
 	}
 	forEachBackend(t, func(t *testing.T, b backend) {
 		for _, c := range cases {

@@ -165,6 +165,14 @@ type ActionOutcomes interface {
 	CountOutcomes(ctx context.Context, integration, requestID string) (OutcomeCounts, error)
 	// ListOutcomes returns a page of the request's outcomes by user id.
 	ListOutcomes(ctx context.Context, integration, requestID string, f OutcomeFilter) ([]ActionOutcome, error)
+	// PutActionTargets records the users a request resolved its targets
+	// to, in order, and returns the size of the recorded set. The first set
+	// recorded for a request stands: a later call returns its size and
+	// writes nothing, so a retry or a rerun works the same users.
+	PutActionTargets(ctx context.Context, integration, requestID string, users []int64) (int, error)
+	// ActionTargets returns the recorded users at positions [offset,
+	// offset+limit), in order.
+	ActionTargets(ctx context.Context, integration, requestID string, offset, limit int) ([]int64, error)
 }
 
 var (

@@ -37,6 +37,22 @@ func (a AuditArchive) ActionResult(ctx context.Context, integration, requestID s
 		}
 		res.Users = append(res.Users, u)
 	}
+	// A bulk-engine request keeps each user's outcome in the store: its
+	// counts come from there, and a big one lists nobody.
+	c, err := a.Store.CountOutcomes(ctx, integration, requestID)
+	if err != nil {
+		return api.ActionResult{}, false, err
+	}
+	if total := int(c.Total()); total > 0 {
+		res.Changed, res.AlreadyDone, res.Failed, res.WouldChange = int(c.Changed), int(c.AlreadyDone), int(c.Failed), int(c.WouldChange)
+		res.Total, res.Done = max(total, len(res.Users)), total
+		res.DryRun = strings.HasSuffix(e.Action, "_dry_run")
+		if res.DryRun {
+			res.Action = workflowType(strings.TrimSuffix(e.Action, "_dry_run"))
+		}
+		res.UsersOmitted = len(res.Users) == 0
+		res.Outcome = api.OutcomeOf(res.Changed+res.AlreadyDone+res.WouldChange, res.Failed)
+	}
 	return res, true, nil
 }
 

@@ -56,13 +56,15 @@ func (r *Run[T]) Get(ctx context.Context) (T, error) { return r.get(ctx) }
 // StartAction checks req and starts the action workflow named
 // workflowType, with the ID api.ActionWorkflowID(integration, request id).
 // The request id is the idempotency key, bound to the request: the run
-// records RequestDigest in its memo. Starting the same request again joins
-// the run (open or closed), so it returns the first run's result and never
-// acts twice (for as long as the namespace retains the closed run); a
-// different request under the same id is refused with errcode.Conflict
-// naming the id, before anything runs. A Go program calls its action's
-// typed method below; this entry point is for tools that choose the action
-// at run time (the CLI, a gateway).
+// records RequestDigest in its memo, and a different request under the
+// same id is refused with errcode.Conflict naming the id, before anything
+// runs. The same request again joins the run while it is open and returns
+// it once it has completed, so it returns the first run's result and never
+// acts twice (for as long as the namespace retains the closed run); a run
+// of it that was cancelled, terminated or failed is started again, and a
+// bulk action resumes from the outcomes its earlier runs recorded. A Go
+// program calls its action's typed method below; this entry point is for
+// tools that choose the action at run time (the CLI, a gateway).
 func (s *Starter) StartAction(ctx context.Context, workflowType string, req Request) (*Run[ActionResult], error) {
 	if err := req.Normalize(); err != nil {
 		return nil, refusal(err)
@@ -76,12 +78,16 @@ func (s *Starter) StartAction(ctx context.Context, workflowType string, req Requ
 	opts := s.options(id, integration, workflowType+" on "+integration+", request "+requestID,
 		fmt.Sprintf("**%s** on `%s`, request `%s`: each user read before it is changed; outcomes per user in the result.", workflowType, integration, requestID))
 	opts.TaskQueue = api.ActionTaskQueue(s.taskQueue())
-	// Fail on any existing run, open or closed, so that join can compare
-	// the requests before handing the run back.
+	// An open run is never joined blindly (conflict policy FAIL): join
+	// compares the requests first. A closed run that failed is started
+	// again, once check has found it holds the same request.
 	opts.WorkflowIDConflictPolicy = enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL
-	opts.WorkflowIDReusePolicy = enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE
+	opts.WorkflowIDReusePolicy = enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY
 	opts.WorkflowExecutionErrorWhenAlreadyStarted = true
 	opts.Memo = map[string]any{RequestDigestMemo: digest}
+	if _, err := s.check(ctx, id, workflowType, requestID, digest); err != nil {
+		return nil, err
+	}
 	run, err := s.Client.ExecuteWorkflow(ctx, opts, workflowType, req)
 	if temporal.IsWorkflowExecutionAlreadyStartedError(err) {
 		run, err = s.join(ctx, id, workflowType, requestID, digest)

@@ -6,10 +6,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
 	commonpb "go.temporal.io/api/common/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
@@ -60,25 +62,42 @@ func RequestDigest(workflowType string, req Request) (string, error) {
 	return "sha256:" + hex.EncodeToString(sum[:]), nil
 }
 
-// join returns the run that already holds the request id, provided it was
-// started for the same request: same workflow type and, for runs that
-// carry one, the same digest. Anything else is a conflict naming the id.
-func (s *Starter) join(ctx context.Context, id, workflowType, requestID, digest string) (client.WorkflowRun, error) {
+// check compares the request with the latest run that holds its id, if
+// any, and returns that run's id ("" when there is none): a conflict
+// unless that run was started for the same request (same workflow type
+// and, for runs that carry one, the same digest). It runs before every
+// start, since a failed run's id is started again without the server
+// saying so.
+func (s *Starter) check(ctx context.Context, id, workflowType, requestID, digest string) (string, error) {
 	desc, err := s.Client.DescribeWorkflowExecution(ctx, id, "")
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return "", nil
+	}
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	info := desc.GetWorkflowExecutionInfo()
 	if got := info.GetType().GetName(); got != workflowType {
-		return nil, reused(requestID, "a "+got+" request")
+		return "", reused(requestID, "a "+got+" request")
 	}
 	// Runs started before digests were recorded carry none, and a memo
 	// this starter cannot decode (no DataConverter for the codec) cannot
 	// be compared: both are joined on the workflow type alone, as before.
 	if recorded, ok := s.decodeDigest(info.GetMemo().GetFields()[RequestDigestMemo]); ok && recorded != digest {
-		return nil, reused(requestID, "a different "+workflowType+" request")
+		return "", reused(requestID, "a different "+workflowType+" request")
 	}
-	return s.Client.GetWorkflow(ctx, id, info.GetExecution().GetRunId()), nil
+	return info.GetExecution().GetRunId(), nil
+}
+
+// join returns the run that already holds the request id, once check has
+// found it holds the same request.
+func (s *Starter) join(ctx context.Context, id, workflowType, requestID, digest string) (client.WorkflowRun, error) {
+	runID, err := s.check(ctx, id, workflowType, requestID, digest)
+	if err != nil {
+		return nil, err
+	}
+	return s.Client.GetWorkflow(ctx, id, runID), nil
 }
 
 func reused(requestID, what string) error {

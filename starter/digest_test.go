@@ -35,6 +35,7 @@ type fakeRun struct {
 	id, runID, workflowType string
 	memo                    *commonpb.Memo
 	input                   any
+	failed                  bool // closed unsuccessfully: its id may start again
 }
 
 func (r *fakeRun) GetID() string                  { return r.id }
@@ -54,7 +55,7 @@ func (r *fakeRun) GetWithOptions(ctx context.Context, v any, _ client.WorkflowRu
 }
 
 func (f *fakeTemporal) ExecuteWorkflow(_ context.Context, o client.StartWorkflowOptions, wf any, args ...any) (client.WorkflowRun, error) {
-	if r, ok := f.runs[o.ID]; ok {
+	if r, ok := f.runs[o.ID]; ok && !r.failed {
 		return nil, serviceerror.NewWorkflowExecutionAlreadyStarted("already started", "", r.runID)
 	}
 	memo := &commonpb.Memo{Fields: map[string]*commonpb.Payload{}}
@@ -159,6 +160,23 @@ func TestAnotherRequestUnderAUsedIDIsAConflict(t *testing.T) {
 	_, err = s.AddUsersToGroup(ctx, group)
 	requireConflict(t, err, "G")
 	assert.Equal(t, 2, f.starts, "no refused request started a run")
+}
+
+// A failed run's id starts again (the server allows it, and a bulk action
+// resumes), but only for the same request: the request is compared before
+// the start, not only when the server reports the id taken.
+func TestAFailedRunRestartsOnlyForTheSameRequest(t *testing.T) {
+	s, f := newFakeStarter(t)
+	_, err := s.SuspendUsers(t.Context(), suspend(api.UserRef{ID: 1}))
+	require.NoError(t, err)
+	f.runs[api.ActionWorkflowID("acme", "R")].failed = true
+	_, err = s.SuspendUsers(t.Context(), suspend(api.UserRef{ID: 2}))
+	requireConflict(t, err, "R")
+	assert.Equal(t, 1, f.starts)
+	run, err := s.SuspendUsers(t.Context(), suspend(api.UserRef{ID: 1}))
+	require.NoError(t, err)
+	assert.Equal(t, 2, f.starts, "the same request runs again")
+	assert.Equal(t, "run-2", run.GetRunID())
 }
 
 // A password is sealed afresh on each call (random nonce); the digest

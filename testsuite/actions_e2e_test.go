@@ -15,6 +15,7 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/api/proxy"
 	"go.temporal.io/api/temporalproto"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/olflow/olflow/api"
 	"github.com/olflow/olflow/codec"
@@ -291,6 +292,13 @@ func TestSuspendUsers200(t *testing.T) {
 	}
 	assert.Equal(t, 200-wasSuspended, h.sim.RequestCount("PUT /api/2/users/:id"), "one write per user that needed one")
 	assert.Len(t, h.audit(id, "bulk-suspend-1").Targets, 200)
+	hist := h.history(api.ActionWorkflowID(id, "bulk-suspend-1"), "")
+	size := 0
+	for _, e := range hist.Events {
+		size += proto.Size(e)
+	}
+	assert.Less(t, len(hist.Events), 100, "the bulk engine keeps the history small")
+	t.Logf("200 named users: %d events, %d bytes of history", len(hist.Events), size)
 }
 
 // TestActionWorkflows runs every other action once where it succeeds and

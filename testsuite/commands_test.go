@@ -18,6 +18,16 @@ import (
 // the demo, and why. Every other fenced shell command in README.md and
 // RUNBOOK.md is run as printed.
 var notRunHere = map[string]string{
+	"bin/olflow action show -i acme --request-id R --failed --store \"$OLFLOW_STORE_DSN\"": "needs a bulk request R (TestBulkSuspendGroupOf10000 pages outcomes through the CLI)",
+	"make replay-check": "runs in the repository; the same tests run in make test (TestReplayCorpus)",
+	"OLD=$(temporal worker deployment describe --name olflow --output json | jq -r .routingConfig.currentVersionBuildID)":                                                                          "needs a versioned deployment (the demo is unversioned; TestRolloutKeepsPinnedRunsOnTheirBuild drives the rollout commands)",
+	"temporal worker deployment describe-version --deployment-name olflow --build-id \"$NEW\"":                                                                                                     "needs a versioned deployment and $NEW",
+	"temporal worker deployment set-ramping-version --deployment-name olflow --build-id \"$NEW\" --percentage 10 --yes":                                                                            "needs a versioned deployment; changes routing",
+	"temporal worker deployment set-current-version --deployment-name olflow --build-id \"$NEW\" --yes":                                                                                            "needs a versioned deployment; changes routing (the rollout test runs it)",
+	"temporal worker deployment describe --name olflow":                                                                                                                                            "needs a versioned deployment",
+	"temporal worker deployment describe-version --deployment-name olflow --build-id \"$OLD\"":                                                                                                     "needs a versioned deployment and $OLD",
+	"temporal workflow update-options --workflow-id onelogin-sync/acme --versioning-override-behavior pinned --versioning-override-deployment-name olflow --versioning-override-build-id \"$OLD\"": "needs a versioned deployment; changes a run",
+	"temporal workflow reset -w onelogin-action/acme/req-7 --type FirstWorkflowTask --reason \"fixed in $NEW\"":                                                                                    "destructive: resets a run",
 	"make demo":  "starts the interactive demo (the stack this test runs is make demo-ci's)",
 	"make test":  "the whole test suite: it contains this test",
 	"make build": "builds bin/ (this test builds bin/olflow itself)",

@@ -17,7 +17,6 @@ import (
 
 	"github.com/olflow/olflow/api"
 	"github.com/olflow/olflow/onelogin/olsim"
-	"github.com/olflow/olflow/seal"
 	"github.com/olflow/olflow/starter"
 )
 
@@ -87,15 +86,17 @@ func TestUICheck(t *testing.T) {
 	require.Contains(t, text, "page ", "pages done of total")
 	d.simLatency(t, 0)
 
-	// 4. A failed run found by a visibility query. TODO(outcome attribute):
-	// query OneLoginActionOutcome = "failed" once actions set it; until
-	// then a failed connect stands in, found by ExecutionStatus.
-	_, err = st.Connect(ctx, starter.ConnectInput{IntegrationID: "demo-refused", Subdomain: olsim.DefaultSubdomain,
-		ClientID: olsim.DefaultClientID, ClientSecret: seal.NewSecret("not-the-secret"), RequestedBy: "ui-check"})
-	require.Error(t, err)
-	ui.open("/workflows?query=" + url.QueryEscape(`ExecutionStatus="Failed"`))
-	ui.waitFor("failed runs", 30*time.Second, regexp.MustCompile(regexp.QuoteMeta(api.ConnectWorkflowID("demo-refused"))))
-	ui.shot("4-failed-runs")
+	// 4. A failed action found by its outcome attribute: its only user
+	// names nobody, so it closes with OneLoginActionOutcome = failed.
+	failed, err := st.SuspendUsers(ctx, api.ActionRequest{IntegrationID: integration, RequestID: "ui-check-ghost",
+		RequestedBy: "ui-check", Users: []api.UserRef{{Email: "ghost@acme.example"}}})
+	require.NoError(t, err)
+	res, err := failed.Get(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, res.Failed)
+	ui.open("/workflows?query=" + url.QueryEscape(fmt.Sprintf(`%s="failed"`, api.ActionOutcomeAttribute.GetName())))
+	ui.waitFor("failed actions", 30*time.Second, regexp.MustCompile(regexp.QuoteMeta(failed.GetID())))
+	ui.shot("4-failed-action-by-outcome")
 
 	// 5. The periodic sync's schedule page.
 	ui.open("/schedules/" + url.PathEscape(api.ScheduleID(integration)))

@@ -200,9 +200,10 @@ func TestRolloutKeepsPinnedRunsOnTheirBuild(t *testing.T) {
 	assert.Equal(t, []string{buildA, buildB}, slices.Compact(h.taskBuilds(sync1.GetID(), sync1.GetRunID())),
 		"the sync's first tasks ran on A, the rest on B")
 
-	// Drained: no open run is left on A.
+	// Drained: no pinned run is left on A (auto-upgrade runs, the events
+	// workflow waiting on its timer, move at their next task).
 	out, err := temporalCmd("workflow", "count", "--query",
-		fmt.Sprintf("TemporalWorkerDeploymentVersion = '%s:%s' AND ExecutionStatus = 'Running'", deployment, buildA))
+		fmt.Sprintf("TemporalWorkerDeploymentVersion = '%s:%s' AND TemporalWorkflowVersioningBehavior = 'Pinned' AND ExecutionStatus = 'Running'", deployment, buildA))
 	require.NoError(t, err, out)
 	assert.Contains(t, out, "Total: 0", out)
 }

@@ -85,7 +85,7 @@ func TestShortWorkflowsArePinnedAndSyncAutoUpgrades(t *testing.T) {
 	require.Len(t, r.got, len(workflows.Types()))
 	for name, b := range r.got {
 		want := workflow.VersioningBehaviorPinned
-		if name == api.SyncWorkflow {
+		if name == api.SyncWorkflow || name == api.EventsWorkflow {
 			want = workflow.VersioningBehaviorAutoUpgrade
 		}
 		assert.Equal(t, want, b, name)

@@ -29,7 +29,8 @@ func ActivateUsers(ctx workflow.Context, req api.ActionRequest) (api.ActionResul
 	if err := req.Normalize(); err != nil {
 		return refused(err)
 	}
-	return runBulk(ctx, api.ActivateUsersWorkflow, req, bulkStep{verb: "activate", fn: a.ActivateUser})
+	return runBulk(ctx, api.ActivateUsersWorkflow, req, bulkStep{verb: "activate", fn: a.ActivateUser,
+		engine: activities.StepActivate, again: sameRequest})
 }
 
 // SuspendUsers sets each user's status to suspended.
@@ -37,7 +38,8 @@ func SuspendUsers(ctx workflow.Context, req api.ActionRequest) (api.ActionResult
 	if err := req.Normalize(); err != nil {
 		return refused(err)
 	}
-	return runBulk(ctx, api.SuspendUsersWorkflow, req, bulkStep{verb: "suspend", fn: a.SuspendUser})
+	return runBulk(ctx, api.SuspendUsersWorkflow, req, bulkStep{verb: "suspend", fn: a.SuspendUser,
+		engine: activities.StepSuspend, again: sameRequest})
 }
 
 // AddUsersToGroup moves each user into the group. A OneLogin user has one
@@ -48,7 +50,7 @@ func AddUsersToGroup(ctx workflow.Context, req api.GroupRequest) (api.ActionResu
 	}
 	return runBulk(ctx, api.AddUsersToGroupWorkflow, req.ActionRequest, bulkStep{verb: "move to the group",
 		fn: a.SetUserGroup, check: activities.BeginActionInput{GroupID: req.GroupID},
-		with: func(in *activities.UserStepInput) { in.GroupID = req.GroupID }})
+		with: func(in *activities.UserStepInput) { in.GroupID = req.GroupID }, engine: activities.StepSetGroup, again: groupAgain(req)})
 }
 
 // RemoveUsersFromGroup clears the group of each user who is in it; users
@@ -58,7 +60,8 @@ func RemoveUsersFromGroup(ctx workflow.Context, req api.GroupRequest) (api.Actio
 		return refused(err)
 	}
 	return runBulk(ctx, api.RemoveUsersFromGroupWorkflow, req.ActionRequest, bulkStep{verb: "remove from the group",
-		fn: a.RemoveUserFromGroup, with: func(in *activities.UserStepInput) { in.GroupID = req.GroupID }})
+		fn: a.RemoveUserFromGroup, with: func(in *activities.UserStepInput) { in.GroupID = req.GroupID },
+		exists: activities.BeginActionInput{GroupID: req.GroupID}, engine: activities.StepRemoveGroup, again: groupAgain(req)})
 }
 
 // CheckGroupMembership answers, per user, whether they are in the group
@@ -69,7 +72,8 @@ func CheckGroupMembership(ctx workflow.Context, req api.GroupRequest) (api.Actio
 		return refused(err)
 	}
 	return runBulk(ctx, api.CheckGroupMembershipWorkflow, req.ActionRequest, bulkStep{verb: "check the group of",
-		fn: a.CheckUserGroup, with: func(in *activities.UserStepInput) { in.GroupID = req.GroupID }})
+		fn: a.CheckUserGroup, with: func(in *activities.UserStepInput) { in.GroupID = req.GroupID },
+		exists: activities.BeginActionInput{GroupID: req.GroupID}, engine: activities.StepCheckGroup, again: groupAgain(req)})
 }
 
 // AddUsersToRole assigns the role to each user.
@@ -79,7 +83,7 @@ func AddUsersToRole(ctx workflow.Context, req api.RoleRequest) (api.ActionResult
 	}
 	return runBulk(ctx, api.AddUsersToRoleWorkflow, req.ActionRequest, bulkStep{verb: "add the role to",
 		fn: a.AddUserToRole, check: activities.BeginActionInput{RoleIDs: []int64{req.RoleID}},
-		with: func(in *activities.UserStepInput) { in.RoleID = req.RoleID }})
+		with: func(in *activities.UserStepInput) { in.RoleID = req.RoleID }, engine: activities.StepAddRole, again: roleAgain(req)})
 }
 
 // RemoveUsersFromRole removes the role from each user who has it.
@@ -88,7 +92,8 @@ func RemoveUsersFromRole(ctx workflow.Context, req api.RoleRequest) (api.ActionR
 		return refused(err)
 	}
 	return runBulk(ctx, api.RemoveUsersFromRoleWorkflow, req.ActionRequest, bulkStep{verb: "remove the role from",
-		fn: a.RemoveUserFromRole, with: func(in *activities.UserStepInput) { in.RoleID = req.RoleID }})
+		fn: a.RemoveUserFromRole, with: func(in *activities.UserStepInput) { in.RoleID = req.RoleID },
+		exists: activities.BeginActionInput{RoleIDs: []int64{req.RoleID}}, engine: activities.StepRemoveRole, again: roleAgain(req)})
 }
 
 // GeneratePasswordResetLink gets a password reset link for each user (no
@@ -97,7 +102,8 @@ func GeneratePasswordResetLink(ctx workflow.Context, req api.ActionRequest) (api
 	if err := req.Normalize(); err != nil {
 		return refused(err)
 	}
-	return runBulk(ctx, api.GeneratePasswordResetLinkWorkflow, req, bulkStep{verb: "get a reset link for", fn: a.GenerateResetLink})
+	return runBulk(ctx, api.GeneratePasswordResetLinkWorkflow, req, bulkStep{verb: "get a reset link for", fn: a.GenerateResetLink,
+		engine: activities.StepResetLink, again: sameRequest})
 }
 
 // SendPasswordResetEmail has OneLogin email each user a password reset link.
@@ -105,7 +111,8 @@ func SendPasswordResetEmail(ctx workflow.Context, req api.ActionRequest) (api.Ac
 	if err := req.Normalize(); err != nil {
 		return refused(err)
 	}
-	return runBulk(ctx, api.SendPasswordResetEmailWorkflow, req, bulkStep{verb: "email a reset link to", fn: a.SendResetEmail})
+	return runBulk(ctx, api.SendPasswordResetEmailWorkflow, req, bulkStep{verb: "email a reset link to", fn: a.SendResetEmail,
+		engine: activities.StepResetEmail, again: sameRequest})
 }
 
 // SetUserPassword sets one user's password under OneLogin's password
@@ -117,6 +124,20 @@ func SetUserPassword(ctx workflow.Context, req api.SetPasswordRequest) (api.Acti
 	one := api.ActionRequest{IntegrationID: req.IntegrationID, RequestID: req.RequestID, RequestedBy: req.RequestedBy, Users: []api.UserRef{req.User}}
 	return runBulk(ctx, api.SetUserPasswordWorkflow, one, bulkStep{verb: "set the password of",
 		fn: a.SetPassword, with: func(in *activities.UserStepInput) { in.Password = req.Password }})
+}
+
+// sameRequest is continue-as-new's request for actions that take an
+// ActionRequest.
+func sameRequest(r api.ActionRequest) any { return r }
+
+// groupAgain and roleAgain rebuild a group or role request around the
+// next run's ActionRequest.
+func groupAgain(req api.GroupRequest) func(api.ActionRequest) any {
+	return func(r api.ActionRequest) any { req.ActionRequest = r; return req }
+}
+
+func roleAgain(req api.RoleRequest) func(api.ActionRequest) any {
+	return func(r api.ActionRequest) any { req.ActionRequest = r; return req }
 }
 
 // refused fails a workflow whose request does not validate.

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"strconv"
@@ -43,6 +44,9 @@ type actionWorkflow struct {
 	parallelism int
 	result      api.ActionResult
 	finished    int
+	// auditAs names the action in the audit log when not its type's name
+	// (a dry run).
+	auditAs string
 	// stop is the first failure that makes the remaining users pointless
 	// (the credential stopped working); users not yet started get it.
 	stop *api.UserResult
@@ -56,11 +60,32 @@ type bulkStep struct {
 	check activities.BeginActionInput
 	// with adds the action's parameters to each user's input.
 	with func(*activities.UserStepInput)
+	// exists is what must exist in OneLogin (the action's group or role)
+	// under changeBulkEngine, so an action on a group or role that does not
+	// exist is not_found before any user is touched.
+	exists activities.BeginActionInput
+	// engine is the bulk engine's step (activities.StepSuspend and
+	// siblings); "" for actions that never use it.
+	engine string
+	// again rebuilds the workflow's own request around the next run's
+	// ActionRequest, for continue-as-new.
+	again func(api.ActionRequest) any
 }
 
 // runBulk runs one activity per user, in parallel up to the request's
 // bound. The request must be normalised.
 func runBulk(ctx workflow.Context, name string, req api.ActionRequest, step bulkStep) (api.ActionResult, error) {
+	// Runs started before the bulk engine worked one activity per user
+	// and did not check the group or role of a removal or a membership
+	// check; they keep that path.
+	if workflow.GetVersion(ctx, changeBulkEngine, workflow.DefaultVersion, 1) == 1 {
+		if step.exists.GroupID != 0 || len(step.exists.RoleIDs) > 0 {
+			step.check = step.exists
+		}
+		if step.engine != "" {
+			return runEngine(ctx, name, req, step)
+		}
+	}
 	w := &actionWorkflow{req: req}
 	if err := w.setup(ctx, name); err != nil {
 		return api.ActionResult{}, err
@@ -148,6 +173,7 @@ func (w *actionWorkflow) begin(ctx workflow.Context, check activities.BeginActio
 	err := workflow.ExecuteActivity(userStepOptions(ctx, "check the integration may act"), a.BeginAction, check).Get(ctx, &res)
 	if err != nil {
 		w.log.Warn("action refused", "code", errcode.Of(err))
+		w.markOutcome(ctx, api.ActionOutcomeFailed)
 		return res, fail(codeOr(errcode.Of(err)), errorMessage(err))
 	}
 	return res, nil
@@ -284,7 +310,7 @@ func (w *actionWorkflow) finish(ctx workflow.Context) (api.ActionResult, error) 
 	}
 	err := workflow.ExecuteActivity(shortActivity(ctx, "record the action in the audit log"), a.RecordAction, activities.AuditInput{
 		IntegrationID: w.req.IntegrationID, RequestID: w.req.RequestID, Actor: w.req.RequestedBy,
-		Action: AuditAction(w.result.Action), Targets: targets,
+		Action: cmp.Or(w.auditAs, AuditAction(w.result.Action)), Targets: targets,
 	}).Get(ctx, nil)
 	if err != nil {
 		// OneLogin has changed: the result goes with the failure so the
@@ -293,7 +319,21 @@ func (w *actionWorkflow) finish(ctx workflow.Context) (api.ActionResult, error) 
 			string(codeOr(errcode.Of(err))), err, w.result)
 	}
 	w.log.Info("action finished", "changed", w.result.Changed, "already_done", w.result.AlreadyDone, "failed", w.result.Failed)
+	w.markOutcome(ctx, api.OutcomeOf(w.result.Changed+w.result.AlreadyDone+w.result.WouldChange, w.result.Failed))
 	return w.result, nil
+}
+
+// markOutcome sets OneLoginActionOutcome, so a run in which a user failed
+// is found by one visibility query, and puts it in the result. Runs from
+// before changeActionOutcome closed without it.
+func (w *actionWorkflow) markOutcome(ctx workflow.Context, outcome string) {
+	if workflow.GetVersion(ctx, changeActionOutcome, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return
+	}
+	w.result.Outcome = outcome
+	if err := workflow.UpsertTypedSearchAttributes(ctx, api.ActionOutcomeAttribute.ValueSet(outcome)); err != nil {
+		w.log.Error("the outcome search attribute could not be set", "error", err)
+	}
 }
 
 // failedUser is a user whose step failed for good: a code a retry cannot

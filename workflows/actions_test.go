@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/olflow/olflow/activities"
 	"github.com/olflow/olflow/api"
@@ -32,6 +34,16 @@ type actionEnv struct {
 }
 
 func newActionEnv(t *testing.T) *actionEnv {
+	env := newBulkEnv(t)
+	// These tests cover the per-user path, which runs started before the
+	// bulk engine still take when they replay.
+	env.OnGetVersion(changeBulkEngine, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	return env
+}
+
+// newBulkEnv is an actionEnv on today's code: bulk actions run on the bulk
+// engine.
+func newBulkEnv(t *testing.T) *actionEnv {
 	env := &actionEnv{TestWorkflowEnvironment: newEnv(t)}
 	env.OnActivity(a.BeginAction, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.BeginActionInput) (activities.BeginActionResult, error) {
 		env.mu.Lock()
@@ -152,7 +164,7 @@ func TestActionRefusesBadInput(t *testing.T) {
 		"email without @":   bulk(api.UserRef{Email: "jane"}),
 		"negative id":       bulk(api.UserRef{ID: -4}),
 		"parallelism 51":    {IntegrationID: "acme-tenant", RequestID: "r", Users: []api.UserRef{{ID: 1}}, Parallelism: 51},
-		"too many users":    bulk(make([]api.UserRef, api.MaxActionUsers+1)...),
+		"too many users":    bulk(slices.Repeat([]api.UserRef{{ID: 1}}, api.MaxExplicitUsers+1)...),
 		"bad integration":   {IntegrationID: "acme tenant", RequestID: "r", Users: []api.UserRef{{ID: 1}}},
 		"negative parallel": {IntegrationID: "acme-tenant", RequestID: "r", Users: []api.UserRef{{ID: 1}}, Parallelism: -1},
 	} {
@@ -429,6 +441,7 @@ func TestOffboardNeedsAStep(t *testing.T) {
 // still carries every user's outcome.
 func TestActionAuditFailureKeepsTheResult(t *testing.T) {
 	env := newEnv(t)
+	env.OnGetVersion(changeBulkEngine, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion) // the per-user path
 	env.OnActivity(a.BeginAction, mock.Anything, mock.Anything).Return(activities.BeginActionResult{}, nil)
 	env.OnActivity(a.SuspendUser, mock.Anything, mock.Anything).Return(activities.UserStepResult{UserID: 1, Outcome: api.OutcomeChanged}, nil)
 	env.OnActivity(a.RecordAction, mock.Anything, mock.Anything).Return(int64(0),
@@ -502,6 +515,7 @@ func TestActionRateLimitWaitsForAnnouncedReset(t *testing.T) {
 // than failing the action with rate_limited.
 func TestActionBeginWaitsForAnnouncedReset(t *testing.T) {
 	env := newEnv(t)
+	env.OnGetVersion(changeBulkEngine, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion) // the per-user path
 	var mu sync.Mutex
 	var attempts []time.Time
 	env.OnActivity(a.BeginAction, mock.Anything, mock.Anything).Return(func(context.Context, activities.BeginActionInput) (activities.BeginActionResult, error) {

@@ -42,12 +42,14 @@ func Types() []string {
 // Each declares its Worker Versioning behaviour, which the SDK uses only on
 // a versioned worker. Short runs are pinned: a rollout never changes their
 // code mid-run, they finish on the build that started them. SyncDirectory
-// can run long: it auto-upgrades, moving to the current build at its next
-// workflow task, which its GetVersion gates make safe.
+// and DirectoryEvents (which runs for as long as the integration is
+// connected) auto-upgrade, moving to the current build at their next
+// workflow task, which their GetVersion gates make safe; pinned, the events
+// workflow would keep every old build from draining.
 func Register(r worker.WorkflowRegistry) {
 	for name, fn := range registered() {
 		behavior := workflow.VersioningBehaviorPinned
-		if name == api.SyncWorkflow {
+		if name == api.SyncWorkflow || name == api.EventsWorkflow {
 			behavior = workflow.VersioningBehaviorAutoUpgrade
 		}
 		r.RegisterWorkflowWithOptions(fn, workflow.RegisterOptions{Name: name, VersioningBehavior: behavior})

@@ -28,4 +28,13 @@ const (
 	// read the live progress with the LiveSyncProgress local activity, for
 	// their Current Details (version 1). DefaultVersion waits without.
 	changeLiveProgress = "live-progress"
+	// changeBulkEngine: bulk actions (not SetUserPassword) run on the bulk
+	// engine: ResolveActionTargets, RunActionChunk, CountActionOutcomes,
+	// continue-as-new; removals and the membership check verify their group
+	// or role first (not_found) (version 1). DefaultVersion: one activity
+	// per user, no such check.
+	changeBulkEngine = "bulk-engine"
+	// changeActionOutcome: an action sets OneLoginActionOutcome when it
+	// ends or is refused (version 1). DefaultVersion closes without it.
+	changeActionOutcome = "action-outcome-attribute"
 )

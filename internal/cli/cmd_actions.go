@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/olflow/olflow/api"
+	"github.com/olflow/olflow/errcode"
 	"github.com/olflow/olflow/seal"
 	"github.com/olflow/olflow/starter"
 )
@@ -119,6 +120,11 @@ type actionFlags struct {
 	parallelism                                                  int
 	activate, suspend, logout, removeRoles, clearGroup           bool
 	wait, showLinks                                              bool
+	// Bulk targets: every member of these groups and roles, less Exclude.
+	targetGroups, targetRoles []int64
+	exclude                   []string
+	dryRun                    bool
+	chunkSize                 int
 }
 
 func (a *app) actionCmds() []*cobra.Command {
@@ -154,11 +160,16 @@ instead of acting twice.`,
 	single := act.kind == onboardAction || act.kind == offboardAction || act.kind == passwordAction
 	if single {
 		fs.StringSliceVarP(&f.users, "user", "u", nil, "the user: OneLogin id, email or username")
+		_ = cmd.MarkFlagRequired("user")
 	} else {
 		fs.StringSliceVarP(&f.users, "user", "u", nil, "a user: OneLogin id, email or username (repeatable, or comma-separated)")
 		fs.IntVar(&f.parallelism, "parallelism", 0, "users worked at once (default 10, at most 50)")
+		fs.Int64SliceVar(&f.targetGroups, "target-group", nil, "also every member of this OneLogin group, read when the run starts (repeatable)")
+		fs.Int64SliceVar(&f.targetRoles, "target-role", nil, "also every user of this OneLogin role, read when the run starts (repeatable)")
+		fs.StringSliceVar(&f.exclude, "exclude", nil, "leave this user out even when a target includes them (repeatable)")
+		fs.BoolVar(&f.dryRun, "dry-run", false, "read each user and report what would change; write nothing to OneLogin")
+		fs.IntVar(&f.chunkSize, "chunk-size", 0, "users per chunk activity (default 500)")
 	}
-	_ = cmd.MarkFlagRequired("user")
 	switch act.kind {
 	case groupAction:
 		fs.Int64Var(&f.group, "group", 0, "OneLogin group id")
@@ -188,7 +199,7 @@ instead of acting twice.`,
 
 // request builds the workflow request the flags describe.
 func (f *actionFlags) request(act action) (starter.Request, error) {
-	var refs []api.UserRef
+	var refs, exclude []api.UserRef
 	for _, u := range f.users {
 		ref, err := parseUser(u)
 		if err != nil {
@@ -196,13 +207,22 @@ func (f *actionFlags) request(act action) (starter.Request, error) {
 		}
 		refs = append(refs, ref)
 	}
+	for _, u := range f.exclude {
+		ref, err := parseUser(u)
+		if err != nil {
+			return nil, err
+		}
+		exclude = append(exclude, ref)
+	}
 	single := func() (api.UserRef, error) {
 		if len(refs) != 1 {
 			return api.UserRef{}, usagef("%s takes exactly one --user", commandName(act.workflow))
 		}
 		return refs[0], nil
 	}
-	base := api.ActionRequest{IntegrationID: f.integration, RequestID: f.requestID, RequestedBy: f.by, Users: refs, Parallelism: f.parallelism}
+	base := api.ActionRequest{IntegrationID: f.integration, RequestID: f.requestID, RequestedBy: f.by, Users: refs,
+		Parallelism: f.parallelism, TargetGroupIDs: f.targetGroups, TargetRoleIDs: f.targetRoles, Exclude: exclude,
+		DryRun: f.dryRun, ChunkSize: f.chunkSize}
 	switch act.kind {
 	case groupAction:
 		return &api.GroupRequest{ActionRequest: base, GroupID: f.group}, nil
@@ -277,7 +297,10 @@ func (a *app) runAction(ctx context.Context, act action, f *actionFlags) error {
 	if err != nil {
 		return err
 	}
-	return a.emitAction(res, f.showLinks)
+	if err := a.emitAction(res, f.showLinks); err != nil {
+		return err
+	}
+	return usersFailed(res.ActionResult)
 }
 
 // maxPasswordFile caps what --password-file reads: a password file holds
@@ -324,6 +347,38 @@ func (a *app) readPassword(file, envName string) (seal.Secret, error) {
 	return seal.NewSecret(line), nil
 }
 
+// usersFailed makes the exit code 1 when any user failed: 0 means every
+// user is changed or already done (a dry run: would change or already
+// done). The output already lists the failures.
+func usersFailed(r api.ActionResult) error {
+	if r.Failed == 0 {
+		return nil
+	}
+	code, most := errcode.ServerError, 0
+	for c, n := range r.FailedByCode {
+		if n > most || n == most && c < code {
+			code, most = c, n
+		}
+	}
+	if most == 0 {
+		for _, u := range r.Users {
+			if u.Outcome == api.OutcomeFailed && u.Code != "" {
+				code = u.Code
+				break
+			}
+		}
+	}
+	return &usersFailedError{shownError{err: &starter.Error{Code: code, Field: "users",
+		Message: fmt.Sprintf("%d of %d users failed", r.Failed, max(r.Total, r.Changed+r.AlreadyDone+r.WouldChange+r.Failed))}}}
+}
+
+// usersFailedError is an action whose users failed: exit code 1 even for
+// a user's invalid_input, which is OneLogin's refusal, not the command
+// line's mistake.
+type usersFailedError struct{ shownError }
+
+func (e *usersFailedError) Unwrap() error { return &e.shownError }
+
 // actionOutput is an action's --json form: links appear only when asked for.
 type actionOutput struct {
 	starter.ActionResult
@@ -341,8 +396,23 @@ func (a *app) emitAction(res starter.ActionResult, showLinks bool) error {
 }
 
 func printAction(w io.Writer, r starter.ActionResult, showLinks bool) {
-	fmt.Fprintf(w, "%s on %s (request %s): %d changed, %d already done, %d failed.\n",
-		r.Action, r.IntegrationID, r.RequestID, r.Changed, r.AlreadyDone, r.Failed)
+	if r.DryRun {
+		fmt.Fprintf(w, "%s on %s (request %s), dry run: %d would change, %d already done, %d would fail.\n",
+			r.Action, r.IntegrationID, r.RequestID, r.WouldChange, r.AlreadyDone, r.Failed)
+	} else {
+		fmt.Fprintf(w, "%s on %s (request %s): %d changed, %d already done, %d failed.\n",
+			r.Action, r.IntegrationID, r.RequestID, r.Changed, r.AlreadyDone, r.Failed)
+	}
+	for code, n := range r.FailedByCode {
+		fmt.Fprintf(w, "  failed [%s]: %d\n", code, n)
+	}
+	if r.Budget != nil && r.Budget.RestTakes != "" {
+		fmt.Fprintf(w, "  rate budget: %d of %d left; the rest takes %s\n", r.Budget.Remaining, r.Budget.Limit, r.Budget.RestTakes)
+	}
+	if r.UsersOmitted {
+		fmt.Fprintf(w, "  %d users: page them with olflow action show -i %s --request-id %s [--failed]\n",
+			r.Total, r.IntegrationID, r.RequestID)
+	}
 	for i, u := range r.Users {
 		fmt.Fprintf(w, "  %s", u.User)
 		if u.UserID != 0 && u.User.ID == 0 {

@@ -120,7 +120,7 @@ variable; secrets come from variables or --*-file flags, never from flags.`,
 		c.GroupID = "integrations"
 		root.AddCommand(c)
 	}
-	for _, c := range []*cobra.Command{a.workerCmd(), a.codecServerCmd(), a.webhookServerCmd(), a.replayCmd(), a.keygenCmd(), a.versionCmd(), a.migrateCmd()} {
+	for _, c := range []*cobra.Command{a.workerCmd(), a.codecServerCmd(), a.webhookServerCmd(), a.replayCmd(), a.keygenCmd(), a.versionCmd(), a.migrateCmd(), a.actionGroupCmd()} {
 		c.GroupID = "ops"
 		root.AddCommand(c)
 	}
@@ -278,7 +278,8 @@ func (a *app) report(err error) int {
 		code, exit, usage = "usage", 2, true
 	case errors.As(err, &se):
 		code, field, msg = string(se.Code), se.Field, se.Message
-		if se.Code == errcode.InvalidInput {
+		var uf *usersFailedError
+		if se.Code == errcode.InvalidInput && !errors.As(err, &uf) {
 			exit = 2 // the caller's input, like a usage error: retrying cannot help
 		}
 	case errcode.Of(err) != "":

@@ -102,8 +102,8 @@ func loadConfig() (config, error) {
 	c.dir = env("CHAOS_DIR", "tmp/chaos")
 	c.bin = env("CHAOS_BIN", "bin")
 	c.temporalCLI = env("CHAOS_TEMPORAL", filepath.Join(c.bin, "temporal"))
-	if c.bulk > api.MaxActionUsers {
-		errs = append(errs, fmt.Errorf("CHAOS_BULK: at most %d", api.MaxActionUsers))
+	if c.bulk > api.MaxExplicitUsers {
+		errs = append(errs, fmt.Errorf("CHAOS_BULK: at most %d", api.MaxExplicitUsers))
 	}
 	if c.rounds == 0 || c.users < c.bulk+4*c.mutations*c.rounds {
 		errs = append(errs, errors.New("CHAOS_USERS must cover the bulk action and every round's deletions"))
