@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"golang.org/x/sync/errgroup"
 
@@ -227,8 +228,11 @@ func (h *harness) setup(ctx context.Context, dir string) error {
 	simURL := fmt.Sprintf("http://127.0.0.1:%d", sport)
 	args := []string{cfg.temporalCLI, "server", "start-dev", "--headless", "--ip", "127.0.0.1", "--port", strconv.Itoa(tport),
 		"--db-filename", filepath.Join(dir, "temporal.db"), "--log-level", "error"}
-	for _, sa := range []string{api.IntegrationAttribute.GetName(), api.SyncStatusAttribute.GetName()} {
-		args = append(args, "--search-attribute", sa+"=Keyword")
+	kinds := map[enumspb.IndexedValueType]string{enumspb.INDEXED_VALUE_TYPE_KEYWORD: "Keyword", enumspb.INDEXED_VALUE_TYPE_TEXT: "Text",
+		enumspb.INDEXED_VALUE_TYPE_INT: "Int", enumspb.INDEXED_VALUE_TYPE_DOUBLE: "Double", enumspb.INDEXED_VALUE_TYPE_BOOL: "Bool",
+		enumspb.INDEXED_VALUE_TYPE_DATETIME: "Datetime", enumspb.INDEXED_VALUE_TYPE_KEYWORD_LIST: "KeywordList"}
+	for key := range api.SearchAttributes().GetUntypedValues() {
+		args = append(args, "--search-attribute", key.GetName()+"="+kinds[key.GetValueType()])
 	}
 	if h.dev, err = newProc(dir, "temporal", nil, args...); err != nil {
 		return err
