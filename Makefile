@@ -28,7 +28,7 @@ BUILD_ID         ?= $(VERSION)+$(GIT_SHA)
 BUILDINFO        := github.com/olflow/olflow/internal/buildinfo
 LDFLAGS          := -X $(BUILDINFO).Version=$(VERSION) -X $(BUILDINFO).BuildID=$(BUILD_ID)
 
-.PHONY: print-build-id build test lint temporal sim bench bench-scale fuzz histories replay-check clean demo demo-ci worker codec-server \
+.PHONY: print-build-id build test lint temporal sim bench bench-scale fuzz chaos histories replay-check clean demo demo-ci worker codec-server \
 	webhook-server compose-env compose-check olflow ui-check
 
 ## build: compile every command into ./bin, with the build ID linked (bin/olflow version)
@@ -134,6 +134,17 @@ bench:
 BENCH_SCALE_FLAGS ?=
 bench-scale: $(TEMPORAL) olflow
 	$(GO) run ./cmd/benchscale --temporal-cli bin/temporal --olflow bin/olflow $(BENCH_SCALE_FLAGS)
+
+## chaos: CHAOS_ROUNDS rounds of syncs and a bulk action while workers are
+## killed, the dev server restarts and OneLogin fails and changes; prints
+## "N/N rounds equal, 0 false deletions, 0 double writes" (RELIABILITY.md)
+CHAOS_ROUNDS ?= 20
+CHAOS_USERS  ?= 5000
+CHAOS_BULK   ?= 200
+chaos: $(TEMPORAL)
+	$(GO) build -o $(BIN)/ ./cmd/olflow ./cmd/olsim
+	CHAOS_ROUNDS=$(CHAOS_ROUNDS) CHAOS_USERS=$(CHAOS_USERS) CHAOS_BULK=$(CHAOS_BULK) CHAOS_BIN=$(BIN) \
+	  CHAOS_TEMPORAL=$(TEMPORAL) $(GO) run ./testsuite/chaos
 
 ## fuzz: run each fuzz target for FUZZTIME (seed corpora already run in make test)
 FUZZTIME ?= 30s

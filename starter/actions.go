@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
@@ -53,13 +55,14 @@ func (r *Run[T]) Get(ctx context.Context) (T, error) { return r.get(ctx) }
 
 // StartAction checks req and starts the action workflow named
 // workflowType, with the ID api.ActionWorkflowID(integration, request id).
-// The request id is the idempotency key: while a run for it is open the
-// start joins that run, and once it has completed the start returns that
-// run, so a repeated request returns the first run's result and never acts
-// again (for as long as the namespace retains the closed run). A run that
-// was cancelled, terminated or failed is started again: a bulk action
-// resumes from the outcomes its earlier runs recorded and never acts
-// twice on a user. A Go
+// The request id is the idempotency key, bound to the request: the run
+// records RequestDigest in its memo, and a different request under the
+// same id is refused with errcode.Conflict naming the id, before anything
+// runs. The same request again joins the run while it is open and returns
+// it once it has completed, so it returns the first run's result and never
+// acts twice (for as long as the namespace retains the closed run); a run
+// of it that was cancelled, terminated or failed is started again, and a
+// bulk action resumes from the outcomes its earlier runs recorded. A Go
 // program calls its action's typed method below; this entry point is for
 // tools that choose the action at run time (the CLI, a gateway).
 func (s *Starter) StartAction(ctx context.Context, workflowType string, req Request) (*Run[ActionResult], error) {
@@ -67,15 +70,27 @@ func (s *Starter) StartAction(ctx context.Context, workflowType string, req Requ
 		return nil, refusal(err)
 	}
 	integration, requestID := req.Key()
+	digest, err := RequestDigest(workflowType, req)
+	if err != nil {
+		return nil, err
+	}
 	id := api.ActionWorkflowID(integration, requestID)
 	opts := s.options(id, integration, workflowType+" on "+integration+", request "+requestID,
 		fmt.Sprintf("**%s** on `%s`, request `%s`: each user read before it is changed; outcomes per user in the result.", workflowType, integration, requestID))
 	opts.TaskQueue = api.ActionTaskQueue(s.taskQueue())
+	// An open run is never joined blindly (conflict policy FAIL): join
+	// compares the requests first. A closed run that failed is started
+	// again, once check has found it holds the same request.
+	opts.WorkflowIDConflictPolicy = enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL
 	opts.WorkflowIDReusePolicy = enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY
 	opts.WorkflowExecutionErrorWhenAlreadyStarted = true
+	opts.Memo = map[string]any{RequestDigestMemo: digest}
+	if _, err := s.check(ctx, id, workflowType, requestID, digest); err != nil {
+		return nil, err
+	}
 	run, err := s.Client.ExecuteWorkflow(ctx, opts, workflowType, req)
 	if temporal.IsWorkflowExecutionAlreadyStartedError(err) {
-		run, err = s.Client.GetWorkflow(ctx, id, ""), nil
+		run, err = s.join(ctx, id, workflowType, requestID, digest)
 	}
 	if err != nil {
 		return nil, err
@@ -85,9 +100,8 @@ func (s *Starter) StartAction(ctx context.Context, workflowType string, req Requ
 		if err := run.Get(ctx, &res.ActionResult); err != nil {
 			return ActionResult{}, err
 		}
-		if res.Action != workflowType {
-			return ActionResult{}, &Error{Code: errcode.Conflict, Field: "request_id",
-				Message: "already used for a " + res.Action + " request; every request needs its own id"}
+		if res.Action != workflowType { // a run from before join compared types
+			return ActionResult{}, reused(requestID, "a "+res.Action+" request")
 		}
 		return res, s.openLinks(&res)
 	}}, nil
@@ -222,6 +236,32 @@ func (s *Starter) OffboardUser(ctx context.Context, req api.OffboardRequest) (*R
 	return s.StartAction(ctx, api.OffboardUserWorkflow, &req)
 }
 
+// MaxPasswordLength is the longest password SetUserPassword takes, in
+// characters. OneLogin documents no maximum (its policies set a minimum);
+// 128 is above any policy people type and keeps a mistake such as a whole
+// file passed as the password from reaching OneLogin or Temporal.
+const MaxPasswordLength = 128
+
+// CheckPassword refuses, as invalid_input on the field password, a
+// password that is empty, longer than MaxPasswordLength, not UTF-8 or holds
+// control characters (a line break inside is a second line of a file, not
+// part of a password). It never changes the password: what passes is sent
+// byte for byte.
+func CheckPassword(p seal.Secret) error {
+	v := p.Reveal()
+	switch {
+	case v == "":
+		return Refuse("password", "is empty")
+	case !utf8.ValidString(v):
+		return Refuse("password", "is not UTF-8 text")
+	case utf8.RuneCountInString(v) > MaxPasswordLength:
+		return Refuse("password", fmt.Sprintf("is longer than %d characters", MaxPasswordLength))
+	case strings.ContainsFunc(v, unicode.IsControl):
+		return Refuse("password", "holds a control character (a line break or tab, say)")
+	}
+	return nil
+}
+
 // SetPasswordInput asks to set one user's password. The password is
 // plaintext here and sealed before it leaves this process.
 type SetPasswordInput struct {
@@ -236,8 +276,8 @@ type SetPasswordInput struct {
 // and sets it under OneLogin's password policy. A policy failure comes back
 // as the user's result: failed, invalid_input, OneLogin's message.
 func (s *Starter) SetUserPassword(ctx context.Context, in SetPasswordInput) (*Run[ActionResult], error) {
-	if in.Password.IsZero() {
-		return nil, Refuse("password", "is empty")
+	if err := CheckPassword(in.Password); err != nil {
+		return nil, err
 	}
 	req := api.SetPasswordRequest{IntegrationID: strings.TrimSpace(in.IntegrationID), RequestID: strings.TrimSpace(in.RequestID),
 		RequestedBy: in.RequestedBy, User: in.User}

@@ -26,7 +26,7 @@ func Dial(ctx context.Context, cfg Config) (*Starter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Starter{Client: c, Keys: cfg.SealKeys, TaskQueue: cfg.TaskQueue}, nil
+	return &Starter{Client: c, Keys: cfg.SealKeys, TaskQueue: cfg.TaskQueue, DataConverter: cfg.Temporal.DataConverter()}, nil
 }
 
 // Close closes the Temporal client.

@@ -13,6 +13,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/olflow/olflow/api"
@@ -32,6 +33,10 @@ type Starter struct {
 	// Archive, when set, answers ActionResult for actions Temporal no
 	// longer retains (ops.AuditArchive reads the audit log).
 	Archive Archive
+	// DataConverter reads the memos the client wrote: set the client's own
+	// (Dial does). Without it, an encrypted request digest cannot be read
+	// and a reused request id is checked against the action only.
+	DataConverter converter.DataConverter
 }
 
 // Error is a request refused before anything started. Code is

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/olflow/olflow/api"
 	"github.com/olflow/olflow/errcode"
+	"github.com/olflow/olflow/seal"
 	"github.com/olflow/olflow/starter"
 )
 
@@ -254,7 +256,10 @@ func (a *app) runAction(ctx context.Context, act action, f *actionFlags) error {
 		if password.User, err = parseUser(f.users[0]); err != nil {
 			return err
 		}
-		if password.Password, err = a.readSecret(f.passwordFile, f.passwordEnv, "password"); err != nil {
+		if password.Password, err = a.readPassword(f.passwordFile, f.passwordEnv); err != nil {
+			return err
+		}
+		if err := starter.CheckPassword(password.Password); err != nil {
 			return err
 		}
 		password.IntegrationID, password.RequestID, password.RequestedBy = f.integration, f.requestID, f.by
@@ -296,6 +301,50 @@ func (a *app) runAction(ctx context.Context, act action, f *actionFlags) error {
 		return err
 	}
 	return usersFailed(res.ActionResult)
+}
+
+// maxPasswordFile caps what --password-file reads: a password file holds
+// one line, and a larger file is a wrong path, not a password.
+const maxPasswordFile = 4 << 10
+
+// readPassword reads the new password byte for byte: from a file (or
+// stdin) without its one final line break, which editors and echo add,
+// and from the variable exactly as set. Nothing else is trimmed: spaces
+// are part of a password. starter.CheckPassword then refuses what cannot
+// be one.
+func (a *app) readPassword(file, envName string) (seal.Secret, error) {
+	if file == "" {
+		v := a.Getenv(envName)
+		if v == "" {
+			return seal.Secret{}, usagef("give the password with --password-file PATH, --password-file - (stdin) or $%s", envName)
+		}
+		return seal.NewSecret(v), nil
+	}
+	var r io.Reader = a.Stdin
+	if file != "-" {
+		fh, err := os.Open(file)
+		if err != nil {
+			return seal.Secret{}, starter.Refuse("password_file", "cannot be read: "+err.Error())
+		}
+		defer fh.Close()
+		r = fh
+	}
+	raw, err := io.ReadAll(io.LimitReader(r, maxPasswordFile+1))
+	defer clear(raw)
+	switch {
+	case err != nil:
+		return seal.Secret{}, starter.Refuse("password_file", "cannot be read: "+err.Error())
+	case len(raw) > maxPasswordFile:
+		return seal.Secret{}, starter.Refuse("password_file", fmt.Sprintf("is larger than %d bytes: it must hold only the password", maxPasswordFile))
+	}
+	line, ok := strings.CutSuffix(string(raw), "\r\n")
+	if !ok {
+		line = strings.TrimSuffix(line, "\n")
+	}
+	if line == "" {
+		return seal.Secret{}, starter.Refuse("password_file", "is empty")
+	}
+	return seal.NewSecret(line), nil
 }
 
 // usersFailed makes the exit code 1 when any user failed: 0 means every

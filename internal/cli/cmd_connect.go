@@ -51,7 +51,7 @@ func (a *app) readSecret(file, envName, what string) (seal.Secret, error) {
 		raw, err = os.ReadFile(file)
 	}
 	if err != nil {
-		return seal.Secret{}, fmt.Errorf("read the %s: %w", what, err)
+		return seal.Secret{}, starter.Refuse(strings.ReplaceAll(what, " ", "_")+"_file", "cannot be read: "+err.Error())
 	}
 	s := strings.TrimSpace(string(raw))
 	clear(raw)

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -163,7 +162,7 @@ first key, and every listed key still opens what it sealed.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if id == "" {
-				return errors.New("--id must not be empty")
+				return usagef("--id must not be empty")
 			}
 			k, err := seal.GenerateKey()
 			if err != nil {

@@ -9,10 +9,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
 
 	"github.com/olflow/olflow/errcode"
 	"github.com/olflow/olflow/ops"
@@ -49,8 +53,13 @@ func Main(ctx context.Context, args []string, env Env, opts ...Option) int {
 	if err == nil {
 		return 0
 	}
-	if strings.HasPrefix(err.Error(), "unknown command") {
-		err = usagef("%v", err) // cobra's own: a command line mistake
+	for _, prefix := range []string{"unknown command", "required flag(s)", "accepts ", "if any flags in the group"} {
+		if strings.HasPrefix(err.Error(), prefix) {
+			err = usagef("%v", err) // cobra's own: a command line mistake
+		}
+	}
+	if !a.json && slices.Contains(args, "--json") {
+		a.json = true // the mistake came before flags were parsed
 	}
 	return a.report(err)
 }
@@ -129,7 +138,7 @@ func keyring(setting Setting, text string) (*seal.Keyring, error) {
 	}
 	k, err := seal.ParseKeyring(text)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", setting.Env, err)
+		return nil, usagef("%s: %v", setting.Env, err) // configuration, like a bad flag
 	}
 	return k, nil
 }
@@ -146,33 +155,59 @@ func (a *app) connOptions() (temporalclient.Options, error) {
 	return o, nil
 }
 
-// starter dials Temporal. Commands that start workflows need codec keys
-// (the codec refuses to write plaintext); connect also needs sealing keys.
-func (a *app) starter(ctx context.Context, needSeal bool) (*starter.Starter, error) {
+// starter is the product API over a lazy Temporal client: the connection
+// is made by the first call that needs it, so every input the starter
+// checks is refused as invalid_input before anything reaches Temporal
+// (and whether or not Temporal is up). Commands that start workflows need
+// codec keys (the codec refuses to write plaintext); connect also needs
+// sealing keys.
+func (a *app) starter(_ context.Context, needSeal bool) (*starter.Starter, error) {
 	o, err := a.connOptions()
 	if err != nil {
 		return nil, err
 	}
-	cfg := starter.Config{Temporal: o, TaskQueue: a.taskQueue}
-	if cfg.SealKeys, err = keyring(setSealKeys, a.sealKeys); err != nil {
+	keys, err := keyring(setSealKeys, a.sealKeys)
+	if err != nil {
 		return nil, err
 	}
-	if needSeal && cfg.SealKeys == nil {
+	if needSeal && keys == nil {
 		return nil, usagef("this command needs the sealing keys the workers use: set %s or %s", setSealKeys.Env, setSealKeys.FlagName())
 	}
 	o.Logger = a.quietLogger()
-	cfg.Temporal = o
-	return starter.Dial(ctx, cfg)
+	c, err := lazyClient(o)
+	if err != nil {
+		return nil, err
+	}
+	return &starter.Starter{Client: c, Keys: keys, TaskQueue: a.taskQueue, DataConverter: o.DataConverter()}, nil
 }
 
-// dialOps connects the operator API (status, schedules, progress, replay).
-func (a *app) dialOps(ctx context.Context) (*ops.Ops, error) {
+// dialOps is the operator API (status, schedules, progress, replay) over a
+// lazy client, so its inputs too are checked before Temporal is reached.
+func (a *app) dialOps(_ context.Context) (*ops.Ops, error) {
 	o, err := a.connOptions()
 	if err != nil {
 		return nil, err
 	}
 	o.Logger = a.quietLogger()
-	return ops.Dial(ctx, ops.Config{Temporal: o, TaskQueue: a.taskQueue})
+	c, err := lazyClient(o)
+	if err != nil {
+		return nil, err
+	}
+	return &ops.Ops{Client: c, DataConverter: o.DataConverter(), TaskQueue: a.taskQueue}, nil
+}
+
+// lazyClient makes the Temporal client without connecting: the first call
+// that needs the server connects.
+func lazyClient(o temporalclient.Options) (client.Client, error) {
+	co, err := o.ClientOptions()
+	if err != nil {
+		return nil, err
+	}
+	c, err := client.NewLazyClient(co)
+	if err != nil {
+		return nil, fmt.Errorf("temporal at %s: %w", co.HostPort, err)
+	}
+	return c, nil
 }
 
 // opsFor is the operator API over a starter's client, for commands that
@@ -203,6 +238,34 @@ type shownError struct{ err *starter.Error }
 func (e *shownError) Error() string { return e.err.Error() }
 func (e *shownError) Unwrap() error { return e.err }
 
+// transportCode is the code of a failure that is not olflow's own: the
+// Temporal frontend's refusals and an unreachable server. What none of
+// them explains stays "error".
+func transportCode(err error) errcode.Code {
+	var (
+		unavailable *serviceerror.Unavailable
+		deadline    *serviceerror.DeadlineExceeded
+		invalid     *serviceerror.InvalidArgument
+		notFound    *serviceerror.NotFound
+		exhausted   *serviceerror.ResourceExhausted
+		internal    *serviceerror.Internal
+		netErr      net.Error
+	)
+	switch {
+	case errors.As(err, &unavailable), errors.As(err, &deadline), errors.As(err, &netErr), errors.Is(err, context.DeadlineExceeded):
+		return errcode.Network
+	case errors.As(err, &invalid):
+		return errcode.InvalidInput // e.g. "Blob data size exceeds limit."
+	case errors.As(err, &notFound):
+		return errcode.NotFound
+	case errors.As(err, &exhausted):
+		return errcode.RateLimited
+	case errors.As(err, &internal):
+		return errcode.ServerError
+	}
+	return "error"
+}
+
 // report prints an error with its code and human message, and returns the
 // exit code. It is the one error printer.
 func (a *app) report(err error) int {
@@ -223,6 +286,8 @@ func (a *app) report(err error) int {
 		code, msg = string(errcode.Of(err)), starter.Message(err)
 	case errors.Is(err, context.Canceled):
 		code, msg = "canceled", "interrupted"
+	default:
+		code = string(transportCode(err))
 	}
 	if a.json {
 		var shown *shownError
