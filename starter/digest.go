@@ -69,7 +69,7 @@ func RequestDigest(workflowType string, req Request) (string, error) {
 // start, since a failed run's id is started again without the server
 // saying so.
 func (s *Starter) check(ctx context.Context, id, workflowType, requestID, digest string) (string, error) {
-	desc, err := s.Client.DescribeWorkflowExecution(ctx, id, "")
+	desc, err := s.Client.DescribeWorkflow(ctx, id, "")
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
 		return "", nil
@@ -77,7 +77,7 @@ func (s *Starter) check(ctx context.Context, id, workflowType, requestID, digest
 	if err != nil {
 		return "", err
 	}
-	info := desc.GetWorkflowExecutionInfo()
+	info := desc.RawResponse.GetWorkflowExecutionInfo()
 	if got := info.GetType().GetName(); got != workflowType {
 		return "", reused(requestID, "a "+got+" request")
 	}

@@ -72,17 +72,17 @@ func (f *fakeTemporal) ExecuteWorkflow(_ context.Context, o client.StartWorkflow
 	return r, nil
 }
 
-func (f *fakeTemporal) DescribeWorkflowExecution(_ context.Context, id, _ string) (*workflowservice.DescribeWorkflowExecutionResponse, error) {
+func (f *fakeTemporal) DescribeWorkflow(_ context.Context, id, _ string) (*client.WorkflowExecutionDescription, error) {
 	r, ok := f.runs[id]
 	if !ok {
 		return nil, serviceerror.NewNotFound("no such workflow")
 	}
-	return &workflowservice.DescribeWorkflowExecutionResponse{WorkflowExecutionInfo: &workflowpb.WorkflowExecutionInfo{
+	return &client.WorkflowExecutionDescription{RawResponse: &workflowservice.DescribeWorkflowExecutionResponse{WorkflowExecutionInfo: &workflowpb.WorkflowExecutionInfo{
 		Execution: &commonpb.WorkflowExecution{WorkflowId: id, RunId: r.runID},
 		Type:      &commonpb.WorkflowType{Name: r.workflowType},
 		Status:    enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED,
 		Memo:      r.memo,
-	}}, nil
+	}}}, nil
 }
 
 func (f *fakeTemporal) GetWorkflow(_ context.Context, id, runID string) client.WorkflowRun {

@@ -175,7 +175,7 @@ func TestFiveXXOverItsTime(t *testing.T) {
 	assert.Contains(t, rows[0].Figure, "not done after 5s")
 	assert.Equal(t, "no", rows[0].Met)
 	assert.Contains(t, rows[1].Figure, "calls by then / 2")
-	desc, err := e.client.DescribeWorkflowExecution(ctx, "onelogin-sync/err-never", "")
+	desc, err := e.client.DescribeWorkflow(ctx, "onelogin-sync/err-never", "")
 	require.NoError(t, err)
-	assert.Equal(t, "Terminated", desc.GetWorkflowExecutionInfo().GetStatus().String())
+	assert.Equal(t, "Terminated", desc.RawResponse.GetWorkflowExecutionInfo().GetStatus().String())
 }
