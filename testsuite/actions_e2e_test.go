@@ -15,6 +15,7 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/api/proxy"
 	"go.temporal.io/api/temporalproto"
+	"go.temporal.io/api/workflowservice/v1"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/olflow/olflow/api"
@@ -200,6 +201,14 @@ func TestOnboardUserFailsAtActivation(t *testing.T) {
 	assert.Zero(t, h.simUser(hire.ID).GroupID, "no step after the failed one ran")
 	assert.Empty(t, h.sim.SentInvites())
 	assert.Equal(t, directory.OutcomeFailed, h.audit(id, "onboard-2").Targets[0].Outcome)
+	// The failed onboarding is found in one visibility query.
+	query := fmt.Sprintf("%s = '%s' AND %s = 'failed'", api.IntegrationAttribute.GetName(), id, api.ActionOutcomeAttribute.GetName())
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		page, err := h.client.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{Query: query})
+		if assert.NoError(c, err) && assert.Len(c, page.GetExecutions(), 1) {
+			assert.Equal(c, api.ActionWorkflowID(id, "onboard-2"), page.GetExecutions()[0].GetExecution().GetWorkflowId())
+		}
+	}, 20*time.Second, 200*time.Millisecond)
 	h.record("action-onboard-user-fails-activation", api.ActionWorkflowID(id, "onboard-2"), "")
 }
 
