@@ -33,8 +33,6 @@ const (
 	// flight, the three other kinds' reads and an action.
 	DefaultMaxConnsPerHost = 8
 	defaultUserAgent       = "olflow-onelogin/1"
-	maxLabelLength         = 63
-	oneLoginDomain         = ".onelogin.com"
 	// SubdomainPlaceholder in Config.BaseURL is replaced by the normalised
 	// subdomain, so a simulator can route tenants by path.
 	SubdomainPlaceholder = "{subdomain}"
@@ -168,7 +166,7 @@ func fieldError(err error) error {
 // baseURL is where requests go for this configuration.
 func (c Config) baseURL() string {
 	if c.BaseURL == "" {
-		return "https://" + c.Subdomain + oneLoginDomain
+		return "https://" + c.Subdomain + tenant.Domain
 	}
 	return strings.TrimSuffix(strings.ReplaceAll(c.BaseURL, SubdomainPlaceholder, c.Subdomain), "/")
 }

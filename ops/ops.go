@@ -23,15 +23,12 @@ type Ops struct {
 	// Store, when set, adds the integration's record and its sync runs to
 	// Status.
 	Store directory.Store
-	// TaskQueue defaults to api.TaskQueue.
-	TaskQueue string
 }
 
 // Config is how an operator's program reaches olflow.
 type Config struct {
-	Temporal  temporalclient.Options
-	TaskQueue string
-	Store     directory.Store
+	Temporal temporalclient.Options
+	Store    directory.Store
 }
 
 // Dial connects to Temporal and returns Ops that own the client; Close
@@ -41,7 +38,7 @@ func Dial(ctx context.Context, cfg Config) (*Ops, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Ops{Client: c, DataConverter: cfg.Temporal.DataConverter(), Store: cfg.Store, TaskQueue: cfg.TaskQueue}, nil
+	return &Ops{Client: c, DataConverter: cfg.Temporal.DataConverter(), Store: cfg.Store}, nil
 }
 
 // Close closes the Temporal client.

@@ -234,7 +234,7 @@ func TestGoAPIForOperators(t *testing.T) {
 	})
 	require.NoError(t, err)
 	defer st.Close()
-	op := &ops.Ops{Client: st.Client, DataConverter: dataConverter(), Store: h.store, TaskQueue: h.queue}
+	op := &ops.Ops{Client: st.Client, DataConverter: dataConverter(), Store: h.store}
 	res, err := st.Connect(ctx, h.connectInput(id))
 	require.NoError(t, err)
 	assert.Equal(t, 60, res.Sync.Users().Items)

@@ -156,7 +156,7 @@ func newHarness(t *testing.T, opts olsim.Options) *harness {
 		Sync:     activities.Config{FullReadParallelism: 4}, DataConverter: dataConverter()}
 	h.startWorker()
 	h.starter = &starter.Starter{Client: h.client, Keys: h.keys, TaskQueue: h.queue}
-	h.ops = &ops.Ops{Client: h.client, DataConverter: dataConverter(), Store: store, TaskQueue: h.queue}
+	h.ops = &ops.Ops{Client: h.client, DataConverter: dataConverter(), Store: store}
 	return h
 }
 

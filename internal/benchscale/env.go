@@ -138,7 +138,7 @@ func startEnv(ctx context.Context, cfg Config, tuned bool) (_ *env, err error) {
 	e.simURL = "http://" + ln.Addr().String()
 	const queue = "olflow-bench"
 	e.starter = &starter.Starter{Client: e.client, Keys: e.keys, TaskQueue: queue}
-	e.ops = &ops.Ops{Client: e.client, DataConverter: codec.DataConverter(ck), TaskQueue: queue}
+	e.ops = &ops.Ops{Client: e.client, DataConverter: codec.DataConverter(ck)}
 	wcfg := workerSettings{address: e.dev.FrontendHostPort(), queue: queue, codecKeys: codecKeys, sealKeys: sealKeys,
 		store: "sqlite://" + filepath.Join(e.dir, "olflow.db"), baseURL: e.simURL + "/t/{subdomain}",
 		parallelism: cfg.Parallelism, log: filepath.Join(e.dir, "worker.log")}

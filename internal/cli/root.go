@@ -193,7 +193,7 @@ func (a *app) dialOps(_ context.Context) (*ops.Ops, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &ops.Ops{Client: c, DataConverter: o.DataConverter(), TaskQueue: a.taskQueue}, nil
+	return &ops.Ops{Client: c, DataConverter: o.DataConverter()}, nil
 }
 
 // lazyClient makes the Temporal client without connecting: the first call
@@ -217,7 +217,7 @@ func (a *app) opsFor(st *starter.Starter) (*ops.Ops, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &ops.Ops{Client: st.Client, DataConverter: o.DataConverter(), TaskQueue: a.taskQueue}, nil
+	return &ops.Ops{Client: st.Client, DataConverter: o.DataConverter()}, nil
 }
 
 // emit prints v as JSON with --json, or the human form.
