@@ -50,6 +50,9 @@ type actionWorkflow struct {
 	// stop is the first failure that makes the remaining users pointless
 	// (the credential stopped working); users not yet started get it.
 	stop *api.UserResult
+	// localSteps runs BeginAction, the user's steps and RecordAction as
+	// local activities (onboarding and offboarding under changeLocalSteps).
+	localSteps bool
 }
 
 // bulkStep is a bulk action's one activity per user.
@@ -136,12 +139,33 @@ func (w *actionWorkflow) interrupted(ctx workflow.Context, err error) error {
 // which may be most of an hour away; the schedule-to-close bound covers one
 // full rate window and then gives up on the user.
 func userStepOptions(ctx workflow.Context, summary string) workflow.Context {
-	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+	return workflow.WithActivityOptions(ctx, userStepOpts(summary))
+}
+
+func userStepOpts(summary string) workflow.ActivityOptions {
+	return workflow.ActivityOptions{
 		StartToCloseTimeout:    time.Minute,
 		ScheduleToCloseTimeout: 2 * time.Hour,
 		RetryPolicy:            retryPolicy(time.Minute),
 		Summary:                summary,
-	})
+	}
+}
+
+// call runs one activity of the run with opts: as a local activity when
+// the run's steps are local (changeLocalSteps), so that a whole onboarding
+// is one workflow task instead of a trip through the server per step (each
+// trip costs most when the server and the worker are busiest). A step
+// keeps its own retries and its own result in history (a marker), so a
+// retry still resumes at the failed step; a wait longer than the workflow
+// task timeout (a 429's reset) becomes a server timer.
+func (w *actionWorkflow) call(ctx workflow.Context, opts workflow.ActivityOptions, fn, in any) workflow.Future {
+	if w.localSteps {
+		return workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+			ScheduleToCloseTimeout: opts.ScheduleToCloseTimeout, StartToCloseTimeout: opts.StartToCloseTimeout,
+			RetryPolicy: opts.RetryPolicy, Summary: opts.Summary,
+		}), fn, in)
+	}
+	return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), fn, in)
 }
 
 func (w *actionWorkflow) setup(ctx workflow.Context, name string) error {
@@ -170,7 +194,7 @@ func (w *actionWorkflow) begin(ctx workflow.Context, check activities.BeginActio
 	var res activities.BeginActionResult
 	// Checking a group spends v1 budget: like a user step, it may wait for
 	// the reset OneLogin announced, which can be most of an hour away.
-	err := workflow.ExecuteActivity(userStepOptions(ctx, "check the integration may act"), a.BeginAction, check).Get(ctx, &res)
+	err := w.call(ctx, userStepOpts("check the integration may act"), a.BeginAction, check).Get(ctx, &res)
 	if err != nil {
 		w.log.Warn("action refused", "code", errcode.Of(err))
 		w.markOutcome(ctx, api.ActionOutcomeFailed)
@@ -308,7 +332,7 @@ func (w *actionWorkflow) finish(ctx workflow.Context) (api.ActionResult, error) 
 		}
 		targets = append(targets, t)
 	}
-	err := workflow.ExecuteActivity(shortActivity(ctx, "record the action in the audit log"), a.RecordAction, activities.AuditInput{
+	err := w.call(ctx, shortOptions("record the action in the audit log"), a.RecordAction, activities.AuditInput{
 		IntegrationID: w.req.IntegrationID, RequestID: w.req.RequestID, Actor: w.req.RequestedBy,
 		Action: cmp.Or(w.auditAs, AuditAction(w.result.Action)), Targets: targets,
 	}).Get(ctx, nil)

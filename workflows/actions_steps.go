@@ -9,8 +9,9 @@ import (
 	"github.com/olflow/olflow/api"
 )
 
-// plannedStep is one step of onboarding or offboarding: its own activity,
-// so a failure retries (and a retry resumes) at that step alone.
+// plannedStep is one step of onboarding or offboarding: its own activity
+// (a local one under changeLocalSteps), so a failure retries (and a retry
+// resumes) at that step alone.
 type plannedStep struct {
 	name string
 	verb string
@@ -98,12 +99,13 @@ func (w *actionWorkflow) runSteps(ctx workflow.Context, name string, check activ
 	if err := w.setup(ctx, name); err != nil {
 		return api.ActionResult{}, err
 	}
+	w.localSteps = workflow.GetVersion(ctx, changeLocalSteps, workflow.DefaultVersion, 1) == 1
 	if _, err := w.begin(ctx, check); err != nil {
 		return api.ActionResult{}, err
 	}
 	err := w.forEachUser(ctx, func(ctx workflow.Context, ref api.UserRef) api.UserResult {
 		var found activities.UserStepResult
-		if err := workflow.ExecuteActivity(userStepOptions(ctx, "find "+ref.String()), a.ResolveUser, w.stepInput(ref)).Get(ctx, &found); err != nil {
+		if err := w.call(ctx, userStepOpts("find "+ref.String()), a.ResolveUser, w.stepInput(ref)).Get(ctx, &found); err != nil {
 			return failedUser(ref, err)
 		}
 		return w.sequence(ctx, ref, found, plan(found))
@@ -130,7 +132,7 @@ func (w *actionWorkflow) sequence(ctx workflow.Context, ref api.UserRef, found a
 				s.with(&in)
 			}
 			var r activities.UserStepResult
-			if err := workflow.ExecuteActivity(userStepOptions(ctx, s.verb+" "+ref.String()), s.fn, in).Get(ctx, &r); err != nil {
+			if err := w.call(ctx, userStepOpts(s.verb+" "+ref.String()), s.fn, in).Get(ctx, &r); err != nil {
 				f := failedUser(ref, err)
 				step.Outcome, step.Code, step.Message = api.OutcomeFailed, f.Code, f.Message
 				res.Outcome, res.Code, res.Message = api.OutcomeFailed, f.Code, s.name+": "+f.Message

@@ -587,3 +587,50 @@ func TestOnboardShowsTheResolvedIDWhileRunning(t *testing.T) {
 	assert.Equal(t, "", mid.Users[0].Outcome, "still running at 30s")
 	assert.EqualValues(t, 42, mid.Users[0].UserID)
 }
+
+// onboardAllAlreadyDone mocks every onboarding step as already done.
+func onboardAllAlreadyDone(env *actionEnv) {
+	done := func(activities.UserStepInput) (activities.UserStepResult, error) {
+		return ok(42, api.OutcomeAlreadyDone)
+	}
+	for name, fn := range map[string]any{"resolve": a.ResolveUser, "activate": a.ActivateUser, "group": a.SetUserGroup,
+		"role": a.AddUserToRole, "link": a.GenerateResetLink} {
+		env.step(fn, name, done)
+	}
+}
+
+// countActivities counts the regular and the local activities a run starts.
+func countActivities(env *actionEnv) (regular, local *[]string) {
+	regular, local = new([]string), new([]string)
+	env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
+		*regular = append(*regular, info.ActivityType.Name)
+	})
+	env.SetOnLocalActivityStartedListener(func(info *activity.Info, _ context.Context, _ []any) {
+		*local = append(*local, info.ActivityType.Name)
+	})
+	return regular, local
+}
+
+func TestOnboardStepsAreLocalActivities(t *testing.T) {
+	env := newActionEnv(t)
+	onboardAllAlreadyDone(env)
+	regular, local := countActivities(env)
+	env.ExecuteWorkflow(OnboardUser, onboardRequest())
+	assert.Equal(t, api.OutcomeAlreadyDone, env.result(t).Users[0].Outcome)
+	assert.Empty(t, *regular, "no step goes through the server's activity queue")
+	assert.Equal(t, []string{"BeginAction", "ResolveUser", "ActivateUser", "SetUserGroup", "AddUserToRole", "AddUserToRole",
+		"GenerateResetLink", "RecordAction"}, *local)
+}
+
+// Runs started before changeLocalSteps replay their regular activities.
+func TestOnboardBeforeLocalStepsUsesActivities(t *testing.T) {
+	env := newActionEnv(t)
+	env.OnGetVersion(changeLocalSteps, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	onboardAllAlreadyDone(env)
+	regular, local := countActivities(env)
+	env.ExecuteWorkflow(OnboardUser, onboardRequest())
+	assert.Equal(t, api.OutcomeAlreadyDone, env.result(t).Users[0].Outcome)
+	assert.Empty(t, *local)
+	assert.Equal(t, []string{"BeginAction", "ResolveUser", "ActivateUser", "SetUserGroup", "AddUserToRole", "AddUserToRole",
+		"GenerateResetLink", "RecordAction"}, *regular)
+}

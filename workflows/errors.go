@@ -30,12 +30,16 @@ func retryPolicy(maxInterval time.Duration) *temporal.RetryPolicy {
 
 // shortActivity suits store writes and single OneLogin calls.
 func shortActivity(ctx workflow.Context, summary string) workflow.Context {
-	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+	return workflow.WithActivityOptions(ctx, shortOptions(summary))
+}
+
+func shortOptions(summary string) workflow.ActivityOptions {
+	return workflow.ActivityOptions{
 		StartToCloseTimeout:    time.Minute,
 		ScheduleToCloseTimeout: 30 * time.Minute,
 		RetryPolicy:            retryPolicy(time.Minute),
 		Summary:                summary,
-	})
+	}
 }
 
 func isConnectFailure(code errcode.Code) bool {

@@ -37,4 +37,9 @@ const (
 	// changeActionOutcome: an action sets OneLoginActionOutcome when it
 	// ends or is refused (version 1). DefaultVersion closes without it.
 	changeActionOutcome = "action-outcome-attribute"
+	// changeLocalSteps: OnboardUser and OffboardUser run BeginAction,
+	// ResolveUser, each step and RecordAction as local activities, one
+	// workflow task for the whole run when nothing waits (version 1).
+	// DefaultVersion: a regular activity each.
+	changeLocalSteps = "local-steps"
 )
