@@ -35,6 +35,7 @@ func main() {
 	fs.IntVar(&cfg.Parallelism, "parallelism", cfg.Parallelism, "worker sync parallelism (OLFLOW_SYNC_PARALLELISM)")
 	fs.IntVar(&cfg.SmallUsers, "small-users", cfg.SmallUsers, "users of the small full sync (history events)")
 	fs.IntVar(&cfg.ErrorUsers, "error-users", cfg.ErrorUsers, "users of the small 5xx full sync")
+	fs.IntVar(&cfg.ErrorReps, "error-reps", cfg.ErrorReps, "pairs of small full syncs (without, with 5xx); the median wall ratio is reported")
 	fs.Float64Var(&cfg.ErrorRate, "error-rate", cfg.ErrorRate, "5xx rate of the 5xx full syncs")
 	fs.DurationVar(&cfg.FaultTimeout, "fault-timeout", cfg.FaultTimeout, "each 5xx full sync is terminated (and reported) after this long")
 	fs.IntVar(&cfg.ActUsers, "act-users", cfg.ActUsers, "users of the tenant actions run against")

@@ -36,6 +36,7 @@ type Config struct {
 	Parallelism int           // worker's sync parallelism
 	SmallUsers  int           // history events at a small size
 	ErrorUsers  int           // the 10%-5xx full sync at a small size (the big one uses SyncUsers)
+	ErrorReps   int           // pairs (without, with 5xx) at the small size; the median ratio is reported
 	ErrorRate   float64
 	// FaultTimeout bounds each 5xx full sync (a client without retries
 	// backs off for up to 5 minutes an attempt).
@@ -63,7 +64,7 @@ type Config struct {
 // Defaults are the sizes.
 func Defaults() Config {
 	return Config{SimUsers: 1_000_000, SimPages: 200, SyncUsers: 100_000, Latency: 50 * time.Millisecond,
-		Parallelism: 4, SmallUsers: 1000, ErrorUsers: 5000, ErrorRate: 0.1, FaultTimeout: 3 * time.Minute, ActUsers: 2000, Onboards: 30,
+		Parallelism: 4, SmallUsers: 1000, ErrorUsers: 5000, ErrorReps: 5, ErrorRate: 0.1, FaultTimeout: 3 * time.Minute, ActUsers: 2000, Onboards: 30,
 		Suspend: 200, Untuned: true, BusySyncs: 50, BusyUsers: 2000, Tenants: 200, TenantUsers: 2000,
 		Interval: time.Minute, Storm: 10 * time.Minute, StormLatency: 50 * time.Millisecond,
 		PostgresDSN: "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"}
@@ -161,7 +162,7 @@ func Run(ctx context.Context, cfg Config) *Report {
 		phase("5xx at small size", func() ([]Row, error) { return errorSync(ctx, e, "err-small", cfg.ErrorUsers) })
 	}
 	if e.big != nil && cfg.ErrorRate > 0 {
-		phase("5xx at big size", func() ([]Row, error) { return fiveXX(ctx, e, e.big, "big", len(e.big.Users())) })
+		phase("5xx at big size", func() ([]Row, error) { return fiveXX(ctx, e, e.big, "big", len(e.big.Users()), 1) })
 	}
 	if cfg.BusySyncs > 0 && act != nil {
 		phase("actions during full syncs", func() ([]Row, error) { return actionsBusy(ctx, e, act) })
