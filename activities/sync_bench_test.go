@@ -82,6 +82,9 @@ type fastPages struct {
 	latency time.Duration
 	errRate float64
 	served  int
+	// busy sums the time user pages spent being served: over the read's
+	// wall time, the mean number of requests in flight.
+	busy time.Duration
 }
 
 // refresh takes a new snapshot in one request of the whole directory.
@@ -114,7 +117,7 @@ func (f *fastPages) refresh() {
 
 func (f *fastPages) set(latency time.Duration, errRate float64) {
 	f.mu.Lock()
-	f.latency, f.errRate, f.served = latency, errRate, 0
+	f.latency, f.errRate, f.served, f.busy = latency, errRate, 0, 0
 	f.mu.Unlock()
 	f.h.sim.SetFaults(olsim.Faults{Latency: latency, ErrorRate: errRate})
 	f.h.sim.ResetCounters()
@@ -129,6 +132,12 @@ func (f *fastPages) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.next.ServeHTTP(w, r)
 		return
 	}
+	start := time.Now()
+	defer func() {
+		f.mu.Lock()
+		f.busy += time.Since(start)
+		f.mu.Unlock()
+	}()
 	f.mu.Lock()
 	f.served++
 	latency, fail := f.latency, f.rng.Float64() < f.errRate
@@ -160,6 +169,13 @@ func (f *fastPages) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd.Set("Current-Page", strconv.Itoa(page))
 	hd.Set("Page-Items", strconv.Itoa(hi-lo))
 	_, _ = w.Write(body.Bytes())
+}
+
+// inFlight is the mean number of user pages served at once over wall.
+func (f *fastPages) inFlight(wall time.Duration) float64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return float64(f.busy) / float64(wall)
 }
 
 // calls is how many user list requests the snapshot and the simulator
@@ -215,6 +231,7 @@ func BenchmarkSyncFullUsers(b *testing.B) {
 				ideal := time.Duration(minimal) * benchLatency / activities.DefaultFullReadParallelism
 				var calls, failures int
 				var wall time.Duration
+				var inFlight float64
 				for i := range b.N {
 					integration := "acme-1"
 					if first {
@@ -230,9 +247,11 @@ func BenchmarkSyncFullUsers(b *testing.B) {
 					calls += f.calls()
 					wall += d
 					failures += fails
+					inFlight += f.inFlight(d)
 					f.set(0, 0)
 				}
 				b.ReportMetric(float64(calls)/float64(b.N*minimal), "calls/minimal")
+				b.ReportMetric(inFlight/float64(b.N), "in-flight")
 				b.ReportMetric(float64(wall)/float64(time.Duration(b.N)*ideal), "wall/ideal")
 				b.ReportMetric(wall.Seconds()/float64(b.N), "s-read")
 				b.ReportMetric(float64(failures)/float64(b.N), "failed-attempts")
@@ -257,6 +276,8 @@ func BenchmarkSyncFullUsers5xx(b *testing.B) {
 				}
 				calls := f.calls()
 				f.set(0, 0)
+				// Closed, so the next read's BeginSync is not refused as busy.
+				must[activities.FinishResult](h, h.acts.FinishSyncRun, h.finishInput("acme-1", bg, directory.RunFailed, time.Time{}))
 				return d, calls, fails
 			}
 			var clean, flaky time.Duration

@@ -190,7 +190,16 @@ type fetchedPage struct {
 func (r *userPages) round(ctx context.Context, pages []int) ([]failedPage, error) {
 	ctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
-	out := make(chan fetchedPage, r.parallel)
+	// parallel requests are in flight, never more, but twice as many
+	// readers take turns at them: while one decodes its page or hands it
+	// to the writer, another's request already waits on OneLogin. Slots
+	// are taken in page order and the rate budget is checked holding one,
+	// so pages go out in order and a sync stops short of the reserve. The
+	// queue to the writer holds a few batches, so a slow commit does not
+	// hold up the requests.
+	slots := onelogin.NewRequestSlots(r.parallel)
+	ctx = onelogin.WithRequestSlots(ctx, slots)
+	out := make(chan fetchedPage, 4*r.parallel)
 	written := make(chan error, 1)
 	go func() {
 		var err error
@@ -221,14 +230,23 @@ func (r *userPages) round(ctx context.Context, pages []int) ([]failedPage, error
 
 	var mu sync.Mutex
 	var failed []failedPage
+	var budgetErr error
 	var g errgroup.Group // no shared cancel: one failed page leaves the others running
-	g.SetLimit(r.parallel)
+	g.SetLimit(2 * r.parallel)
 	for _, n := range pages {
-		if ctx.Err() != nil {
+		held, done, err := slots.Take(ctx)
+		if err != nil {
+			break // ctx ended: its cause is returned below
+		}
+		if err := r.a.waitForBudget(held, r.c, r.pr.heartbeat); err != nil {
+			// The pages in flight are still written: their calls are spent.
+			done()
+			budgetErr = err
 			break
 		}
 		g.Go(func() error {
-			p, err := r.fetch(ctx, n)
+			defer done()
+			p, err := r.get(held, n)
 			if err != nil {
 				if ctx.Err() == nil && readAgainLater(err) {
 					mu.Lock()
@@ -255,6 +273,9 @@ func (r *userPages) round(ctx context.Context, pages []int) ([]failedPage, error
 	if cause := context.Cause(ctx); cause != nil {
 		return nil, cause
 	}
+	if budgetErr != nil {
+		return nil, budgetErr
+	}
 	return failed, ferr
 }
 
@@ -267,10 +288,16 @@ func readAgainLater(err error) bool {
 	return false
 }
 
+// fetch waits for rate budget and reads page n.
 func (r *userPages) fetch(ctx context.Context, n int) (onelogin.Page[onelogin.User], error) {
 	if err := r.a.waitForBudget(ctx, r.c, r.pr.heartbeat); err != nil {
 		return onelogin.Page[onelogin.User]{}, err
 	}
+	return r.get(ctx, n)
+}
+
+// get reads page n and notes the page count it announces.
+func (r *userPages) get(ctx context.Context, n int) (onelogin.Page[onelogin.User], error) {
 	p, err := r.c.UsersPage(ctx, r.q, n)
 	if err == nil {
 		r.noteTotal(p.TotalPages)

@@ -175,15 +175,21 @@ func (c *Client) exchange(ctx context.Context, kind endpointKind, method, u, end
 	hreq.Header.Set("User-Agent", c.cfg.UserAgent)
 
 	op := method + " " + endpoint
+	release, err := holdRequestSlot(ctx)
+	if err != nil {
+		return nil, nil, context.Cause(ctx)
+	}
 	start := c.cfg.Now()
 	c.calls.Add(1)
 	countCall(ctx)
 	resp, err := c.cfg.HTTPClient.Do(hreq)
 	if err != nil {
+		release()
 		return nil, nil, c.failed(ctx, op, kind, start, err)
 	}
-	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes))
+	_ = resp.Body.Close()
+	release()
 	if err != nil {
 		return nil, nil, c.failed(ctx, op, kind, start, err)
 	}
