@@ -143,12 +143,7 @@ func userStepOptions(ctx workflow.Context, summary string) workflow.Context {
 }
 
 func userStepOpts(summary string) workflow.ActivityOptions {
-	return workflow.ActivityOptions{
-		StartToCloseTimeout:    time.Minute,
-		ScheduleToCloseTimeout: 2 * time.Hour,
-		RetryPolicy:            retryPolicy(time.Minute),
-		Summary:                summary,
-	}
+	return minuteOptions(2*time.Hour, summary)
 }
 
 // call runs one activity of the run with opts: as a local activity when

@@ -34,9 +34,15 @@ func shortActivity(ctx workflow.Context, summary string) workflow.Context {
 }
 
 func shortOptions(summary string) workflow.ActivityOptions {
+	return minuteOptions(30*time.Minute, summary)
+}
+
+// minuteOptions: one attempt may take a minute, retries back off to a
+// minute apart, for at most scheduleToClose.
+func minuteOptions(scheduleToClose time.Duration, summary string) workflow.ActivityOptions {
 	return workflow.ActivityOptions{
 		StartToCloseTimeout:    time.Minute,
-		ScheduleToCloseTimeout: 30 * time.Minute,
+		ScheduleToCloseTimeout: scheduleToClose,
 		RetryPolicy:            retryPolicy(time.Minute),
 		Summary:                summary,
 	}
