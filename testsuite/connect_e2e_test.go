@@ -253,6 +253,10 @@ func TestSyncWithScopeLostMidwayIsPartialAndDeletesNothing(t *testing.T) {
 	const id = "e2e-partial"
 	_, err := h.starter.Connect(ctx, h.connectInput(id))
 	require.NoError(t, err)
+	// The events workflow would apply the deletion below on its own (a
+	// read of the user, 404): stopped, so only the sync could delete.
+	require.NoError(t, h.client.CancelWorkflow(ctx, api.EventsWorkflowID(id), ""))
+	_ = h.client.GetWorkflow(ctx, api.EventsWorkflowID(id), "").Get(ctx, nil)
 	// The admin narrows the credential to Read Users: apps are refused.
 	require.NoError(t, h.sim.RemoveCredential(olsim.DefaultClientID))
 	h.sim.AddCredential(olsim.Credential{ClientID: olsim.DefaultClientID, ClientSecret: olsim.DefaultClientSecret, Scope: olsim.ScopeReadUsers})
