@@ -53,9 +53,9 @@ func idsJSON(ids []int64) any {
 // another connection has committed, so with the worker's activities writing
 // on several connections a large cache seldom stays warm; and every cached
 // 4 KiB page is one 8 KiB allocation in modernc's C heap (power-of-two size
-// classes), outside the Go heap. At 32 MiB a connection a 100,000-user sync
-// held 190 MiB resident against 65 MiB at 2 MiB, at the same sync and
-// store-benchmark speed (BENCHMARKS.md, "Worker memory").
+// classes), outside the Go heap. At 32 MiB a connection a worker running a
+// 100,000-user sync peaked at 130 to 190 MiB resident, at 2 MiB at 66 to
+// 68 MiB, and the sync was no slower (BENCHMARKS.md, "Worker memory").
 const sqliteCacheKiB = 2048
 
 // MemoryPath is the OpenSQLite path of a private in-memory database.
