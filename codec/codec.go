@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/converter"
@@ -92,15 +93,11 @@ func (c *Codec) Encode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error
 		if err != nil {
 			return nil, fmt.Errorf("codec: marshal payload: %w", err)
 		}
-		var z bytes.Buffer
-		zw := zlib.NewWriter(&z)
-		if _, err := zw.Write(raw); err != nil {
+		z, err := compress(raw)
+		if err != nil {
 			return nil, fmt.Errorf("codec: compress: %w", err)
 		}
-		if err := zw.Close(); err != nil {
-			return nil, fmt.Errorf("codec: compress: %w", err)
-		}
-		sealed, err := c.keys.Seal(seal.NewSecret(z.String()), aad)
+		sealed, err := c.keys.Seal(seal.NewSecret(z), aad)
 		if err != nil {
 			return nil, fmt.Errorf("codec: %w", err)
 		}
@@ -115,6 +112,27 @@ func (c *Codec) Encode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error
 		}
 	}
 	return out, nil
+}
+
+// compressors keeps zlib writers for reuse: each holds about 800 KiB of
+// tables, and a worker encodes a payload for every heartbeat, activity
+// input and result; a new writer each time was most of what a worker
+// allocated during a sync, and kept its garbage collector busy.
+var compressors = sync.Pool{New: func() any { return zlib.NewWriter(nil) }}
+
+// compress returns raw zlib-compressed.
+func compress(raw []byte) (string, error) {
+	var z bytes.Buffer
+	zw := compressors.Get().(*zlib.Writer)
+	defer compressors.Put(zw)
+	zw.Reset(&z)
+	if _, err := zw.Write(raw); err != nil {
+		return "", err
+	}
+	if err := zw.Close(); err != nil {
+		return "", err
+	}
+	return z.String(), nil
 }
 
 // Decode opens encrypted payloads and passes any other through unchanged

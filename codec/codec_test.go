@@ -15,7 +15,7 @@ import (
 	"github.com/olflow/olflow/seal"
 )
 
-func keyring(t *testing.T, ids ...string) *seal.Keyring {
+func keyring(t testing.TB, ids ...string) *seal.Keyring {
 	t.Helper()
 	var entries []string
 	for _, id := range ids {

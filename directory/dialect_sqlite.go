@@ -48,6 +48,16 @@ func idsJSON(ids []int64) any {
 	return string(append(b, ']'))
 }
 
+// sqliteCacheKiB is each connection's page cache: 2 MiB, about SQLite's default,
+// on purpose. In WAL mode a connection drops its whole cache whenever
+// another connection has committed, so with the worker's activities writing
+// on several connections a large cache seldom stays warm; and every cached
+// 4 KiB page is one 8 KiB allocation in modernc's C heap (power-of-two size
+// classes), outside the Go heap. At 32 MiB a connection a worker running a
+// 100,000-user sync peaked at 130 to 190 MiB resident, at 2 MiB at 66 to
+// 68 MiB, and the sync was no slower (BENCHMARKS.md, "Worker memory").
+const sqliteCacheKiB = 2048
+
 // MemoryPath is the OpenSQLite path of a private in-memory database.
 const MemoryPath = ":memory:"
 
@@ -78,9 +88,7 @@ func openSQLite(ctx context.Context, path string, o OpenOptions) (Store, error) 
 	// Statement journals and sorts stay in memory rather than in temp files;
 	// every multi-row write statement needs a statement journal.
 	q.Add("_pragma", "temp_store(MEMORY)")
-	// 32 MiB of page cache per connection (the default is 2 MiB): a large
-	// directory's indexes stay cached across a sync.
-	q.Add("_pragma", "cache_size(-32768)")
+	q.Add("_pragma", "cache_size("+strconv.Itoa(-sqliteCacheKiB)+")")
 	if !memory {
 		// With WAL (see enableWAL), NORMAL sync survives process crashes and
 		// saves an fsync per commit.

@@ -51,3 +51,38 @@ func TestOpenErrorsHidePasswords(t *testing.T) {
 		}
 	}
 }
+
+// TestSQLitePageCacheWithinBudget: every connection of a SQLite file store
+// has the configured page cache, and a full pool of warm caches stays within
+// the store's share of a worker's memory goal (100 MB resident). modernc
+// allocates each cached page in a slot of twice the page size, outside the
+// Go heap, so a larger cache or pool shows only in the worker's RSS.
+func TestSQLitePageCacheWithinBudget(t *testing.T) {
+	const budget = 40 << 20
+	ctx := context.Background()
+	s, err := Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "d.db"))
+	ok(t, err)
+	defer func() { _ = s.Close() }()
+	db := s.(*sqlStore).db.(*sqlDB).db
+	n := db.Stats().MaxOpenConnections
+	if n != defaultMaxConns {
+		t.Errorf("pool of %d connections, want the default %d", n, defaultMaxConns)
+	}
+	total := 0
+	for range n { // held until the end: n distinct connections
+		c, err := db.Conn(ctx)
+		ok(t, err)
+		defer func() { _ = c.Close() }()
+		var cache, pageSize int
+		ok(t, c.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&cache))
+		ok(t, c.QueryRowContext(ctx, "PRAGMA page_size").Scan(&pageSize))
+		if cache != -sqliteCacheKiB {
+			t.Fatalf("cache_size %d, want %d", cache, -sqliteCacheKiB)
+		}
+		total += -cache << 10 / pageSize * 2 * pageSize
+	}
+	if total > budget {
+		t.Errorf("%d connections × %d KiB of page cache take %d MiB, over the budget of %d MiB",
+			n, sqliteCacheKiB, total>>20, budget>>20)
+	}
+}
