@@ -1,13 +1,11 @@
 package testsuite
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -457,26 +455,22 @@ func TestEventsWebhookServerCommandE2E(t *testing.T) {
 	h := newHarness(t, olsim.Options{Users: 30})
 	ctx := ctxT(t, 5*time.Minute)
 	const id = "e2e-events-cmd"
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
-
 	srvCtx, stop := context.WithCancel(context.Background())
 	exited := make(chan int, 1)
-	var stderr bytes.Buffer
+	logs := &syncBuffer{}
 	go func() {
 		vars := map[string]string{
 			"OLFLOW_TEMPORAL_ADDRESS": devServer.FrontendHostPort(), "OLFLOW_TASK_QUEUE": h.queue,
 			"OLFLOW_CODEC_KEYS": testCodecKeys, "OLFLOW_WEBHOOK_SECRETS": id + "=" + hookSecret,
 		}
-		exited <- cli.Main(srvCtx, []string{"webhook-server", "--addr", addr, "--insecure-http", "--log-level", "error"},
-			cli.Env{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: &stderr, Getenv: func(k string) string { return vars[k] }})
+		exited <- cli.Main(srvCtx, []string{"webhook-server", "--addr", "127.0.0.1:0", "--insecure-http", "--log-format", "json"},
+			cli.Env{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: logs, Getenv: func(k string) string { return vars[k] }})
 	}()
 	t.Cleanup(func() {
 		stop()
 		<-exited
 	})
+	addr := loggedAddr(t, logs, "webhook server listening", "addr")
 	waitFor(t, 30*time.Second, "webhook server up", func() bool {
 		resp, err := http.Get("http://" + addr + "/healthz")
 		if err == nil {

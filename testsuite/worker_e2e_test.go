@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -47,12 +46,25 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func freeAddr(t *testing.T) string {
+// loggedAddr waits for the JSON log line msg of a command started on port
+// 0 and returns the address its field names. A port the test picked and
+// freed again could be taken meanwhile by a test running alongside.
+func loggedAddr(t *testing.T, logs *syncBuffer, msg, field string) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer ln.Close()
-	return ln.Addr().String()
+	var addr string
+	require.Eventually(t, func() bool {
+		sc := bufio.NewScanner(strings.NewReader(logs.String()))
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			var entry map[string]any
+			if json.Unmarshal(sc.Bytes(), &entry) == nil && entry["msg"] == msg {
+				addr, _ = entry[field].(string)
+				return addr != ""
+			}
+		}
+		return false
+	}, 30*time.Second, 20*time.Millisecond, "no %q line with %s: %s", msg, field, logs)
+	return addr
 }
 
 // workerProcess is `olflow worker` run in process with its settings in
@@ -66,8 +78,8 @@ type workerProcess struct {
 
 func startWorkerCommand(t *testing.T, env map[string]string) *workerProcess {
 	t.Helper()
-	p := &workerProcess{done: make(chan int, 1), logs: &syncBuffer{}, addr: freeAddr(t)}
-	vars := map[string]string{"OLFLOW_METRICS_ADDR": p.addr, "OLFLOW_LOG_FORMAT": "json", "OLFLOW_LOG_LEVEL": "debug",
+	p := &workerProcess{done: make(chan int, 1), logs: &syncBuffer{}}
+	vars := map[string]string{"OLFLOW_METRICS_ADDR": "127.0.0.1:0", "OLFLOW_LOG_FORMAT": "json", "OLFLOW_LOG_LEVEL": "debug",
 		"OLFLOW_SHUTDOWN_TIMEOUT": "30s"}
 	for k, v := range env {
 		vars[k] = v
@@ -78,6 +90,7 @@ func startWorkerCommand(t *testing.T, env map[string]string) *workerProcess {
 		p.done <- cli.Main(ctx, []string{"worker"}, cli.Env{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: p.logs,
 			Getenv: func(k string) string { return vars[k] }})
 	}()
+	p.addr = loggedAddr(t, p.logs, "worker started", "metrics")
 	require.Eventually(t, func() bool {
 		resp, err := http.Get("http://" + p.addr + "/readyz")
 		if err != nil {
