@@ -163,16 +163,23 @@ func TestCorpusCancelledLifecycle(t *testing.T) {
 // the activity retry after exactly that delay, in a sync and in an action.
 func TestCorpusWaitsForAnnouncedReset(t *testing.T) {
 	const id = "e2e-429"
-	h := connected(t, olsim.Options{Users: 120}, id, "")
+	// The simulator's clock stands still unless the test moves it, so the
+	// reset a 429 announces is as near as the test set it however long a
+	// busy machine takes to make the call (on a running clock the window
+	// could close first, and the 429 would announce an hour).
+	h := connected(t, olsim.Options{Users: 120, Clock: olsim.NewManualClock(time.Now())}, id, "")
 	ctx := ctxT(t, 3*time.Minute)
 	users := h.sim.Users()
-	// Open a v1 window with a metered call, then move the simulator's clock
-	// to 3 s before that window resets: the next 429 announces 3 s.
+	// Close the v1 window the last call opened, open one with a metered
+	// call, then move the clock to 3 s before it resets: the next 429
+	// announces 3 s.
 	nearReset := func(requestID string) {
+		_, _, reset := h.sim.RateLimitStatus()
+		require.NoError(t, h.sim.AdvanceClock(time.Duration(reset)*time.Second))
 		_, err := wait(h.starter.CheckGroupMembership(ctx, api.GroupRequest{GroupID: h.sim.Groups()[0].ID,
 			ActionRequest: actionReq(id, requestID, api.UserRef{ID: users[0].ID})}))
 		require.NoError(t, err)
-		_, _, reset := h.sim.RateLimitStatus()
+		_, _, reset = h.sim.RateLimitStatus()
 		require.Greater(t, reset, 3)
 		require.NoError(t, h.sim.AdvanceClock(time.Duration(reset-3)*time.Second))
 		h.sim.SetFaults(olsim.Faults{Burst429: 1})
