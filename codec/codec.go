@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/converter"
@@ -92,15 +93,11 @@ func (c *Codec) Encode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error
 		if err != nil {
 			return nil, fmt.Errorf("codec: marshal payload: %w", err)
 		}
-		var z bytes.Buffer
-		zw := zlib.NewWriter(&z)
-		if _, err := zw.Write(raw); err != nil {
+		z, err := compress(raw)
+		if err != nil {
 			return nil, fmt.Errorf("codec: compress: %w", err)
 		}
-		if err := zw.Close(); err != nil {
-			return nil, fmt.Errorf("codec: compress: %w", err)
-		}
-		sealed, err := c.keys.Seal(seal.NewSecret(z.String()), aad)
+		sealed, err := c.keys.Seal(seal.NewSecret(z), aad)
 		if err != nil {
 			return nil, fmt.Errorf("codec: %w", err)
 		}
@@ -115,6 +112,25 @@ func (c *Codec) Encode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error
 		}
 	}
 	return out, nil
+}
+
+// zlibWriters are reused: a new writer allocates about 800 KB of
+// compressor state, far more than the payload (a heartbeat is a few bytes),
+// and every activity input, result and heartbeat is encoded.
+var zlibWriters = sync.Pool{New: func() any { return zlib.NewWriter(nil) }}
+
+func compress(raw []byte) (string, error) {
+	var z bytes.Buffer
+	zw := zlibWriters.Get().(*zlib.Writer)
+	defer zlibWriters.Put(zw)
+	zw.Reset(&z)
+	if _, err := zw.Write(raw); err != nil {
+		return "", err
+	}
+	if err := zw.Close(); err != nil {
+		return "", err
+	}
+	return z.String(), nil
 }
 
 // Decode opens encrypted payloads and passes any other through unchanged

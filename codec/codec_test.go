@@ -15,7 +15,7 @@ import (
 	"github.com/olflow/olflow/seal"
 )
 
-func keyring(t *testing.T, ids ...string) *seal.Keyring {
+func keyring(t testing.TB, ids ...string) *seal.Keyring {
 	t.Helper()
 	var entries []string
 	for _, id := range ids {
@@ -133,4 +133,17 @@ func TestSealedSecretsDoNotOpenAsPayloads(t *testing.T) {
 	}, Data: append(bytes.Clone(sealed.Nonce), sealed.Ciphertext...)}
 	_, err = codec.New(ring).Decode([]*commonpb.Payload{p})
 	assert.True(t, errors.Is(err, seal.ErrOpen), "associated data separates the two uses: %v", err)
+}
+
+// BenchmarkEncode encodes a heartbeat-sized payload, as a bulk chunk does
+// once per user.
+func BenchmarkEncode(b *testing.B) {
+	c := codec.New(keyring(b, "k1"))
+	p, err := converter.GetDefaultDataConverter().ToPayloads("user 1234")
+	require.NoError(b, err)
+	b.ReportAllocs()
+	for b.Loop() {
+		_, err := c.Encode(p.Payloads)
+		require.NoError(b, err)
+	}
 }
