@@ -93,7 +93,9 @@ func TestConnectSyncsAndSchedules(t *testing.T) {
 		return err == nil && len(resp.Executions) == 2
 	}, 20*time.Second, 200*time.Millisecond, "the initial and the scheduled sync are listed")
 
-	// An on-demand full sync deletes what OneLogin deleted.
+	// An on-demand full sync deletes what OneLogin deleted (the events
+	// workflow is stopped first: it would apply the deletion itself).
+	h.stopEvents(ctx, id)
 	gone := h.sim.Users()[9].ID
 	require.NoError(t, h.sim.DeleteUser(gone))
 	full, err := h.starter.Sync(ctx, api.SyncRequest{IntegrationID: id, Mode: api.ModeFull})
@@ -253,6 +255,7 @@ func TestSyncWithScopeLostMidwayIsPartialAndDeletesNothing(t *testing.T) {
 	const id = "e2e-partial"
 	_, err := h.starter.Connect(ctx, h.connectInput(id))
 	require.NoError(t, err)
+	h.stopEvents(ctx, id) // it would apply the deletion below itself
 	// The admin narrows the credential to Read Users: apps are refused.
 	require.NoError(t, h.sim.RemoveCredential(olsim.DefaultClientID))
 	h.sim.AddCredential(olsim.Credential{ClientID: olsim.DefaultClientID, ClientSecret: olsim.DefaultClientSecret, Scope: olsim.ScopeReadUsers})

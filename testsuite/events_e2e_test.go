@@ -52,16 +52,25 @@ func (h *harness) connectForEvents(ctx context.Context, id string) client.Workfl
 	return ev
 }
 
-// replaceEvents cancels the events workflow connect started (recorded for
-// the corpus under record, if not empty) and starts one with req's
-// settings, as an operator tuning an integration would.
-func (h *harness) replaceEvents(ctx context.Context, id, record string, req api.EventsRequest) client.WorkflowRun {
+// stopEvents cancels the events workflow connect started and waits for it
+// to end: a test of what syncs do to the store stops it, or it may apply
+// the test's changes to OneLogin first.
+func (h *harness) stopEvents(ctx context.Context, id string) client.WorkflowRun {
 	h.t.Helper()
 	old := h.client.GetWorkflow(ctx, api.EventsWorkflowID(id), "")
 	require.NoError(h.t, h.client.CancelWorkflow(ctx, old.GetID(), old.GetRunID()))
 	err := old.Get(ctx, nil)
 	var canceled *temporal.CanceledError
 	require.True(h.t, errors.As(err, &canceled), "cancelled: %v", err)
+	return old
+}
+
+// replaceEvents cancels the events workflow connect started (recorded for
+// the corpus under record, if not empty) and starts one with req's
+// settings, as an operator tuning an integration would.
+func (h *harness) replaceEvents(ctx context.Context, id, record string, req api.EventsRequest) client.WorkflowRun {
+	h.t.Helper()
+	old := h.stopEvents(ctx, id)
 	if record != "" {
 		h.record(record, old.GetID(), old.GetRunID())
 	}
