@@ -22,6 +22,7 @@ import (
 )
 
 func TestConnectSyncsAndSchedules(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, olsim.Options{Users: 300, Groups: 12, Roles: 20, Apps: 15})
 	ctx := ctxT(t, 2*time.Minute)
 	const id = "e2e-connect"
@@ -107,6 +108,7 @@ func TestConnectSyncsAndSchedules(t *testing.T) {
 }
 
 func TestConnectFailuresReachTheCallerAsCodes(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, olsim.Options{Users: 20, Credentials: []olsim.Credential{
 		{ClientID: olsim.DefaultClientID, ClientSecret: olsim.DefaultClientSecret, Scope: olsim.ScopeManageAll},
 		{ClientID: "reader", ClientSecret: "reader-secret", Scope: olsim.ScopeReadUsers},
@@ -155,6 +157,7 @@ func TestConnectFailuresReachTheCallerAsCodes(t *testing.T) {
 }
 
 func TestDuplicateStartsJoinTheRunningOne(t *testing.T) {
+	t.Parallel()
 	// Enough pages that the parallel user read (4 at a time) is still
 	// running when the progress is polled.
 	h := newHarness(t, olsim.Options{Users: 2000, Faults: olsim.Faults{Latency: 30 * time.Millisecond}})
@@ -188,6 +191,7 @@ func TestDuplicateStartsJoinTheRunningOne(t *testing.T) {
 }
 
 func TestTenThousandUsersKeepHistorySmall(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("syncs 10,000 users")
 	}
@@ -208,6 +212,7 @@ func TestTenThousandUsersKeepHistorySmall(t *testing.T) {
 }
 
 func TestWorkerRestartMidSyncResumes(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, olsim.Options{Users: 1500, Faults: olsim.Faults{Latency: 15 * time.Millisecond}})
 	ctx := ctxT(t, 3*time.Minute)
 	const id = "e2e-restart"
@@ -230,6 +235,7 @@ func TestWorkerRestartMidSyncResumes(t *testing.T) {
 }
 
 func TestDisconnect(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, olsim.Options{Users: 30})
 	ctx := ctxT(t, time.Minute)
 	const id = "e2e-disconnect"
@@ -250,6 +256,7 @@ func TestDisconnect(t *testing.T) {
 }
 
 func TestSyncWithScopeLostMidwayIsPartialAndDeletesNothing(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, olsim.Options{Users: 80})
 	ctx := ctxT(t, time.Minute)
 	const id = "e2e-partial"

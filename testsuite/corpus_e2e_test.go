@@ -60,6 +60,7 @@ func (h *harness) cancelAfter(run startedRun, n int, anyClose ...bool) {
 // TestCorpusCancelledActions cancels each action workflow while a user
 // step is in flight (the simulator answers slowly).
 func TestCorpusCancelledActions(t *testing.T) {
+	t.Parallel()
 	const id = "e2e-cancel-actions"
 	h := connected(t, olsim.Options{Users: 30, Groups: 3, Roles: 3}, id, "")
 	ctx := ctxT(t, 5*time.Minute)
@@ -128,6 +129,7 @@ func (h *harness) startSetPassword(ctx context.Context, integration, requestID s
 // TestCorpusCancelledLifecycle cancels a connect while its first sync
 // runs, an on-demand sync mid-read, and a disconnect mid-revoke.
 func TestCorpusCancelledLifecycle(t *testing.T) {
+	t.Parallel()
 	const id = "e2e-cancel-lifecycle"
 	h := connected(t, olsim.Options{Users: 600}, id, "")
 	ctx := ctxT(t, 5*time.Minute)
@@ -162,6 +164,7 @@ func TestCorpusCancelledLifecycle(t *testing.T) {
 // TestCorpusWaitsForAnnouncedReset: a 429 whose reset is seconds away makes
 // the activity retry after exactly that delay, in a sync and in an action.
 func TestCorpusWaitsForAnnouncedReset(t *testing.T) {
+	t.Parallel()
 	const id = "e2e-429"
 	// The simulator's clock stands still unless the test moves it, so the
 	// reset a 429 announces is as near as the test set it however long a
@@ -201,6 +204,7 @@ func TestCorpusWaitsForAnnouncedReset(t *testing.T) {
 // TestCorpusRefusals: every action refused for a Read All credential, and
 // disconnects that fail, so each type has a failed run in the corpus.
 func TestCorpusRefusals(t *testing.T) {
+	t.Parallel()
 	const id, reader = "e2e-refusals", "e2e-refusals-reader"
 	h := connected(t, olsim.Options{Users: 20, Groups: 2, Roles: 2}, id, reader)
 	ctx := ctxT(t, 3*time.Minute)

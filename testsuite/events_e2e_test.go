@@ -207,6 +207,7 @@ func (h *harness) syncRuns(ctx context.Context, id string) int {
 // Polling only: changes and deletions reach the store within the bound,
 // without any sync running.
 func TestEventsPollingE2E(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, olsim.Options{Users: 60})
 	ctx := ctxT(t, 20*time.Minute)
 	const id = "e2e-events-poll"
@@ -254,7 +255,8 @@ func TestEventsPollingE2E(t *testing.T) {
 }
 
 // Webhooks: a change and a deletion reach the store within seconds though
-// polling runs only every minute.
+// polling runs only every minute. Not parallel: it holds olflow to the
+// issue's bound, and beside the other tests it would time their CPU too.
 func TestEventsWebhookE2E(t *testing.T) {
 	h := newHarness(t, olsim.Options{Users: 60})
 	ctx := ctxT(t, 10*time.Minute)
@@ -310,6 +312,7 @@ func chaosRounds(t *testing.T) int {
 // user by user and field by field, and no user OneLogin still has was ever
 // deleted.
 func TestEventsChaosE2E(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, olsim.Options{Users: 80, Groups: 6, Roles: 8})
 	ctx := ctxT(t, 30*time.Minute)
 	const id = "e2e-events-chaos"
@@ -402,6 +405,7 @@ func (h *harness) mutate(rng *rand.Rand, n int) int {
 // integration that is not recorded (it ends once polling says so) and one
 // refused for its input.
 func TestEventsRunsForCorpusE2E(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, olsim.Options{Users: 10})
 	ctx := ctxT(t, 2*time.Minute)
 	start := func(id string, req api.EventsRequest) client.WorkflowRun {
@@ -427,6 +431,7 @@ func TestEventsRunsForCorpusE2E(t *testing.T) {
 // so instead of one read per user the events workflow asks for an
 // incremental sync, which brings them all in pages.
 func TestEventsBurstE2E(t *testing.T) {
+	t.Parallel()
 	const users = 2000
 	h := newHarness(t, olsim.Options{Users: users})
 	ctx := ctxT(t, 10*time.Minute)
@@ -461,6 +466,7 @@ func TestEventsBurstE2E(t *testing.T) {
 // for the test), takes the simulator's deliveries to the events workflow;
 // olflow status shows the events line.
 func TestEventsWebhookServerCommandE2E(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, olsim.Options{Users: 30})
 	ctx := ctxT(t, 5*time.Minute)
 	const id = "e2e-events-cmd"

@@ -129,6 +129,7 @@ func (p *workerProcess) get(t *testing.T, path string) (int, string) {
 }
 
 func TestWorkerCommandMetricsLogsAndGracefulStop(t *testing.T) {
+	t.Parallel()
 	sim := olsim.New(olsim.Options{Seed: 5, Users: 600, Groups: 5, Roles: 5, Apps: 5})
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
@@ -233,6 +234,7 @@ func TestWorkerCommandMetricsLogsAndGracefulStop(t *testing.T) {
 }
 
 func TestWorkerRefusesToRunWithoutKeys(t *testing.T) {
+	t.Parallel()
 	var errb bytes.Buffer
 	code := cli.Main(context.Background(), []string{"worker"}, cli.Env{Stdin: strings.NewReader(""), Stdout: io.Discard,
 		Stderr: &errb, Getenv: func(string) string { return "" }})
