@@ -124,6 +124,7 @@ func outcomes(res starter.ActionResult) []string {
 }
 
 func TestOnboardUser(t *testing.T) {
+	t.Parallel()
 	const id = "e2e-onboard"
 	h := connected(t, olsim.Options{Users: 30, Groups: 5, Roles: 6}, id, "")
 	ctx := ctxT(t, 2*time.Minute)
@@ -186,6 +187,7 @@ func stepNames(steps []api.StepResult) []string {
 // behaviours the reference leaves open): onboarding stops at that step and
 // says so, and the later steps do not run.
 func TestOnboardUserFailsAtActivation(t *testing.T) {
+	t.Parallel()
 	const id = "e2e-onboard-fail"
 	h := connected(t, olsim.Options{Users: 20, Groups: 3, ActivateWithoutPassword: olsim.ActivateReject}, id, "")
 	hire, err := h.sim.CreateUser(olsim.Fields{"email": "no.password@acme.com"})
@@ -221,6 +223,7 @@ func stepOutcomes(steps []api.StepResult) []string {
 }
 
 func TestOffboardUser(t *testing.T) {
+	t.Parallel()
 	const id = "e2e-offboard"
 	h := connected(t, olsim.Options{Users: 30, Groups: 4, Roles: 5}, id, "")
 	ctx := ctxT(t, 2*time.Minute)
@@ -266,6 +269,7 @@ func TestOffboardUser(t *testing.T) {
 // A bulk suspend of 200 users, named by id, email and username in turn,
 // ten at a time.
 func TestSuspendUsers200(t *testing.T) {
+	t.Parallel()
 	const id = "e2e-bulk"
 	h := connected(t, olsim.Options{Users: 220, Groups: 5, Roles: 5}, id, "")
 	ctx := ctxT(t, 3*time.Minute)
@@ -314,6 +318,7 @@ func TestSuspendUsers200(t *testing.T) {
 // once where it fails, against one connected simulator, and records each
 // history for replay.
 func TestActionWorkflows(t *testing.T) {
+	t.Parallel()
 	const id, reader = "e2e-actions", "e2e-actions-reader"
 	h := connected(t, olsim.Options{Users: 40, Groups: 5, Roles: 6}, id, reader)
 	ctx := ctxT(t, 3*time.Minute)

@@ -57,6 +57,7 @@ func (h *harness) olflow(stdin string, env map[string]string, args ...string) cl
 }
 
 func TestCLIConnectSyncScheduleStatusReplay(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, olsim.Options{Users: 250, Groups: 8, Roles: 10, Apps: 6, Faults: olsim.Faults{Latency: 5 * time.Millisecond}})
 	const id = "cli-acme"
 
@@ -181,6 +182,7 @@ func TestCLIConnectSyncScheduleStatusReplay(t *testing.T) {
 }
 
 func TestReplayThroughTheCLIShowsWhereARunDiverges(t *testing.T) {
+	t.Parallel()
 	src := filepath.Join(historiesDir, "v0.1.0", "connect-success.json")
 	raw, err := os.ReadFile(src)
 	require.NoError(t, err)
@@ -225,6 +227,7 @@ func TestReplayThroughTheCLIShowsWhereARunDiverges(t *testing.T) {
 }
 
 func TestGoAPIForOperators(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, olsim.Options{Users: 60})
 	ctx := ctxT(t, time.Minute)
 	const id = "api-ops"
@@ -266,6 +269,7 @@ func TestGoAPIForOperators(t *testing.T) {
 }
 
 func TestCLIActions(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, olsim.Options{Users: 30, Groups: 4, Roles: 5})
 	const id = "cli-actions"
 	_, err := h.starter.Connect(ctxT(t, time.Minute), h.connectInput(id))

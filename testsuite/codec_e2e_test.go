@@ -47,6 +47,7 @@ func startInput(t *testing.T, workflowID string, extra ...string) (encoding stri
 // The Temporal CLI decodes olflow's payloads through the codec server, as
 // the README documents; what it shows keeps the client secret sealed.
 func TestCodecServerDecodesForTheTemporalCLI(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, olsim.Options{Users: 10})
 	const id = "codec-cli"
 	_, err := h.starter.Connect(ctxT(t, time.Minute), h.connectInput(id))

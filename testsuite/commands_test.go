@@ -57,6 +57,7 @@ var notRunHere = map[string]string{
 // after `source olflow.env`, in a directory with bin/olflow, with the
 // temporal CLI on PATH: as an on-call engineer would paste them.
 func TestDocumentedCommandsRunAgainstTheDemo(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts the demo stack")
 	}

@@ -22,6 +22,7 @@ import (
 )
 
 func TestConnectSyncsAndSchedules(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, olsim.Options{Users: 300, Groups: 12, Roles: 20, Apps: 15})
 	ctx := ctxT(t, 2*time.Minute)
 	const id = "e2e-connect"
@@ -93,7 +94,9 @@ func TestConnectSyncsAndSchedules(t *testing.T) {
 		return err == nil && len(resp.Executions) == 2
 	}, 20*time.Second, 200*time.Millisecond, "the initial and the scheduled sync are listed")
 
-	// An on-demand full sync deletes what OneLogin deleted.
+	// An on-demand full sync deletes what OneLogin deleted (the events
+	// workflow is stopped first: it would apply the deletion itself).
+	h.stopEvents(ctx, id)
 	gone := h.sim.Users()[9].ID
 	require.NoError(t, h.sim.DeleteUser(gone))
 	full, err := h.starter.Sync(ctx, api.SyncRequest{IntegrationID: id, Mode: api.ModeFull})
@@ -105,6 +108,7 @@ func TestConnectSyncsAndSchedules(t *testing.T) {
 }
 
 func TestConnectFailuresReachTheCallerAsCodes(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, olsim.Options{Users: 20, Credentials: []olsim.Credential{
 		{ClientID: olsim.DefaultClientID, ClientSecret: olsim.DefaultClientSecret, Scope: olsim.ScopeManageAll},
 		{ClientID: "reader", ClientSecret: "reader-secret", Scope: olsim.ScopeReadUsers},
@@ -153,6 +157,7 @@ func TestConnectFailuresReachTheCallerAsCodes(t *testing.T) {
 }
 
 func TestDuplicateStartsJoinTheRunningOne(t *testing.T) {
+	t.Parallel()
 	// Enough pages that the parallel user read (4 at a time) is still
 	// running when the progress is polled.
 	h := newHarness(t, olsim.Options{Users: 2000, Faults: olsim.Faults{Latency: 30 * time.Millisecond}})
@@ -186,6 +191,7 @@ func TestDuplicateStartsJoinTheRunningOne(t *testing.T) {
 }
 
 func TestTenThousandUsersKeepHistorySmall(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("syncs 10,000 users")
 	}
@@ -206,6 +212,7 @@ func TestTenThousandUsersKeepHistorySmall(t *testing.T) {
 }
 
 func TestWorkerRestartMidSyncResumes(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, olsim.Options{Users: 1500, Faults: olsim.Faults{Latency: 15 * time.Millisecond}})
 	ctx := ctxT(t, 3*time.Minute)
 	const id = "e2e-restart"
@@ -228,6 +235,7 @@ func TestWorkerRestartMidSyncResumes(t *testing.T) {
 }
 
 func TestDisconnect(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, olsim.Options{Users: 30})
 	ctx := ctxT(t, time.Minute)
 	const id = "e2e-disconnect"
@@ -248,15 +256,13 @@ func TestDisconnect(t *testing.T) {
 }
 
 func TestSyncWithScopeLostMidwayIsPartialAndDeletesNothing(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, olsim.Options{Users: 80})
 	ctx := ctxT(t, time.Minute)
 	const id = "e2e-partial"
 	_, err := h.starter.Connect(ctx, h.connectInput(id))
 	require.NoError(t, err)
-	// The events workflow would apply the deletion below on its own (a
-	// read of the user, 404): stopped, so only the sync could delete.
-	require.NoError(t, h.client.CancelWorkflow(ctx, api.EventsWorkflowID(id), ""))
-	_ = h.client.GetWorkflow(ctx, api.EventsWorkflowID(id), "").Get(ctx, nil)
+	h.stopEvents(ctx, id) // it would apply the deletion below itself
 	// The admin narrows the credential to Read Users: apps are refused.
 	require.NoError(t, h.sim.RemoveCredential(olsim.DefaultClientID))
 	h.sim.AddCredential(olsim.Credential{ClientID: olsim.DefaultClientID, ClientSecret: olsim.DefaultClientSecret, Scope: olsim.ScopeReadUsers})

@@ -71,6 +71,7 @@ func (h *harness) cancelAfter(run startedRun, n int, anyClose ...bool) {
 // TestCorpusCancelledActions cancels each action workflow while a user
 // step is in flight (the simulator answers slowly).
 func TestCorpusCancelledActions(t *testing.T) {
+	t.Parallel()
 	const id = "e2e-cancel-actions"
 	h := connected(t, olsim.Options{Users: 30, Groups: 3, Roles: 3}, id, "")
 	ctx := ctxT(t, 5*time.Minute)
@@ -147,6 +148,7 @@ func (h *harness) startSetPassword(ctx context.Context, integration, requestID s
 // TestCorpusCancelledLifecycle cancels a connect while its first sync
 // runs, an on-demand sync mid-read, and a disconnect mid-revoke.
 func TestCorpusCancelledLifecycle(t *testing.T) {
+	t.Parallel()
 	const id = "e2e-cancel-lifecycle"
 	h := connected(t, olsim.Options{Users: 600}, id, "")
 	ctx := ctxT(t, 5*time.Minute)
@@ -181,17 +183,25 @@ func TestCorpusCancelledLifecycle(t *testing.T) {
 // TestCorpusWaitsForAnnouncedReset: a 429 whose reset is seconds away makes
 // the activity retry after exactly that delay, in a sync and in an action.
 func TestCorpusWaitsForAnnouncedReset(t *testing.T) {
+	t.Parallel()
 	const id = "e2e-429"
-	h := connected(t, olsim.Options{Users: 120}, id, "")
+	// The simulator's clock stands still unless the test moves it, so the
+	// reset a 429 announces is as near as the test set it however long a
+	// busy machine takes to make the call (on a running clock the window
+	// could close first, and the 429 would announce an hour).
+	h := connected(t, olsim.Options{Users: 120, Clock: olsim.NewManualClock(time.Now())}, id, "")
 	ctx := ctxT(t, 3*time.Minute)
 	users := h.sim.Users()
-	// Open a v1 window with a metered call, then move the simulator's clock
-	// to 3 s before that window resets: the next 429 announces 3 s.
+	// Close the v1 window the last call opened, open one with a metered
+	// call, then move the clock to 3 s before it resets: the next 429
+	// announces 3 s.
 	nearReset := func(requestID string) {
+		_, _, reset := h.sim.RateLimitStatus()
+		require.NoError(t, h.sim.AdvanceClock(time.Duration(reset)*time.Second))
 		_, err := wait(h.starter.CheckGroupMembership(ctx, api.GroupRequest{GroupID: h.sim.Groups()[0].ID,
 			ActionRequest: actionReq(id, requestID, api.UserRef{ID: users[0].ID})}))
 		require.NoError(t, err)
-		_, _, reset := h.sim.RateLimitStatus()
+		_, _, reset = h.sim.RateLimitStatus()
 		require.Greater(t, reset, 3)
 		require.NoError(t, h.sim.AdvanceClock(time.Duration(reset-3)*time.Second))
 		h.sim.SetFaults(olsim.Faults{Burst429: 1})
@@ -213,6 +223,7 @@ func TestCorpusWaitsForAnnouncedReset(t *testing.T) {
 // TestCorpusRefusals: every action refused for a Read All credential, and
 // disconnects that fail, so each type has a failed run in the corpus.
 func TestCorpusRefusals(t *testing.T) {
+	t.Parallel()
 	const id, reader = "e2e-refusals", "e2e-refusals-reader"
 	h := connected(t, olsim.Options{Users: 20, Groups: 2, Roles: 2}, id, reader)
 	ctx := ctxT(t, 3*time.Minute)

@@ -20,6 +20,7 @@ import (
 // simulator, codec server and worker, a connect with progress, onboarding,
 // the summary, then a clean stop.
 func TestDemoRunsAndExits(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts a second dev server")
 	}

@@ -1,13 +1,11 @@
 package testsuite
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -54,16 +52,25 @@ func (h *harness) connectForEvents(ctx context.Context, id string) client.Workfl
 	return ev
 }
 
-// replaceEvents cancels the events workflow connect started (recorded for
-// the corpus under record, if not empty) and starts one with req's
-// settings, as an operator tuning an integration would.
-func (h *harness) replaceEvents(ctx context.Context, id, record string, req api.EventsRequest) client.WorkflowRun {
+// stopEvents cancels the events workflow connect started and waits for it
+// to end: a test of what syncs do to the store stops it, or it may apply
+// the test's changes to OneLogin first.
+func (h *harness) stopEvents(ctx context.Context, id string) client.WorkflowRun {
 	h.t.Helper()
 	old := h.client.GetWorkflow(ctx, api.EventsWorkflowID(id), "")
 	require.NoError(h.t, h.client.CancelWorkflow(ctx, old.GetID(), old.GetRunID()))
 	err := old.Get(ctx, nil)
 	var canceled *temporal.CanceledError
 	require.True(h.t, errors.As(err, &canceled), "cancelled: %v", err)
+	return old
+}
+
+// replaceEvents cancels the events workflow connect started (recorded for
+// the corpus under record, if not empty) and starts one with req's
+// settings, as an operator tuning an integration would.
+func (h *harness) replaceEvents(ctx context.Context, id, record string, req api.EventsRequest) client.WorkflowRun {
+	h.t.Helper()
+	old := h.stopEvents(ctx, id)
 	if record != "" {
 		h.record(record, old.GetID(), old.GetRunID())
 	}
@@ -200,6 +207,7 @@ func (h *harness) syncRuns(ctx context.Context, id string) int {
 // Polling only: changes and deletions reach the store within the bound,
 // without any sync running.
 func TestEventsPollingE2E(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, olsim.Options{Users: 60})
 	ctx := ctxT(t, 20*time.Minute)
 	const id = "e2e-events-poll"
@@ -247,7 +255,8 @@ func TestEventsPollingE2E(t *testing.T) {
 }
 
 // Webhooks: a change and a deletion reach the store within seconds though
-// polling runs only every minute.
+// polling runs only every minute. Not parallel: it holds olflow to the
+// issue's bound, and beside the other tests it would time their CPU too.
 func TestEventsWebhookE2E(t *testing.T) {
 	h := newHarness(t, olsim.Options{Users: 60})
 	ctx := ctxT(t, 10*time.Minute)
@@ -303,6 +312,7 @@ func chaosRounds(t *testing.T) int {
 // user by user and field by field, and no user OneLogin still has was ever
 // deleted.
 func TestEventsChaosE2E(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, olsim.Options{Users: 80, Groups: 6, Roles: 8})
 	ctx := ctxT(t, 30*time.Minute)
 	const id = "e2e-events-chaos"
@@ -395,6 +405,7 @@ func (h *harness) mutate(rng *rand.Rand, n int) int {
 // integration that is not recorded (it ends once polling says so) and one
 // refused for its input.
 func TestEventsRunsForCorpusE2E(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, olsim.Options{Users: 10})
 	ctx := ctxT(t, 2*time.Minute)
 	start := func(id string, req api.EventsRequest) client.WorkflowRun {
@@ -420,6 +431,7 @@ func TestEventsRunsForCorpusE2E(t *testing.T) {
 // so instead of one read per user the events workflow asks for an
 // incremental sync, which brings them all in pages.
 func TestEventsBurstE2E(t *testing.T) {
+	t.Parallel()
 	const users = 2000
 	h := newHarness(t, olsim.Options{Users: users})
 	ctx := ctxT(t, 10*time.Minute)
@@ -454,29 +466,26 @@ func TestEventsBurstE2E(t *testing.T) {
 // for the test), takes the simulator's deliveries to the events workflow;
 // olflow status shows the events line.
 func TestEventsWebhookServerCommandE2E(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, olsim.Options{Users: 30})
 	ctx := ctxT(t, 5*time.Minute)
 	const id = "e2e-events-cmd"
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
-
 	srvCtx, stop := context.WithCancel(context.Background())
 	exited := make(chan int, 1)
-	var stderr bytes.Buffer
+	logs := &syncBuffer{}
 	go func() {
 		vars := map[string]string{
 			"OLFLOW_TEMPORAL_ADDRESS": devServer.FrontendHostPort(), "OLFLOW_TASK_QUEUE": h.queue,
 			"OLFLOW_CODEC_KEYS": testCodecKeys, "OLFLOW_WEBHOOK_SECRETS": id + "=" + hookSecret,
 		}
-		exited <- cli.Main(srvCtx, []string{"webhook-server", "--addr", addr, "--insecure-http", "--log-level", "error"},
-			cli.Env{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: &stderr, Getenv: func(k string) string { return vars[k] }})
+		exited <- cli.Main(srvCtx, []string{"webhook-server", "--addr", "127.0.0.1:0", "--insecure-http", "--log-format", "json"},
+			cli.Env{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: logs, Getenv: func(k string) string { return vars[k] }})
 	}()
 	t.Cleanup(func() {
 		stop()
 		<-exited
 	})
+	addr := loggedAddr(t, logs, "webhook server listening", "addr")
 	waitFor(t, 30*time.Second, "webhook server up", func() bool {
 		resp, err := http.Get("http://" + addr + "/healthz")
 		if err == nil {

@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -77,7 +79,26 @@ func temporalCLI() string {
 }
 
 func TestMain(m *testing.M) {
+	flag.Parse()
+	setParallel()
 	os.Exit(run(m))
+}
+
+// e2eParallel is how many end-to-end tests run at once unless -parallel
+// says otherwise. Most wait on the dev server, timers and a slowed
+// simulator more than they compute, so more of them than GOMAXPROCS (go
+// test's default) keep the CPUs busy; all of them at once only crowd the
+// CPUs (on 2 vCPUs 8 took less time and CPU than 64). Each test has its own
+// simulator, store, task queue and integration ids, and every visibility
+// query it makes names them.
+const e2eParallel = 8
+
+func setParallel() {
+	explicit := false
+	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.parallel" })
+	if !explicit {
+		_ = flag.Set("test.parallel", strconv.Itoa(e2eParallel))
+	}
 }
 
 func run(m *testing.M) int {

@@ -21,6 +21,7 @@ import (
 // the waiting and --no-wait forms and through the starter, and the user it
 // names is never touched.
 func TestRequestIDsAreBoundToTheirRequest(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, olsim.Options{Users: 10, Groups: 2, Roles: 2})
 	const id = "idem-acme"
 	_, err := h.starter.Connect(ctxT(t, time.Minute), h.connectInput(id))

@@ -95,6 +95,7 @@ func temporalCmd(args ...string) (string, error) {
 }
 
 func TestRolloutKeepsPinnedRunsOnTheirBuild(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, olsim.Options{Users: 40, Groups: 3, Roles: 3, Apps: 2})
 	h.worker.Stop()       // every worker of this test is versioned
 	deployment := h.queue // a deployment per test: the dev server is shared
