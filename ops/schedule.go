@@ -102,13 +102,22 @@ func (o *Ops) ResumeSchedule(ctx context.Context, integration, note string) erro
 	return settled(ctx, h, false)
 }
 
+// settleWait bounds settled when the caller's context has no deadline: a
+// busy server (hundreds of schedules and their runs) was seen to take over
+// 10 s to apply a pause.
+const settleWait = time.Minute
+
 // settled waits until the schedule reports paused as asked. A patch is a
 // signal to the schedule, applied a moment later; against the dev server
 // (1.29) an unpause followed at once by a trigger was seen to be lost, so
-// callers get control back only once the change shows.
+// callers get control back only once the change shows. It waits as long
+// as ctx allows, settleWait when ctx has no deadline.
 func settled(ctx context.Context, h client.ScheduleHandle, paused bool) error {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, settleWait)
+		defer cancel()
+	}
 	for {
 		d, err := h.Describe(ctx)
 		if err == nil && d.Schedule.State != nil && d.Schedule.State.Paused == paused {
