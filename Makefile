@@ -16,10 +16,16 @@ NORACE_PKGS      := ./directory/
 # conversion. modernc.org's SQLite is C translated to Go, unsafe pointers
 # throughout: checkptr there cost about 15% of the bulk end-to-end test's
 # CPU and checks none of our code (it stays on for ours: seal uses unsafe).
-# The race detector stays on everywhere.
+# The race detector stays on for them too.
 RACE_FLAGS       := -race -gcflags=modernc.org/...=-d=checkptr=0
 # The end-to-end tests take longest: listed first, go test starts them first.
 E2E_PKGS         := ./testsuite/
+# The 10,000-user bulk test runs in a pass of its own, without -race: under
+# it the test costs seven times the CPU (188 CPU-s instead of 28, half of
+# make test's), and the code it drives runs under -race in the smaller bulk
+# end-to-end tests and the activities' and workflows' unit tests (chunks,
+# resume, continue-as-new).
+BULK_E2E         := ^TestBulkSuspendGroupOf10000$$
 RACE_PKGS        = $(E2E_PKGS) $(filter-out $(addprefix github.com/olflow/olflow/,$(patsubst ./%/,%,$(NORACE_PKGS) $(E2E_PKGS))),$(shell $(GO) list ./...))
 OLFLOW           := $(BIN)/olflow
 # Every port 0: the CI demo and tests never collide with a running one.
@@ -36,7 +42,7 @@ BUILD_ID         ?= $(VERSION)+$(GIT_SHA)
 BUILDINFO        := github.com/olflow/olflow/internal/buildinfo
 LDFLAGS          := -X $(BUILDINFO).Version=$(VERSION) -X $(BUILDINFO).BuildID=$(BUILD_ID)
 
-.PHONY: print-build-id build test lint temporal sim bench bench-scale fuzz chaos histories replay-check clean demo demo-ci worker codec-server \
+.PHONY: print-build-id build test test-race test-norace test-bulk lint temporal sim bench bench-scale fuzz chaos histories replay-check clean demo demo-ci worker codec-server \
 	webhook-server compose-env compose-check olflow ui-check
 
 ## build: compile every command into ./bin, with the build ID linked (bin/olflow version)
@@ -91,11 +97,21 @@ compose-env: olflow
 compose-check:
 	$(COMPOSE) -f docker-compose.yml config -q
 
-## test: every test, race detector on (PostgreSQL must be reachable; see README);
-## the end-to-end tests run on a dev server from the temporal CLI
+## test: every test (PostgreSQL must be reachable; see README); the
+## end-to-end tests run on a dev server from the temporal CLI. Its three
+## passes run at once: test-race (the race detector on), test-norace (the
+## store suites) and test-bulk (the 10,000-user bulk test)
 test: $(TEMPORAL)
-	$(GO) test $(RACE_FLAGS) $(TEST_FLAGS) $(RACE_PKGS)
+	@$(MAKE) --no-print-directory --output-sync=target -j3 test-race test-norace test-bulk
+
+test-race: $(TEMPORAL)
+	$(GO) test $(RACE_FLAGS) $(TEST_FLAGS) -skip '$(BULK_E2E)' $(RACE_PKGS)
+
+test-norace:
 	$(GO) test $(TEST_FLAGS) $(NORACE_PKGS)
+
+test-bulk: $(TEMPORAL)
+	$(GO) test $(TEST_FLAGS) -run '$(BULK_E2E)' $(E2E_PKGS)
 
 ## histories: record this release's replay corpus into
 ## testsuite/testdata/histories/$(RELEASE) from the end-to-end tests; it
